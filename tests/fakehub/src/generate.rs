@@ -1,0 +1,802 @@
+//! Builds the simulated world from a [`Config`]: deterministic for a given seed.
+
+use crate::config::Config;
+use crate::model::*;
+use crate::rng::{Rng, hash_bytes};
+
+/// A failure mode the generator plants: recurring, flaky, or a regression from a known date.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureMode {
+    /// Stable name; [`Planted::mode`].
+    pub id: &'static str,
+    /// The ecosystem whose jobs it hits.
+    pub ecosystem: Ecosystem,
+    /// The kind of script step that fails.
+    pub step: Script,
+    /// Chance per eligible job.
+    pub chance: f64,
+    /// Passes when re-run.
+    pub flaky: bool,
+    /// Active from this fraction of the generated time range on (0 = from the start).
+    pub starts_at: f64,
+    /// Only jobs whose name contains this.
+    pub job_filter: Option<&'static str>,
+}
+
+/// Every failure mode, in the order they are tried. One table so that tests and the log text
+/// agree on what was planted.
+pub const FAILURE_MODES: &[FailureMode] = &[
+    mode(
+        "rust-roundtrip-panic",
+        Ecosystem::Rust,
+        Script::Test,
+        0.03,
+        false,
+        0.0,
+        None,
+    ),
+    mode(
+        "rust-connect-timeout",
+        Ecosystem::Rust,
+        Script::Test,
+        0.04,
+        true,
+        0.0,
+        None,
+    ),
+    mode(
+        "rust-e0425-on-beta",
+        Ecosystem::Rust,
+        Script::Build,
+        0.9,
+        false,
+        0.7,
+        Some("beta"),
+    ),
+    mode(
+        "py-module-not-found",
+        Ecosystem::Python,
+        Script::Test,
+        0.03,
+        false,
+        0.0,
+        None,
+    ),
+    mode(
+        "py-flaky-timeout",
+        Ecosystem::Python,
+        Script::Test,
+        0.04,
+        true,
+        0.0,
+        None,
+    ),
+    mode(
+        "py-assert-regression",
+        Ecosystem::Python,
+        Script::Test,
+        0.9,
+        false,
+        0.7,
+        Some("3.12"),
+    ),
+    mode(
+        "node-jest-snapshot",
+        Ecosystem::Node,
+        Script::Test,
+        0.03,
+        false,
+        0.0,
+        None,
+    ),
+    mode(
+        "node-econnreset",
+        Ecosystem::Node,
+        Script::Test,
+        0.04,
+        true,
+        0.0,
+        None,
+    ),
+    mode(
+        "node-eresolve",
+        Ecosystem::Node,
+        Script::Install,
+        0.9,
+        false,
+        0.7,
+        Some("22"),
+    ),
+    mode(
+        "go-fail-parse",
+        Ecosystem::Go,
+        Script::Test,
+        0.03,
+        false,
+        0.0,
+        None,
+    ),
+    mode(
+        "go-flaky-race",
+        Ecosystem::Go,
+        Script::Test,
+        0.04,
+        true,
+        0.0,
+        None,
+    ),
+    mode(
+        "go-index-panic",
+        Ecosystem::Go,
+        Script::Test,
+        0.9,
+        false,
+        0.7,
+        Some("1.23"),
+    ),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn mode(
+    id: &'static str,
+    ecosystem: Ecosystem,
+    step: Script,
+    chance: f64,
+    flaky: bool,
+    starts_at: f64,
+    job_filter: Option<&'static str>,
+) -> FailureMode {
+    FailureMode {
+        id,
+        ecosystem,
+        step,
+        chance,
+        flaky,
+        starts_at,
+        job_filter,
+    }
+}
+
+/// Looks a failure mode up by its id.
+pub fn failure_mode(id: &str) -> Option<&'static FailureMode> {
+    FAILURE_MODES.iter().find(|m| m.id == id)
+}
+
+const ACTORS: &[&str] = &[
+    "octocat",
+    "hubot",
+    "monalisa",
+    "dependabot[bot]",
+    "renovate[bot]",
+    "ada-l",
+];
+const TOPICS: &[&str] = &[
+    "parser", "timeout", "cache", "docs", "retry", "config", "cli", "deps",
+];
+
+/// Builds every configured repository.
+pub(crate) fn build(config: &Config) -> Vec<Repo> {
+    config
+        .repos
+        .iter()
+        .enumerate()
+        .map(|(i, full)| build_repo(config, i, full))
+        .collect()
+}
+
+fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
+    let (owner, name) = full_name
+        .split_once('/')
+        .expect("repo names are validated as owner/name");
+    let name_hash = hash_bytes(full_name.as_bytes());
+    let mut rng = Rng::derive(config.seed, &[name_hash]);
+    let ecosystem = config.ecosystem.unwrap_or(
+        [
+            Ecosystem::Rust,
+            Ecosystem::Python,
+            Ecosystem::Node,
+            Ecosystem::Go,
+        ][index % 4],
+    );
+    let workflows = workflows(ecosystem, name_hash);
+    let mut repo = Repo {
+        id: 100_000_000 + rng.below(800_000_000),
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+        default_branch: "main".to_owned(),
+        ecosystem,
+        workflows,
+        runs: Vec::with_capacity(config.runs),
+    };
+
+    let end = config.end_second();
+    let span = i64::from(config.days) * 86_400;
+    let start = end - span;
+    let mut run_id = 10_000_000_000 + rng.below(1_000_000_000);
+    let mut job_id = 30_000_000_000 + rng.below(1_000_000_000);
+    let mut run_numbers = vec![0u64; repo.workflows.len()];
+    let mut main_sha = sha(&mut rng);
+    let mut branch_sha: Vec<(String, String)> = Vec::new();
+
+    for i in 0..config.runs {
+        // Evenly spread with jitter, oldest first; ids grow with time as on GitHub.
+        let slot = span / config.runs.max(1) as i64;
+        let created = start + slot * i as i64 + rng.below(slot.max(1) as u64) as i64;
+        let workflow = pick_workflow(&mut rng, &repo.workflows);
+        let event = *rng.pick(&repo.workflows[workflow].events);
+        let (branch, head_sha, title) = match event {
+            "pull_request" => {
+                if branch_sha.is_empty() || rng.chance(0.3) {
+                    let topic = rng.pick(TOPICS);
+                    branch_sha.push((format!("feat/{topic}-{}", rng.below(500)), sha(&mut rng)));
+                    if branch_sha.len() > 6 {
+                        branch_sha.remove(0);
+                    }
+                }
+                let k = rng.below(branch_sha.len() as u64) as usize;
+                if rng.chance(0.6) {
+                    branch_sha[k].1 = sha(&mut rng);
+                }
+                let (b, s) = branch_sha[k].clone();
+                let title = format!("Fix {} handling", b.trim_start_matches("feat/"));
+                (b, s, title)
+            }
+            "push" => {
+                if rng.chance(0.7) {
+                    main_sha = sha(&mut rng);
+                }
+                let topic = rng.pick(TOPICS);
+                (
+                    "main".to_owned(),
+                    main_sha.clone(),
+                    format!("Merge pull request #{} from feat/{topic}", 100 + i),
+                )
+            }
+            _ => ("main".to_owned(), main_sha.clone(), "Nightly".to_owned()),
+        };
+        run_numbers[workflow] += 1;
+        run_id += rng.range(3, 400);
+        let mut run = Run {
+            id: run_id,
+            workflow,
+            run_number: run_numbers[workflow],
+            event,
+            head_branch: branch,
+            head_sha,
+            title,
+            actor: (*rng.pick(ACTORS)).to_owned(),
+            created_at: created,
+            layout: config.layout.unwrap_or_else(|| {
+                *rng.pick(&[
+                    Layout::JobAndSteps,
+                    Layout::JobAndSteps,
+                    Layout::JobOnly,
+                    Layout::Underscored,
+                ])
+            }),
+            attempts: Vec::new(),
+        };
+        let frac = (created - start) as f64 / span.max(1) as f64;
+        let still_running = i + config.in_progress >= config.runs;
+        simulate_attempts(
+            &mut run,
+            &repo,
+            frac,
+            still_running,
+            &mut job_id,
+            config.seed,
+        );
+        repo.runs.push(run);
+    }
+    repo
+}
+
+fn pick_workflow(rng: &mut Rng, workflows: &[Workflow]) -> usize {
+    // CI dominates, as in most repositories.
+    match rng.below(100) {
+        0..80 => 0,
+        80..88 => 1.min(workflows.len() - 1),
+        _ => 2.min(workflows.len() - 1),
+    }
+}
+
+fn sha(rng: &mut Rng) -> String {
+    format!(
+        "{:016x}{:016x}{:08x}",
+        rng.next_u64(),
+        rng.next_u64(),
+        rng.next_u64() as u32
+    )
+}
+
+/// Plays a run out: attempt 1, then re-runs of failures (partial or full), each with jobs,
+/// steps and times.
+fn simulate_attempts(
+    run: &mut Run,
+    repo: &Repo,
+    frac: f64,
+    still_running: bool,
+    job_id: &mut u64,
+    seed: u64,
+) {
+    let mut rng = Rng::derive(seed, &[run.id, 1]);
+    let workflow = &repo.workflows[run.workflow];
+    let mut start = run.created_at + rng.range(2, 30) as i64;
+    let cancelled = rng.chance(0.02);
+
+    // Attempt 1: every job of the workflow.
+    let mut planted: Vec<Option<Planted>> = workflow
+        .jobs
+        .iter()
+        .map(|spec| plant(&mut rng, repo.ecosystem, spec, frac))
+        .collect();
+    let mut to_run: Vec<usize> = (0..workflow.jobs.len()).collect();
+    let mut carried: Vec<Job> = Vec::new();
+    let mut number = 1;
+    loop {
+        let running = still_running && number == 1;
+        let mut jobs = carried.clone();
+        for &spec in &to_run {
+            *job_id += rng.range(1, 40);
+            let cancel = cancelled && number == 1 && spec == to_run[to_run.len() - 1];
+            jobs.push(make_job(
+                &mut rng,
+                run,
+                workflow,
+                spec,
+                number,
+                *job_id,
+                start,
+                planted[spec],
+                cancel,
+                running,
+            ));
+        }
+        jobs.sort_by_key(|j| j.spec);
+        let attempt = finish_attempt(number, start, jobs, running);
+        let failed: Vec<usize> = attempt
+            .jobs
+            .iter()
+            .filter(|j| j.run_attempt == number && j.conclusion == Some(Conclusion::Failure))
+            .map(|j| j.spec)
+            .collect();
+        let any_flaky = failed.iter().any(|&s| planted[s].is_some_and(|p| p.flaky));
+        let completed_at = attempt.completed_at;
+        let prior = attempt.jobs.clone();
+        run.attempts.push(attempt);
+        let rerun = !failed.is_empty() && number < 3 && (any_flaky || rng.chance(0.3));
+        let Some(done) = completed_at.filter(|_| rerun) else {
+            break;
+        };
+        number += 1;
+        start = done + rng.range(60, 3600) as i64;
+        let partial = rng.chance(0.6);
+        to_run = if partial {
+            failed.clone()
+        } else {
+            (0..workflow.jobs.len()).collect()
+        };
+        carried = prior
+            .into_iter()
+            .filter(|j| !to_run.contains(&j.spec))
+            .collect();
+        // A flaky failure passes when re-run; a real one fails again.
+        for p in planted.iter_mut() {
+            if p.is_some_and(|p| p.flaky) {
+                *p = None;
+            }
+        }
+    }
+}
+
+fn plant(rng: &mut Rng, eco: Ecosystem, spec: &JobSpec, frac: f64) -> Option<Planted> {
+    let scripts: Vec<Script> = spec
+        .steps
+        .iter()
+        .filter_map(|s| match s.kind {
+            StepKind::Script(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    FAILURE_MODES
+        .iter()
+        .filter(|m| m.ecosystem == eco && scripts.contains(&m.step) && frac >= m.starts_at)
+        .filter(|m| m.job_filter.is_none_or(|f| spec.name.contains(f)))
+        .find(|m| rng.chance(m.chance))
+        .map(|m| Planted {
+            mode: m.id,
+            flaky: m.flaky,
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_job(
+    rng: &mut Rng,
+    run: &Run,
+    workflow: &Workflow,
+    spec_index: usize,
+    attempt: u32,
+    id: u64,
+    attempt_start: i64,
+    planted: Option<Planted>,
+    cancel: bool,
+    running: bool,
+) -> Job {
+    let spec = &workflow.jobs[spec_index];
+    let started = attempt_start + rng.range(1, 20) as i64;
+    let mut job = Job {
+        id,
+        run_attempt: attempt,
+        spec: spec_index,
+        name: spec.name.clone(),
+        status: Status::Completed,
+        conclusion: Some(Conclusion::Success),
+        started_at: started,
+        completed_at: Some(started),
+        runner_name: format!("GitHub Actions {}", rng.range(1, 999)),
+        steps: Vec::new(),
+        planted,
+        log_seed: rng.next_u64(),
+        crlf: rng.chance(0.1),
+        bom: rng.chance(0.3),
+        offset_times: rng.chance(0.2),
+    };
+    if spec.push_only && run.event != "push" {
+        job.conclusion = Some(Conclusion::Skipped);
+        return job;
+    }
+    let failing_step = planted.and_then(|p| {
+        let kind = crate::generate::failure_mode(p.mode).map(|m| m.step)?;
+        spec.steps
+            .iter()
+            .position(|s| s.kind == StepKind::Script(kind))
+    });
+    let cancel_step = cancel
+        .then(|| {
+            spec.steps
+                .iter()
+                .rposition(|s| matches!(s.kind, StepKind::Script(_)))
+        })
+        .flatten();
+    let stop_at = failing_step.or(cancel_step);
+    // A running job has finished its first few steps only.
+    let running_until = running.then(|| rng.range(1, spec.steps.len() as u64 - 1) as usize);
+
+    let main_steps = spec
+        .steps
+        .iter()
+        .filter(|s| !matches!(s.kind, StepKind::Post(_) | StepKind::Complete))
+        .count();
+    let mut t = started;
+    let mut post_number = 2 * main_steps as u32;
+    for (i, step_spec) in spec.steps.iter().enumerate() {
+        let is_tail = matches!(step_spec.kind, StepKind::Post(_) | StepKind::Complete);
+        let number = if is_tail {
+            post_number += 1;
+            post_number - 1
+        } else {
+            i as u32 + 1
+        };
+        let mut step = Step {
+            number,
+            spec: i,
+            name: step_spec.name.clone(),
+            status: Status::Completed,
+            conclusion: Some(Conclusion::Success),
+            started_at: Some(t),
+            completed_at: Some(t),
+            has_log: true,
+        };
+        let after_stop = stop_at.is_some_and(|s| i > s) && !is_tail;
+        if running_until.is_some_and(|r| i >= r) {
+            step.status = if running_until == Some(i) {
+                Status::InProgress
+            } else {
+                Status::Queued
+            };
+            step.conclusion = None;
+            step.completed_at = None;
+            if step.status == Status::Queued {
+                step.started_at = None;
+            }
+            step.has_log = false;
+        } else if step_spec.kind == StepKind::Conditional || after_stop {
+            step.conclusion = Some(Conclusion::Skipped);
+            step.has_log = false;
+        } else {
+            t += duration(rng, &step_spec.kind);
+            step.completed_at = Some(t);
+            if Some(i) == failing_step {
+                step.conclusion = Some(Conclusion::Failure);
+                job.conclusion = Some(Conclusion::Failure);
+            } else if Some(i) == cancel_step && failing_step.is_none() {
+                step.conclusion = Some(Conclusion::Cancelled);
+                job.conclusion = Some(Conclusion::Cancelled);
+            }
+        }
+        job.steps.push(step);
+    }
+    if running_until.is_some() {
+        job.status = Status::InProgress;
+        job.conclusion = None;
+        job.completed_at = None;
+    } else {
+        job.completed_at = Some(t);
+    }
+    job
+}
+
+fn duration(rng: &mut Rng, kind: &StepKind) -> i64 {
+    let (lo, hi) = match kind {
+        StepKind::SetUp => (1, 3),
+        StepKind::Checkout => (1, 5),
+        StepKind::Action(_) => (1, 20),
+        StepKind::Script(Script::Install) => (10, 60),
+        StepKind::Script(Script::Build) => (30, 300),
+        StepKind::Script(Script::Test) => (20, 400),
+        StepKind::Script(Script::Lint) => (5, 60),
+        StepKind::Post(_) => (0, 2),
+        StepKind::Complete | StepKind::Conditional => (0, 1),
+    };
+    rng.range(lo, hi) as i64
+}
+
+fn finish_attempt(number: u32, started_at: i64, jobs: Vec<Job>, running: bool) -> Attempt {
+    let own = || jobs.iter().filter(|j| j.run_attempt == number);
+    let conclusion = if running {
+        None
+    } else if jobs
+        .iter()
+        .any(|j| j.conclusion == Some(Conclusion::Failure))
+    {
+        Some(Conclusion::Failure)
+    } else if own().any(|j| j.conclusion == Some(Conclusion::Cancelled)) {
+        Some(Conclusion::Cancelled)
+    } else {
+        Some(Conclusion::Success)
+    };
+    let completed_at = (!running).then(|| {
+        own()
+            .filter_map(|j| j.completed_at)
+            .max()
+            .unwrap_or(started_at)
+    });
+    Attempt {
+        number,
+        status: if running {
+            Status::InProgress
+        } else {
+            Status::Completed
+        },
+        conclusion,
+        started_at,
+        completed_at,
+        jobs,
+    }
+}
+
+/// What one ecosystem's workflows run.
+struct Toolchain {
+    setup: &'static str,
+    versions: [&'static str; 2],
+    cache: Option<&'static str>,
+    install: &'static str,
+    build: &'static str,
+    test: &'static str,
+    lint: &'static str,
+    docs: &'static str,
+}
+
+fn toolchain(eco: Ecosystem) -> Toolchain {
+    match eco {
+        Ecosystem::Rust => Toolchain {
+            setup: "dtolnay/rust-toolchain@stable",
+            versions: ["stable", "beta"],
+            cache: Some("Swatinem/rust-cache@v2"),
+            install: "cargo fetch --locked",
+            build: "cargo build --locked --all-targets",
+            test: "cargo test --locked --workspace",
+            lint: "cargo clippy --all-targets -- -D warnings",
+            docs: "cargo doc --no-deps",
+        },
+        Ecosystem::Python => Toolchain {
+            setup: "actions/setup-python@v5",
+            versions: ["3.11", "3.12"],
+            cache: None,
+            install: "pip install -e .[test]",
+            build: "python -m build",
+            test: "pytest -q --durations=10",
+            lint: "ruff check .",
+            docs: "mkdocs build --strict",
+        },
+        Ecosystem::Node => Toolchain {
+            setup: "actions/setup-node@v4",
+            versions: ["20", "22"],
+            cache: Some("actions/cache@v4"),
+            install: "npm ci",
+            build: "npm run build",
+            test: "npm test",
+            lint: "npm run lint",
+            docs: "npm run docs",
+        },
+        Ecosystem::Go => Toolchain {
+            setup: "actions/setup-go@v5",
+            versions: ["1.22", "1.23"],
+            cache: None,
+            install: "go mod download",
+            build: "go build ./...",
+            test: "go test -race ./...",
+            lint: "golangci-lint run",
+            docs: "go doc ./...",
+        },
+    }
+}
+
+fn workflows(eco: Ecosystem, name_hash: u64) -> Vec<Workflow> {
+    let tc = toolchain(eco);
+    let id0 = 60_000_000 + name_hash % 1_000_000;
+    let ci_jobs = vec![
+        job_spec(
+            &tc,
+            "test",
+            &format!("test (ubuntu-24.04, {})", tc.versions[0]),
+            &[Script::Install, Script::Build, Script::Test],
+            true,
+            false,
+        ),
+        job_spec(
+            &tc,
+            "test",
+            &format!("test (ubuntu-24.04, {})", tc.versions[1]),
+            &[Script::Install, Script::Build, Script::Test],
+            true,
+            false,
+        ),
+        job_spec(
+            &tc,
+            "test",
+            &format!("test (macos-14, {})", tc.versions[0]),
+            &[Script::Install, Script::Build, Script::Test],
+            true,
+            false,
+        ),
+        job_spec(&tc, "lint", "lint", &[Script::Lint], false, false),
+        job_spec(&tc, "docs", "docs / build", &[Script::Build], false, false),
+        job_spec(
+            &tc,
+            "deploy",
+            "🚀 deploy: preview",
+            &[Script::Build],
+            false,
+            true,
+        ),
+    ];
+    let nightly_jobs = vec![
+        job_spec(
+            &tc,
+            "integration",
+            "integration (ubuntu-24.04, postgres-16, redis-7, all-features, extended-timeouts, shard 1 of 2)",
+            &[Script::Install, Script::Test],
+            true,
+            false,
+        ),
+        job_spec(
+            &tc,
+            "smoke",
+            &format!("smokes {}", "🔥".repeat(42)),
+            &[Script::Test],
+            false,
+            false,
+        ),
+    ];
+    let docs_jobs = vec![job_spec(
+        &tc,
+        "spellcheck",
+        "spellcheck",
+        &[Script::Lint],
+        false,
+        false,
+    )];
+    vec![
+        Workflow {
+            id: id0,
+            name: "CI".into(),
+            path: ".github/workflows/ci.yml".into(),
+            events: vec!["push", "pull_request", "pull_request"],
+            jobs: ci_jobs,
+        },
+        Workflow {
+            id: id0 + 1,
+            name: "Nightly".into(),
+            path: ".github/workflows/nightly.yml".into(),
+            events: vec!["schedule"],
+            jobs: nightly_jobs,
+        },
+        Workflow {
+            id: id0 + 2,
+            name: "Docs".into(),
+            path: ".github/workflows/docs.yml".into(),
+            events: vec!["pull_request"],
+            jobs: docs_jobs,
+        },
+    ]
+}
+
+fn job_spec(
+    tc: &Toolchain,
+    key: &str,
+    name: &str,
+    scripts: &[Script],
+    coverage: bool,
+    push_only: bool,
+) -> JobSpec {
+    let mut steps = vec![
+        StepSpec {
+            name: "Set up job".into(),
+            kind: StepKind::SetUp,
+            command: String::new(),
+        },
+        StepSpec {
+            name: "Run actions/checkout@v4".into(),
+            kind: StepKind::Checkout,
+            command: String::new(),
+        },
+        StepSpec {
+            name: format!("Run {}", tc.setup),
+            kind: StepKind::Action(tc.setup.into()),
+            command: String::new(),
+        },
+    ];
+    if let Some(cache) = tc.cache {
+        steps.push(StepSpec {
+            name: format!("Run {cache}"),
+            kind: StepKind::Action(cache.into()),
+            command: String::new(),
+        });
+    }
+    for &script in scripts {
+        let command = match (key, script) {
+            ("docs", _) => tc.docs,
+            ("deploy", _) => "./scripts/deploy.sh preview",
+            (_, Script::Install) => tc.install,
+            (_, Script::Build) => tc.build,
+            (_, Script::Test) => tc.test,
+            (_, Script::Lint) => tc.lint,
+        };
+        steps.push(StepSpec {
+            name: format!("Run {command}"),
+            kind: StepKind::Script(script),
+            command: command.into(),
+        });
+    }
+    if coverage {
+        steps.push(StepSpec {
+            name: "Upload coverage".into(),
+            kind: StepKind::Conditional,
+            command: String::new(),
+        });
+    }
+    if let Some(cache) = tc.cache {
+        steps.push(StepSpec {
+            name: format!("Post Run {cache}"),
+            kind: StepKind::Post(cache.into()),
+            command: String::new(),
+        });
+    }
+    steps.push(StepSpec {
+        name: "Post Run actions/checkout@v4".into(),
+        kind: StepKind::Post("actions/checkout@v4".into()),
+        command: String::new(),
+    });
+    steps.push(StepSpec {
+        name: "Complete job".into(),
+        kind: StepKind::Complete,
+        command: String::new(),
+    });
+    JobSpec {
+        key: key.into(),
+        name: name.into(),
+        steps,
+        push_only,
+    }
+}

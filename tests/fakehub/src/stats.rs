@@ -1,0 +1,50 @@
+//! What fakehub saw: requests by endpoint and status, bytes served, token leaks.
+
+use std::collections::BTreeMap;
+
+/// A snapshot of fakehub's counters, from [`crate::FakeHub::stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests by endpoint (`list_runs`, `attempt_logs`, `blob`, …) and status.
+    pub requests: BTreeMap<&'static str, BTreeMap<u16, u64>>,
+    /// Body bytes the blob host sent.
+    pub blob_bytes: u64,
+    /// Requests to the blob host that carried an `Authorization` header (the token leaked).
+    pub auth_header_violations: u64,
+}
+
+impl Stats {
+    /// Requests to `endpoint`, whatever their status.
+    pub fn count(&self, endpoint: &str) -> u64 {
+        self.requests
+            .get(endpoint)
+            .map_or(0, |by_status| by_status.values().sum())
+    }
+
+    /// Requests to `endpoint` answered with `status`.
+    pub fn count_status(&self, endpoint: &str, status: u16) -> u64 {
+        self.requests
+            .get(endpoint)
+            .and_then(|s| s.get(&status))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests to the API host, whatever the endpoint.
+    pub fn api_requests(&self) -> u64 {
+        self.requests
+            .iter()
+            .filter(|(e, _)| **e != "blob")
+            .map(|(e, _)| self.count(e))
+            .sum()
+    }
+
+    pub(crate) fn record(&mut self, endpoint: &'static str, status: u16) {
+        *self
+            .requests
+            .entry(endpoint)
+            .or_default()
+            .entry(status)
+            .or_default() += 1;
+    }
+}
