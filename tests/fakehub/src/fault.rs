@@ -16,6 +16,7 @@ pub enum Host {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
     /// Answer with this status (a 5xx burst when repeated) and a JSON or XML error body.
+    /// The API host applies this and [`FaultKind::Slow`]; the blob host applies all kinds.
     Status(u16),
     /// Send half the body, then close the connection (the `Content-Length` promised all).
     DropMidBody,
@@ -23,7 +24,7 @@ pub enum FaultKind {
     Truncate,
     /// Serve the archive with bytes in its middle overwritten.
     Corrupt,
-    /// Send the body at this many bytes per second.
+    /// Send the body at this many bytes per second (the API delays its answer as long).
     Slow(u64),
 }
 

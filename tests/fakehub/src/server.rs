@@ -266,7 +266,8 @@ pub(crate) async fn api(
         return json_response(StatusCode::UNAUTHORIZED, &json::error(message, 401));
     }
 
-    if let Some(FaultKind::Status(code)) = shared.take_fault(Host::Api, path) {
+    let fault = shared.take_fault(Host::Api, path);
+    if let Some(FaultKind::Status(code)) = fault {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         shared.record(endpoint, status.as_u16());
         return json_response(status, &json::error("Server Error", status.as_u16()));
@@ -289,6 +290,11 @@ pub(crate) async fn api(
         }
         Reply::Json { status, body, link } => {
             let text = serde_json::to_vec(&body).expect("json values serialise");
+            if let Some(FaultKind::Slow(rate)) = fault {
+                // A slow API: the request stays in flight, which the secondary limit sees.
+                let secs = text.len() as f64 / rate.max(1) as f64;
+                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+            }
             let etag = format!(
                 "W/\"{:016x}{:016x}\"",
                 hash_bytes(&text),
@@ -480,7 +486,6 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
                         "jobs",
                         params,
                         &format!("{base}/actions/runs/{id}/attempts/{n}/jobs"),
-                        false,
                     )
                 }
                 None => Reply::not_found(),
@@ -516,7 +521,6 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
                     "jobs",
                     params,
                     &format!("{base}/actions/runs/{id}/jobs"),
-                    false,
                 )
             }
             None => Reply::not_found(),
@@ -665,7 +669,7 @@ fn list_runs(
     }
 }
 
-fn paged(items: Vec<Value>, key: &str, params: &Params, base: &str, _filtered: bool) -> Reply {
+fn paged(items: Vec<Value>, key: &str, params: &Params, base: &str) -> Reply {
     let total = items.len();
     let (per_page, page) = page_params(params);
     let page_items: Vec<Value> = items
@@ -818,14 +822,21 @@ async fn blob_inner(
         Some(FaultKind::DropMidBody) => {
             shared.stats.lock().expect("stats lock").blob_bytes += (len / 2) as u64;
             let half = Bytes::from(data).slice(..len / 2);
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "fakehub dropped the connection",
-                )),
-            ];
-            Body::from_stream(futures_util::stream::iter(chunks))
+            // Let the headers and the first half reach the client before the connection breaks.
+            let stream = futures_util::stream::unfold(Some(half), |state| async move {
+                match state {
+                    Some(half) => Some((Ok(half), None)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let reset = std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "fakehub dropped the connection",
+                        );
+                        Some((Err(reset), None))
+                    }
+                }
+            });
+            Body::from_stream(stream)
         }
         Some(FaultKind::Slow(rate)) => {
             shared.stats.lock().expect("stats lock").blob_bytes += len as u64;
