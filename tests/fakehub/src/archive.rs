@@ -147,20 +147,6 @@ pub(crate) fn zip(entries: &[Entry], layout: Layout) -> Vec<u8> {
     zip.finish().expect("writing to memory").into_inner()
 }
 
-/// The archive of one attempt.
-pub(crate) fn attempt_archive(
-    repo: &Repo,
-    run: &Run,
-    attempt: &Attempt,
-    lines_per_job: usize,
-    distinct: f64,
-) -> Vec<u8> {
-    zip(
-        &attempt_entries(repo, run, attempt, lines_per_job, distinct),
-        run.layout,
-    )
-}
-
 /// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it.
 pub(crate) fn job_text(
     repo: &Repo,

@@ -10,8 +10,9 @@
 //!
 //! Its data is generated from a seed: repositories with several workflows, runs over a time
 //! range, re-runs (partial ones whose archive holds only the re-run jobs), matrix and composite
-//! job names, and log text as real CI writes it, repetitive across runs. The generator also
-//! exposes the ground truth tests need ([`FakeHub::job_log`], [`Planted`] failures). Behaviour
+//! job names, and log text as real CI writes it, repetitive across runs. [`World`] gives the
+//! same data without a server (archives for extract's and index's tests and benches), with the
+//! ground truth tests need ([`World::job_log`]'s line origins, [`Planted`] failures). Behaviour
 //! follows `shared/GITHUB_LOGS.md`; where this crate and that file disagree, that file wins.
 //!
 //! ```no_run
@@ -38,8 +39,8 @@ mod rng;
 mod server;
 mod stats;
 mod time;
+mod world;
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +59,7 @@ pub use model::{
     StepKind, StepSpec, Workflow,
 };
 pub use stats::Stats;
+pub use world::{CorpusSummary, World};
 
 use server::Shared;
 
@@ -68,48 +70,22 @@ pub struct FakeHub {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// What the generated logs hold, for checking the corpus is realistic.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CorpusSummary {
-    /// Jobs with a log.
-    pub jobs: usize,
-    /// Lines of their whole-job logs.
-    pub lines: usize,
-    /// Bytes of their whole-job logs.
-    pub bytes: usize,
-    /// Distinct line texts once the timestamp and ANSI codes are removed.
-    pub distinct_lines: usize,
-}
-
-impl CorpusSummary {
-    /// `distinct_lines / lines`: 8.2% in real job logs of one workflow.
-    pub fn distinct_ratio(&self) -> f64 {
-        self.distinct_lines as f64 / self.lines.max(1) as f64
-    }
-}
-
 impl FakeHub {
     /// Generates the data and starts both listeners.
-    pub async fn start(mut config: Config) -> std::io::Result<FakeHub> {
-        for repo in &config.repos {
-            let valid = repo
-                .split_once('/')
-                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
-            if !valid {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("repository `{repo}` is not `owner/name`"),
-                ));
-            }
-        }
-        config.end =
-            Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
+    pub async fn start(config: Config) -> std::io::Result<FakeHub> {
+        let world = World::generate(config)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        FakeHub::serve(world).await
+    }
+
+    /// Starts both listeners over data generated beforehand.
+    pub async fn serve(world: World) -> std::io::Result<FakeHub> {
+        let config = world.config();
         let api = TcpListener::bind(SocketAddr::new(config.host, config.api_port)).await?;
         let blob = TcpListener::bind(SocketAddr::new(config.host, config.blob_port)).await?;
         let api_url = format!("http://{}", api.local_addr()?);
         let blob_url = format!("http://{}", blob.local_addr()?);
-        let repos = generate::build(&config);
-        let shared = Arc::new(Shared::new(config, repos, api_url, blob_url));
+        let shared = Arc::new(Shared::new(world, api_url, blob_url));
         let (stop, stopped) = watch::channel(false);
         let api_app = axum::Router::new()
             .fallback(server::api)
@@ -162,73 +138,24 @@ impl FakeHub {
             .push(fault);
     }
 
+    /// Runs `f` on the generated data: repositories, logs, archives and their ground truth.
+    pub fn with_world<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        f(&self.shared.world.read().expect("world lock"))
+    }
+
     /// A copy of one repository's generated data (`owner/name`).
     pub fn repo(&self, full_name: &str) -> Option<Repo> {
-        let repos = self.shared.repos.read().expect("repos lock");
-        repos.iter().find(|r| r.full_name() == full_name).cloned()
+        self.with_world(|w| w.repo(full_name).cloned())
     }
 
     /// The log of one job, with the ground truth of every line's step.
     pub fn job_log(&self, full_name: &str, job_id: u64) -> Option<JobLog> {
-        let repos = self.shared.repos.read().expect("repos lock");
-        let repo = repos.iter().find(|r| r.full_name() == full_name)?;
-        let (run, job) = repo.job(job_id)?;
-        let c = &self.shared.config;
-        Some(logs::job_log(repo, run, job, c.lines_per_job, c.distinct))
+        self.with_world(|w| w.job_log(full_name, job_id))
     }
 
-    /// The files of an attempt's archive, uncompressed, as the blob host would zip them.
-    pub fn archive_entries(
-        &self,
-        full_name: &str,
-        run_id: u64,
-        attempt: u32,
-    ) -> Option<Vec<Entry>> {
-        let repos = self.shared.repos.read().expect("repos lock");
-        let repo = repos.iter().find(|r| r.full_name() == full_name)?;
-        let run = repo.run(run_id)?;
-        let c = &self.shared.config;
-        Some(archive::attempt_entries(
-            repo,
-            run,
-            run.attempt(attempt)?,
-            c.lines_per_job,
-            c.distinct,
-        ))
-    }
-
-    /// Generates every archived job log once and measures it. Costs as much as serving them all.
+    /// Generates every archived job log once and measures it.
     pub fn corpus_summary(&self) -> CorpusSummary {
-        let repos = self.shared.repos.read().expect("repos lock");
-        let c = &self.shared.config;
-        let mut summary = CorpusSummary {
-            jobs: 0,
-            lines: 0,
-            bytes: 0,
-            distinct_lines: 0,
-        };
-        let mut seen = HashSet::new();
-        for repo in repos.iter() {
-            for run in &repo.runs {
-                for attempt in run
-                    .attempts
-                    .iter()
-                    .filter(|a| a.status == Status::Completed)
-                {
-                    for job in attempt.archived_jobs() {
-                        summary.jobs += 1;
-                        let log = logs::job_log(repo, run, job, c.lines_per_job, c.distinct);
-                        for (_, line) in log.job_file_lines() {
-                            summary.lines += 1;
-                            summary.bytes += line.text.len() + 30;
-                            seen.insert(rng::hash_bytes(&strip_ansi(&line.text)));
-                        }
-                    }
-                }
-            }
-        }
-        summary.distinct_lines = seen.len();
-        summary
+        self.with_world(World::corpus_summary)
     }
 
     /// Stops both listeners, letting requests in flight finish for up to a second.
@@ -267,23 +194,4 @@ fn serve(
             .with_graceful_shutdown(shutdown)
             .await;
     })
-}
-
-/// Removes ANSI CSI sequences (`ESC [ … final`), the form GitHub logs use.
-fn strip_ansi(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
-            i += 2;
-            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
-                i += 1;
-            }
-            i += 1;
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    out
 }

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::archive;
 use crate::config::Config;
 use crate::created;
 use crate::fault::{Fault, FaultKind, Host};
@@ -18,11 +17,13 @@ use crate::json::{self, Urls};
 use crate::model::{Conclusion, Repo, Run, Status};
 use crate::rng::{hash_bytes, mix};
 use crate::stats::Stats;
+use crate::world::World;
 
 /// State both listeners share.
 pub(crate) struct Shared {
+    /// A copy of the world's configuration, read on every request.
     pub(crate) config: Config,
-    pub(crate) repos: RwLock<Vec<Repo>>,
+    pub(crate) world: RwLock<World>,
     pub(crate) api_url: String,
     pub(crate) blob_url: String,
     pub(crate) stats: Mutex<Stats>,
@@ -39,17 +40,13 @@ struct RateWindow {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        config: Config,
-        repos: Vec<Repo>,
-        api_url: String,
-        blob_url: String,
-    ) -> Shared {
+    pub(crate) fn new(world: World, api_url: String, blob_url: String) -> Shared {
+        let config = world.config().clone();
         let secret = mix(config.seed ^ now_ms());
         Shared {
             faults: Mutex::new(config.faults.clone()),
             config,
-            repos: RwLock::new(repos),
+            world: RwLock::new(world),
             api_url,
             blob_url,
             stats: Mutex::new(Stats::default()),
@@ -421,11 +418,8 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
             json!({ "resources": {}, "rate": { "limit": shared.config.rate_limit } }),
         );
     }
-    let repos = shared.repos.read().expect("repos lock");
-    let Some(repo) = repos
-        .iter()
-        .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
-    else {
+    let world = shared.world.read().expect("world lock");
+    let Some(repo) = world.repo(full_name) else {
         return Reply::not_found();
     };
     let urls = Urls {
@@ -876,26 +870,15 @@ fn slow_body(data: Bytes, rate: u64) -> Body {
 /// `/{repo}/jobs/{job}/log.txt`.
 fn make_blob(shared: &Shared, path: &str) -> Option<(Vec<u8>, &'static str)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let repos = shared.repos.read().expect("repos lock");
+    let world = shared.world.read().expect("world lock");
     let repo_id: u64 = parts.first()?.parse().ok()?;
-    let repo = repos.iter().find(|r| r.id == repo_id)?;
-    let (lines, distinct) = (shared.config.lines_per_job, shared.config.distinct);
+    let repo = world.repos().iter().find(|r| r.id == repo_id)?.full_name();
     match parts[1..] {
         ["runs", run, "attempts", n, "logs.zip"] => {
-            let run = repo.run(run.parse().ok()?)?;
-            let attempt = run.attempt(n.parse().ok()?)?;
-            Some((
-                archive::attempt_archive(repo, run, attempt, lines, distinct),
-                "application/zip",
-            ))
+            let archive = world.archive(&repo, run.parse().ok()?, n.parse().ok()?)?;
+            Some((archive, "application/zip"))
         }
-        ["jobs", job, "log.txt"] => {
-            let (run, job) = repo.job(job.parse().ok()?)?;
-            Some((
-                archive::job_text(repo, run, job, lines, distinct),
-                "text/plain",
-            ))
-        }
+        ["jobs", job, "log.txt"] => Some((world.job_text(&repo, job.parse().ok()?)?, "text/plain")),
         _ => None,
     }
 }

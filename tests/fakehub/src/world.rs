@@ -1,0 +1,184 @@
+//! The generated data without a server: for tests and benchmarks that need archives and their
+//! ground truth but no HTTP.
+
+use std::collections::HashSet;
+
+use crate::archive::{self, Entry};
+use crate::config::Config;
+use crate::generate;
+use crate::logs::{self, JobLog};
+use crate::model::{Repo, Status};
+use crate::rng::hash_bytes;
+
+/// Every repository a [`Config`] describes, generated, with their logs on demand.
+#[derive(Debug, Clone)]
+pub struct World {
+    config: Config,
+    repos: Vec<Repo>,
+}
+
+/// What the generated logs hold, for checking the corpus is realistic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CorpusSummary {
+    /// Jobs with a log.
+    pub jobs: usize,
+    /// Lines of their whole-job logs.
+    pub lines: usize,
+    /// Bytes of their whole-job logs.
+    pub bytes: usize,
+    /// Distinct line texts once the timestamp and ANSI codes are removed.
+    pub distinct_lines: usize,
+}
+
+impl CorpusSummary {
+    /// `distinct_lines / lines`: 8.2% in real job logs of one workflow.
+    pub fn distinct_ratio(&self) -> f64 {
+        self.distinct_lines as f64 / self.lines.max(1) as f64
+    }
+}
+
+impl World {
+    /// Generates the repositories of `config`; [`Config::end`] `None` becomes now.
+    pub fn generate(mut config: Config) -> Result<World, String> {
+        for repo in &config.repos {
+            let valid = repo
+                .split_once('/')
+                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+            if !valid {
+                return Err(format!("repository `{repo}` is not `owner/name`"));
+            }
+        }
+        config.end =
+            Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
+        let repos = generate::build(&config);
+        Ok(World { config, repos })
+    }
+
+    /// The configuration, with [`Config::end`] resolved.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every repository.
+    pub fn repos(&self) -> &[Repo] {
+        &self.repos
+    }
+
+    /// One repository by `owner/name` (case-insensitive, as GitHub).
+    pub fn repo(&self, full_name: &str) -> Option<&Repo> {
+        self.repos
+            .iter()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
+    }
+
+    /// The log of one job, with the ground truth of every line's step.
+    pub fn job_log(&self, full_name: &str, job_id: u64) -> Option<JobLog> {
+        let repo = self.repo(full_name)?;
+        let (run, job) = repo.job(job_id)?;
+        Some(logs::job_log(
+            repo,
+            run,
+            job,
+            self.config.lines_per_job,
+            self.config.distinct,
+        ))
+    }
+
+    /// The files of an attempt's archive, uncompressed, in the order the zip holds them.
+    pub fn archive_entries(
+        &self,
+        full_name: &str,
+        run_id: u64,
+        attempt: u32,
+    ) -> Option<Vec<Entry>> {
+        let repo = self.repo(full_name)?;
+        let run = repo.run(run_id)?;
+        let attempt = run.attempt(attempt)?;
+        Some(archive::attempt_entries(
+            repo,
+            run,
+            attempt,
+            self.config.lines_per_job,
+            self.config.distinct,
+        ))
+    }
+
+    /// An attempt's archive, zipped as the blob host serves it.
+    pub fn archive(&self, full_name: &str, run_id: u64, attempt: u32) -> Option<Vec<u8>> {
+        let layout = self.repo(full_name)?.run(run_id)?.layout;
+        Some(archive::zip(
+            &self.archive_entries(full_name, run_id, attempt)?,
+            layout,
+        ))
+    }
+
+    /// One job's whole log as plain text, as the job-logs endpoint serves it.
+    pub fn job_text(&self, full_name: &str, job_id: u64) -> Option<Vec<u8>> {
+        let repo = self.repo(full_name)?;
+        let (run, job) = repo.job(job_id)?;
+        Some(archive::job_text(
+            repo,
+            run,
+            job,
+            self.config.lines_per_job,
+            self.config.distinct,
+        ))
+    }
+
+    /// Generates every archived job log once and measures it. Costs as much as serving them all.
+    pub fn corpus_summary(&self) -> CorpusSummary {
+        let mut summary = CorpusSummary {
+            jobs: 0,
+            lines: 0,
+            bytes: 0,
+            distinct_lines: 0,
+        };
+        let mut seen = HashSet::new();
+        for repo in &self.repos {
+            for run in &repo.runs {
+                for attempt in run
+                    .attempts
+                    .iter()
+                    .filter(|a| a.status == Status::Completed)
+                {
+                    for job in attempt.archived_jobs() {
+                        summary.jobs += 1;
+                        let log = logs::job_log(
+                            repo,
+                            run,
+                            job,
+                            self.config.lines_per_job,
+                            self.config.distinct,
+                        );
+                        for (_, line) in log.job_file_lines() {
+                            summary.lines += 1;
+                            summary.bytes += line.text.len() + 30;
+                            seen.insert(hash_bytes(&strip_ansi(&line.text)));
+                        }
+                    }
+                }
+            }
+        }
+        summary.distinct_lines = seen.len();
+        summary
+    }
+}
+
+/// Removes ANSI CSI sequences (`ESC [ … final`), the form GitHub logs use.
+fn strip_ansi(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
+}
