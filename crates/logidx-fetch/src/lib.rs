@@ -1,12 +1,50 @@
 //! logidx-fetch: the GitHub REST client of logidx.
 //!
-//! Its job: for a repository and a filter, yield every completed run attempt with its
-//! metadata, its jobs and steps, and its log archive, without losing one and without
-//! upsetting GitHub's rate limits. It follows each log redirect itself, never forwards the
-//! token to blob storage, and re-resolves a redirect whose signed URL expired mid-transfer.
+//! For a repository and a filter it lists every run ([`Client::runs`], splitting `created`
+//! windows over GitHub's 1,000-result cap), the jobs and steps of each attempt
+//! ([`Client::jobs`]), and each attempt's log archive ([`Client::download_logs`]), politely:
+//! a bounded number of requests in flight, rate limits waited out (and told to a
+//! [`Reporter`]), server errors and broken transfers retried with jittered backoff, list pages
+//! revalidated with `etag`s. It follows log redirects itself and never sends the token
+//! anywhere but the API host. Outcomes are typed: [`LogsOutcome::Logs`], `Gone`, `NotReady`,
+//! or an [`Error`] naming the run, the attempt and the HTTP status.
 //!
-//! Public face (being built): `Client::builder()`, `Client::runs`, `Client::jobs`,
-//! `Client::download_logs`, typed outcomes (`Logs`, `Gone`, `NotReady`) and a `Reporter`
-//! trait for progress. It is the only logidx crate with a network dependency.
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use logidx_fetch::{Client, LogsOutcome, RepoName, RunFilter, discover_token};
+//!
+//! # async fn demo() -> logidx_fetch::Result<()> {
+//! let client = Client::builder().token(discover_token(None)?).build()?;
+//! let repo = RepoName::parse("rust-lang/rust")?;
+//! let filter = RunFilter { branch: Some("main".into()), ..RunFilter::default() };
+//! let mut runs = std::pin::pin!(client.runs(&repo, &filter));
+//! while let Some(run) = runs.next().await {
+//!     let run = run?;
+//!     if !run.is_completed() {
+//!         continue;
+//!     }
+//!     let jobs = client.jobs(&repo, run.id, run.run_attempt).await?;
+//!     if let LogsOutcome::Logs(archive) = client.download_logs(&repo, &run, run.run_attempt).await? {
+//!         println!("run {} has {} jobs and a {} byte archive", run.id, jobs.len(), archive.len());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
+
+mod client;
+mod error;
+mod logs;
+mod model;
+mod reporter;
+mod runs;
+mod token;
+
+pub use client::{Client, ClientBuilder, GITHUB_API, NotReadyPolicy, RetryPolicy};
+pub use error::{Error, Result};
+pub use logs::{Archive, LogsOutcome};
+pub use model::{Actor, Job, RepoName, Run, Step};
+pub use reporter::{NoReporter, Reporter};
+pub use runs::RunFilter;
+pub use token::{Token, discover_token};

@@ -1,0 +1,700 @@
+//! The client: one place for authentication, rate limits, retries, concurrency and `etag`s.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result, describe};
+use crate::reporter::{NoReporter, Reporter};
+use crate::token::Token;
+
+/// The public GitHub API.
+pub const GITHUB_API: &str = "https://api.github.com";
+
+/// How failed requests are retried: server errors, broken connections, secondary rate limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries per request, the first included.
+    pub max_tries: u32,
+    /// Wait before the second try; doubles with each try, with jitter.
+    pub base_delay: Duration,
+    /// The longest wait between tries.
+    pub max_delay: Duration,
+    /// Wait after a secondary rate limit that names no `retry-after` (GitHub: at least 60 s).
+    pub secondary_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_tries: 6,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            secondary_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How an archive that answers 404 right after its run completed is waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReadyPolicy {
+    /// A 404 for a run updated longer ago than this means "gone", not "not ready".
+    pub window: Duration,
+    /// Wait between tries.
+    pub delay: Duration,
+    /// Tries before reporting it not ready.
+    pub tries: u32,
+}
+
+impl Default for NotReadyPolicy {
+    fn default() -> NotReadyPolicy {
+        NotReadyPolicy {
+            window: Duration::from_secs(600),
+            delay: Duration::from_secs(15),
+            tries: 3,
+        }
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    api_url: String,
+    token: Option<Token>,
+    user_agent: String,
+    api_concurrency: usize,
+    download_concurrency: usize,
+    retry: RetryPolicy,
+    pub(crate) not_ready: NotReadyPolicy,
+    reporter: Arc<dyn Reporter>,
+    rate_reserve: u64,
+    pub(crate) spool_threshold: usize,
+    pub(crate) max_archive_bytes: u64,
+    etag_dir: Option<PathBuf>,
+    timeout: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            api_url: GITHUB_API.to_owned(),
+            token: None,
+            user_agent: concat!("logidx/", env!("CARGO_PKG_VERSION")).to_owned(),
+            api_concurrency: 4,
+            download_concurrency: 4,
+            retry: RetryPolicy::default(),
+            not_ready: NotReadyPolicy::default(),
+            reporter: Arc::new(NoReporter),
+            rate_reserve: 50,
+            spool_threshold: 32 << 20,
+            max_archive_bytes: 4 << 30,
+            etag_dir: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// API base: `https://api.github.com` (the default) or `https://HOST/api/v3` for GitHub
+    /// Enterprise Server.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The token, sent to the API host and nowhere else.
+    pub fn token(mut self, token: Token) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// `User-Agent` (GitHub requires one).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// Most API requests in flight at once (default 4; octokit's throttling allows 10).
+    pub fn api_concurrency(mut self, n: usize) -> Self {
+        self.api_concurrency = n.max(1);
+        self
+    }
+
+    /// Most archive downloads at once (default 4), counted apart from API requests.
+    pub fn download_concurrency(mut self, n: usize) -> Self {
+        self.download_concurrency = n.max(1);
+        self
+    }
+
+    /// How failures are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How archives not yet finalised are waited for.
+    pub fn not_ready(mut self, policy: NotReadyPolicy) -> Self {
+        self.not_ready = policy;
+        self
+    }
+
+    /// Who hears about progress, waits and retries.
+    pub fn reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
+        self.reporter = reporter;
+        self
+    }
+
+    /// Requests left in the rate-limit window below which the client pauses until it resets
+    /// (default 50, at most a tenth of the limit).
+    pub fn rate_reserve(mut self, n: u64) -> Self {
+        self.rate_reserve = n;
+        self
+    }
+
+    /// Archives up to this size stay in memory; larger ones spool to a temporary file.
+    pub fn spool_threshold(mut self, bytes: usize) -> Self {
+        self.spool_threshold = bytes;
+        self
+    }
+
+    /// Archives over this size are refused (default 4 GiB).
+    pub fn max_archive_bytes(mut self, bytes: u64) -> Self {
+        self.max_archive_bytes = bytes;
+        self
+    }
+
+    /// Keeps the `etag`s and bodies of list pages in this directory, so that a later process
+    /// re-listing an unchanged window gets free `304`s.
+    pub fn etag_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.etag_dir = Some(dir.into());
+        self
+    }
+
+    /// Timeout for connecting and for each read (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
+            return Err(Error::BadBaseUrl(self.api_url));
+        }
+        // rustls needs a process-wide crypto provider; ring builds without C toolchains'
+        // extras. Installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(&self.user_agent)
+            .connect_timeout(self.timeout)
+            .read_timeout(self.timeout)
+            .build()
+            .map_err(Error::Client)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_slots: Semaphore::new(self.api_concurrency),
+                api_limit: std::sync::atomic::AtomicUsize::new(self.api_concurrency),
+                download_slots: Arc::new(Semaphore::new(self.download_concurrency)),
+                rate: Mutex::new(RateState::default()),
+                etags: EtagCache {
+                    memory: Mutex::new(HashMap::new()),
+                    dir: self.etag_dir.clone(),
+                },
+                builder: self,
+            }),
+        })
+    }
+}
+
+/// A GitHub REST client for Actions runs, jobs and log archives. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    api_slots: Semaphore,
+    /// Permits `api_slots` still has in all, lowered by secondary rate limits.
+    api_limit: std::sync::atomic::AtomicUsize,
+    pub(crate) download_slots: Arc<Semaphore>,
+    rate: Mutex<RateState>,
+    etags: EtagCache,
+    pub(crate) builder: ClientBuilder,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = &self.inner.builder;
+        f.debug_struct("Client")
+            .field("api_url", &b.api_url)
+            .field("token", &b.token)
+            .field("api_concurrency", &b.api_concurrency)
+            .field("download_concurrency", &b.download_concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the `x-ratelimit-*` headers last said.
+#[derive(Debug, Default)]
+struct RateState {
+    limit: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<i64>,
+    /// A pause until this second has been announced; others wait without announcing it again.
+    announced: Option<i64>,
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) url: String,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
+            url: self.url.clone(),
+            source,
+        })
+    }
+
+    /// GitHub's `message`, or the start of the body.
+    pub(crate) fn message(&self) -> String {
+        #[derive(serde::Deserialize)]
+        struct Message {
+            message: String,
+        }
+        match serde_json::from_slice::<Message>(&self.body) {
+            Ok(m) => m.message,
+            Err(_) => String::from_utf8_lossy(&self.body[..self.body.len().min(200)]).into_owned(),
+        }
+    }
+
+    pub(crate) fn into_error(self) -> Error {
+        let message = self.message();
+        Error::Status {
+            url: self.url,
+            status: self.status.as_u16(),
+            message,
+        }
+    }
+
+    /// The `Link` header's `rel="next"` URL.
+    pub(crate) fn next_link(&self) -> Option<String> {
+        let link = self.headers.get(header::LINK)?.to_str().ok()?;
+        link.split(',').find_map(|part| {
+            let (url, rel) = part.split_once(';')?;
+            rel.contains("rel=\"next\"")
+                .then(|| url.trim().trim_matches(['<', '>']).to_owned())
+        })
+    }
+}
+
+impl Client {
+    /// A builder with GitHub's defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API base URL.
+    pub fn api_url(&self) -> &str {
+        &self.inner.builder.api_url
+    }
+
+    pub(crate) fn reporter(&self) -> &dyn Reporter {
+        &*self.inner.builder.reporter
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.builder.retry
+    }
+
+    /// GETs an API URL with the token, waiting out rate limits and retrying server errors and
+    /// broken connections. With `conditional`, sends the `etag` of a previous answer and turns a
+    /// `304` back into that answer. Answers that are not retried (404, 410, 302, …) are returned
+    /// for the caller to read; 401 is an error at once.
+    pub(crate) async fn get(&self, url: &str, conditional: bool) -> Result<Answer> {
+        let policy = self.retry_policy().clone();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.wait_for_quota().await;
+            let cached = if conditional {
+                self.inner.etags.get(url)
+            } else {
+                None
+            };
+            let result = {
+                let _slot = self
+                    .inner
+                    .api_slots
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                self.send(url, cached.as_ref().map(|c| c.etag.as_str()))
+                    .await
+            };
+            let (reason, wait) = match result {
+                Err(e) => (format!("connection failed: {e}"), backoff(&policy, tries)),
+                Ok(answer) => {
+                    self.note_rate(&answer.headers);
+                    match answer.status {
+                        StatusCode::NOT_MODIFIED => {
+                            let Some(cached) = cached else {
+                                return Ok(answer);
+                            };
+                            let mut headers = answer.headers;
+                            if let Ok(link) = HeaderValue::from_str(&cached.link)
+                                && !cached.link.is_empty()
+                            {
+                                headers.insert(header::LINK, link);
+                            }
+                            return Ok(Answer {
+                                status: StatusCode::OK,
+                                headers,
+                                body: cached.body,
+                                url: answer.url,
+                            });
+                        }
+                        StatusCode::OK => {
+                            if conditional && let Some(etag) = answer.headers.get(header::ETAG) {
+                                let text = |v: Option<&HeaderValue>| {
+                                    v.and_then(|v| v.to_str().ok())
+                                        .unwrap_or_default()
+                                        .to_owned()
+                                };
+                                let link = text(answer.headers.get(header::LINK));
+                                self.inner
+                                    .etags
+                                    .put(url, &text(Some(etag)), &link, &answer.body);
+                            }
+                            return Ok(answer);
+                        }
+                        StatusCode::UNAUTHORIZED => {
+                            return Err(Error::Unauthorized {
+                                url: url.to_owned(),
+                            });
+                        }
+                        StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+                            match limit_kind(&answer) {
+                                Some(Limit::Secondary(retry_after)) => {
+                                    self.slow_down();
+                                    let wait = retry_after
+                                        .unwrap_or(policy.secondary_wait)
+                                        .max(backoff(&policy, tries));
+                                    ("secondary rate limit".to_owned(), wait)
+                                }
+                                Some(Limit::Primary(reset)) => {
+                                    self.announce_pause(reset);
+                                    ("rate limit exhausted".to_owned(), until(reset))
+                                }
+                                None => return Ok(answer),
+                            }
+                        }
+                        s if s.is_server_error() => {
+                            (format!("HTTP {}", s.as_u16()), backoff(&policy, tries))
+                        }
+                        _ => return Ok(answer),
+                    }
+                }
+            };
+            if tries >= policy.max_tries {
+                return Err(Error::GaveUp {
+                    url: url.to_owned(),
+                    tries,
+                    last: reason,
+                });
+            }
+            tracing::debug!(url, tries, reason, wait = %describe(wait), "retrying");
+            self.reporter().on_retry(url, tries, &reason, wait);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+    ) -> std::result::Result<Answer, reqwest::Error> {
+        let token = self.inner.builder.token.as_ref();
+        let mut request = self
+            .inner
+            .http
+            .get(url)
+            .header(header::ACCEPT, "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        if let Some(etag) = etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok(Answer {
+            url: url.to_owned(),
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A plain GET without the token, for blob storage.
+    pub(crate) async fn get_blob(
+        &self,
+        url: &str,
+    ) -> std::result::Result<reqwest::Response, reqwest::Error> {
+        self.inner.http.get(url).send().await
+    }
+
+    /// After a secondary rate limit, allows one request fewer in flight from now on (never
+    /// fewer than one), as GitHub asks clients to back off rather than retry as hard.
+    fn slow_down(&self) {
+        let limit = &self.inner.api_limit;
+        let current = limit.load(Ordering::SeqCst);
+        if current > 1 && self.inner.api_slots.forget_permits(1) == 1 {
+            limit.store(current - 1, Ordering::SeqCst);
+            tracing::info!(
+                concurrency = current - 1,
+                "secondary rate limit: fewer requests in flight"
+            );
+        }
+    }
+
+    fn note_rate(&self, headers: &HeaderMap) {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.parse::<i64>().ok();
+        let mut rate = self.inner.rate.lock().expect("rate lock");
+        if let Some(remaining) = number("x-ratelimit-remaining") {
+            rate.remaining = Some(remaining.max(0) as u64);
+        }
+        if let Some(limit) = number("x-ratelimit-limit") {
+            rate.limit = Some(limit.max(0) as u64);
+        }
+        if let Some(reset) = number("x-ratelimit-reset") {
+            rate.reset = Some(reset);
+        }
+    }
+
+    /// Pauses until the window resets when fewer requests than the reserve are left.
+    async fn wait_for_quota(&self) {
+        let reset = {
+            let rate = self.inner.rate.lock().expect("rate lock");
+            let reserve = self
+                .inner
+                .builder
+                .rate_reserve
+                .min(rate.limit.unwrap_or(u64::MAX) / 10);
+            match (rate.remaining, rate.reset) {
+                (Some(left), Some(reset))
+                    if left <= reserve && reset > Timestamp::now().as_second() =>
+                {
+                    Some(reset)
+                }
+                _ => None,
+            }
+        };
+        if let Some(reset) = reset {
+            self.announce_pause(reset);
+            tokio::time::sleep(until(reset)).await;
+            let mut rate = self.inner.rate.lock().expect("rate lock");
+            if rate.reset == Some(reset) {
+                rate.remaining = None;
+            }
+        }
+    }
+
+    fn announce_pause(&self, reset: i64) {
+        let mut rate = self.inner.rate.lock().expect("rate lock");
+        if rate.announced != Some(reset) {
+            rate.announced = Some(reset);
+            drop(rate);
+            let resume = Timestamp::from_second(reset).unwrap_or_else(|_| Timestamp::now());
+            tracing::info!(%resume, "rate limited");
+            self.reporter().on_rate_limited(resume);
+        }
+    }
+}
+
+enum Limit {
+    /// A secondary limit, with its `retry-after` if it gave one.
+    Secondary(Option<Duration>),
+    /// The primary limit is spent until this Unix second.
+    Primary(i64),
+}
+
+/// Tells a rate-limit 403/429 from a permission 403.
+fn limit_kind(answer: &Answer) -> Option<Limit> {
+    let header = |name: &str| answer.headers.get(name).and_then(|v| v.to_str().ok());
+    let message = answer.message().to_ascii_lowercase();
+    if message.contains("secondary rate limit") || header("retry-after").is_some() {
+        let after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        return Some(Limit::Secondary(after.map(Duration::from_secs)));
+    }
+    if header("x-ratelimit-remaining") == Some("0") || message.contains("rate limit exceeded") {
+        let reset = header("x-ratelimit-reset").and_then(|v| v.parse().ok());
+        return Some(Limit::Primary(
+            reset.unwrap_or_else(|| Timestamp::now().as_second() + 60),
+        ));
+    }
+    None
+}
+
+/// From now until a Unix second, plus a second's margin for clock skew.
+fn until(reset: i64) -> Duration {
+    let now = Timestamp::now();
+    let target = Timestamp::from_second(reset + 1).unwrap_or(now);
+    target
+        .duration_since(now)
+        .try_into()
+        .unwrap_or(Duration::ZERO)
+}
+
+/// Exponential backoff with jitter: half to all of `base × 2^(try−1)`, capped.
+pub(crate) fn backoff(policy: &RetryPolicy, tries: u32) -> Duration {
+    let exp = policy
+        .base_delay
+        .saturating_mul(1 << (tries.saturating_sub(1)).min(16));
+    let capped = exp.min(policy.max_delay);
+    capped.mul_f64(0.5 + 0.5 * jitter())
+}
+
+/// A number in [0, 1), different on every call: xorshift over a clock-seeded state.
+fn jitter() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = Timestamp::now().as_nanosecond() as u64 | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `etag`s and bodies of list pages: in memory, and on disk when a directory is given.
+struct EtagCache {
+    memory: Mutex<HashMap<String, Cached>>,
+    dir: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    etag: String,
+    /// The page's `Link` header: a `304` may not repeat it, and pagination needs it.
+    link: String,
+    body: Vec<u8>,
+}
+
+impl EtagCache {
+    fn get(&self, url: &str) -> Option<Cached> {
+        if let Some(hit) = self.memory.lock().expect("etag lock").get(url) {
+            return Some(hit.clone());
+        }
+        let data = std::fs::read(self.path(url)?).ok()?;
+        // File: the URL, the etag and the link header on lines of their own, then the body.
+        let mut parts = data.splitn(4, |&b| b == b'\n');
+        let (stored_url, etag, link, body) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (stored_url == url.as_bytes()).then(|| Cached {
+            etag: text(etag),
+            link: text(link),
+            body: body.to_vec(),
+        })
+    }
+
+    fn put(&self, url: &str, etag: &str, link: &str, body: &[u8]) {
+        let cached = Cached {
+            etag: etag.to_owned(),
+            link: link.to_owned(),
+            body: body.to_vec(),
+        };
+        self.memory
+            .lock()
+            .expect("etag lock")
+            .insert(url.to_owned(), cached);
+        if let Some(path) = self.path(url) {
+            let mut data = format!("{url}\n{etag}\n{link}\n").into_bytes();
+            data.extend_from_slice(body);
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| {
+                    let tmp = path.with_extension("tmp");
+                    std::fs::write(&tmp, &data)?;
+                    std::fs::rename(&tmp, &path)
+                });
+            if let Err(e) = written {
+                tracing::warn!(path = %path.display(), error = %e, "cannot cache a list page");
+            }
+        }
+    }
+
+    fn path(&self, url: &str) -> Option<PathBuf> {
+        let hash = fnv(url.as_bytes());
+        Some(self.dir.as_ref()?.join(format!("{hash:016x}.page")))
+    }
+}
+
+/// FNV-1a: a stable file name for a URL (the URL inside the file is checked on read).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        for tries in 1..10 {
+            let wait = backoff(&policy, tries);
+            let full = Duration::from_millis(100 * (1 << (tries - 1))).min(Duration::from_secs(1));
+            assert!(wait >= full / 2 && wait <= full, "try {tries}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let client = Client::builder()
+            .token(Token::new("ghp_supersecret"))
+            .build()
+            .unwrap();
+        let text = format!("{client:?}");
+        assert!(
+            !text.contains("supersecret") && text.contains("***"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn base_urls_must_be_http() {
+        assert!(matches!(
+            Client::builder().api_url("api.github.com").build(),
+            Err(Error::BadBaseUrl(_))
+        ));
+    }
+}

@@ -1,0 +1,293 @@
+//! Log archives: resolve the redirect when a download slot is free, fetch the signed URL
+//! without the token, spool it, and start over with a fresh URL when the transfer breaks.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use reqwest::StatusCode;
+use reqwest::header;
+use tempfile::SpooledTempFile;
+
+use crate::client::{Client, backoff};
+use crate::error::{Error, Result};
+use crate::model::{RepoName, Run};
+
+/// What asking for an attempt's logs gave.
+#[derive(Debug)]
+pub enum LogsOutcome {
+    /// The archive, whole.
+    Logs(Archive),
+    /// Past retention (`410`, or `404` long after the run): record it, don't ask again.
+    Gone {
+        /// The status GitHub answered.
+        status: u16,
+    },
+    /// Still `404` a while after the run completed: GitHub has not finalised it yet; try again
+    /// in a later sync.
+    NotReady,
+}
+
+/// A downloaded archive: in memory when small, in a temporary file beyond the threshold.
+/// Read it with any zip reader (`Read + Seek`).
+#[derive(Debug)]
+pub struct Archive {
+    file: SpooledTempFile,
+    len: u64,
+}
+
+impl Archive {
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it is empty (never, for an archive that passed the checks).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether it spilled to disk.
+    pub fn is_on_disk(&self) -> bool {
+        self.file.is_rolled()
+    }
+
+    /// Reads it whole into memory.
+    pub fn into_bytes(mut self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(self.len as usize);
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+impl Read for Archive {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
+impl Seek for Archive {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// Why one try at an archive failed, and whether a fresh URL may help.
+enum TryFailure {
+    /// Worth another try with a fresh redirect.
+    Retry(String),
+    /// Final.
+    Fatal(Error),
+}
+
+impl Client {
+    /// Downloads the log archive of attempt `attempt` of `run`.
+    ///
+    /// Waits for a download slot before resolving the redirect, so the signed URL (valid for
+    /// a minute) is used at once. The URL is fetched without `Authorization`. On a refused URL
+    /// (401/403: expired), a broken connection, a short body or a body that is not a whole zip,
+    /// a fresh URL is resolved and the download starts over, up to the retry policy's tries.
+    pub async fn download_logs(
+        &self,
+        repo: &RepoName,
+        run: &Run,
+        attempt: u32,
+    ) -> Result<LogsOutcome> {
+        let _slot = self
+            .inner
+            .download_slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let policy = self.retry_policy().clone();
+        let not_ready = self.inner.builder.not_ready.clone();
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{}/attempts/{attempt}/logs",
+            self.api_url(),
+            run.id
+        );
+        let download_error = |reason: String| Error::Download {
+            run_id: run.id,
+            attempt,
+            reason,
+        };
+        let (mut tries, mut not_ready_tries) = (0, 0);
+        loop {
+            tries += 1;
+            let answer = self.get(&url, false).await?;
+            let location = match answer.status {
+                StatusCode::FOUND
+                | StatusCode::MOVED_PERMANENTLY
+                | StatusCode::TEMPORARY_REDIRECT => {
+                    match answer
+                        .headers
+                        .get(header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        Some(location) => location.to_owned(),
+                        None => {
+                            return Err(download_error(
+                                "the redirect has no `Location`".to_owned(),
+                            ));
+                        }
+                    }
+                }
+                StatusCode::GONE => return Ok(LogsOutcome::Gone { status: 410 }),
+                StatusCode::NOT_FOUND => {
+                    if !recently_updated(run, not_ready.window) {
+                        return Ok(LogsOutcome::Gone { status: 404 });
+                    }
+                    not_ready_tries += 1;
+                    if not_ready_tries >= not_ready.tries {
+                        return Ok(LogsOutcome::NotReady);
+                    }
+                    self.reporter().on_retry(
+                        &url,
+                        not_ready_tries,
+                        "archive not ready yet (404)",
+                        not_ready.delay,
+                    );
+                    tokio::time::sleep(not_ready.delay).await;
+                    tries -= 1;
+                    continue;
+                }
+                _ => return Err(answer.into_error()),
+            };
+            let reason = match self.fetch_archive(&location, run.id, attempt).await {
+                Ok(archive) => return Ok(LogsOutcome::Logs(archive)),
+                Err(TryFailure::Fatal(e)) => return Err(e),
+                Err(TryFailure::Retry(reason)) => reason,
+            };
+            if tries >= policy.max_tries {
+                return Err(download_error(format!(
+                    "gave up after {tries} tries; last: {reason}"
+                )));
+            }
+            let wait = backoff(&policy, tries);
+            tracing::debug!(
+                run = run.id,
+                attempt,
+                tries,
+                reason,
+                "downloading again with a fresh URL"
+            );
+            self.reporter().on_retry(&url, tries, &reason, wait);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn fetch_archive(
+        &self,
+        location: &str,
+        run_id: u64,
+        attempt: u32,
+    ) -> std::result::Result<Archive, TryFailure> {
+        let builder = &self.inner.builder;
+        let response = self
+            .get_blob(location)
+            .await
+            .map_err(|e| TryFailure::Retry(format!("connection failed: {e}")))?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(TryFailure::Retry(format!(
+                "blob storage refused the URL (HTTP {}): expired",
+                status.as_u16()
+            )));
+        }
+        if !status.is_success() {
+            return Err(TryFailure::Retry(format!(
+                "blob storage answered HTTP {}",
+                status.as_u16()
+            )));
+        }
+        let expected = response.content_length();
+        let too_large = || {
+            TryFailure::Fatal(Error::TooLarge {
+                run_id,
+                attempt,
+                cap: builder.max_archive_bytes,
+            })
+        };
+        if expected.is_some_and(|n| n > builder.max_archive_bytes) {
+            return Err(too_large());
+        }
+        self.reporter().on_download_start(run_id, attempt, expected);
+        let spool_error = |source| {
+            TryFailure::Fatal(Error::Spool {
+                run_id,
+                attempt,
+                source,
+            })
+        };
+        let mut file = SpooledTempFile::new(builder.spool_threshold);
+        let mut len = 0u64;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk
+                .map_err(|e| TryFailure::Retry(format!("transfer broke after {len} bytes: {e}")))?;
+            len += chunk.len() as u64;
+            if len > builder.max_archive_bytes {
+                return Err(too_large());
+            }
+            file.write_all(&chunk).map_err(spool_error)?;
+            self.reporter()
+                .on_download_progress(run_id, attempt, chunk.len() as u64);
+        }
+        if let Some(expected) = expected.filter(|&n| n != len) {
+            return Err(TryFailure::Retry(format!(
+                "body ended at {len} of {expected} bytes"
+            )));
+        }
+        if !ends_like_a_zip(&mut file, len).map_err(spool_error)? {
+            return Err(TryFailure::Retry(format!(
+                "the {len} bytes received are not a whole zip archive"
+            )));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(spool_error)?;
+        Ok(Archive { file, len })
+    }
+}
+
+/// Whether the run changed recently enough that a 404 may mean "being finalised".
+fn recently_updated(run: &Run, window: Duration) -> bool {
+    let updated = run
+        .updated_at
+        .or(run.run_started_at)
+        .unwrap_or(run.created_at);
+    let age = Timestamp::now().duration_since(updated);
+    age.as_secs() < window.as_secs() as i64
+}
+
+/// A zip ends with its end-of-central-directory record (`PK\x05\x06`), within the last
+/// 64 KiB + 22 bytes (its comment can be that long). A truncated download does not.
+fn ends_like_a_zip(file: &mut SpooledTempFile, len: u64) -> std::io::Result<bool> {
+    let tail_len = len.min(65_535 + 22);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    file.read_to_end(&mut tail)?;
+    Ok(tail.len() >= 22 && tail.windows(4).rev().any(|w| w == b"PK\x05\x06"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spool(bytes: &[u8]) -> SpooledTempFile {
+        let mut file = SpooledTempFile::new(1 << 20);
+        file.write_all(bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn only_whole_zips_pass() {
+        let mut eocd = b"PK\x05\x06".to_vec();
+        eocd.extend_from_slice(&[0; 18]);
+        let whole = [b"PK\x03\x04 some entry".as_slice(), &eocd].concat();
+        assert!(ends_like_a_zip(&mut spool(&whole), whole.len() as u64).unwrap());
+        let cut = &whole[..whole.len() / 2];
+        assert!(!ends_like_a_zip(&mut spool(cut), cut.len() as u64).unwrap());
+        assert!(!ends_like_a_zip(&mut spool(b""), 0).unwrap());
+    }
+}

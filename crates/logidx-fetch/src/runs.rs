@@ -1,0 +1,313 @@
+//! Listing runs without missing one, and the jobs of an attempt.
+
+use std::collections::HashSet;
+
+use futures_util::Stream;
+use jiff::Timestamp;
+use reqwest::StatusCode;
+use tokio::sync::mpsc;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::model::{Job, JobsPage, RepoName, Run, RunsPage};
+
+/// GitHub answers at most this many runs for a filtered list.
+const RESULT_CAP: u64 = 1_000;
+
+/// Aim for windows this full when splitting, so that runs created while listing still fit.
+const WINDOW_TARGET: u64 = 800;
+
+/// Before the first GitHub Actions run: the lower bound when only an upper one is given.
+const EPOCH: i64 = 1_546_300_800; // 2019-01-01
+
+/// Which runs to list. Every field narrows the list; `Default` lists every run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// Created at or after.
+    pub since: Option<Timestamp>,
+    /// Created at or before.
+    pub until: Option<Timestamp>,
+    /// Branch.
+    pub branch: Option<String>,
+    /// Event (`push`, `pull_request`, …).
+    pub event: Option<String>,
+    /// Workflow file name (`ci.yml`) or id.
+    pub workflow: Option<String>,
+    /// Status or conclusion (`completed`, `failure`, …).
+    pub status: Option<String>,
+    /// Who triggered the run.
+    pub actor: Option<String>,
+}
+
+impl RunFilter {
+    /// Whether GitHub caps this list at 1,000 results: any search parameter does.
+    fn capped(&self) -> bool {
+        self.since.is_some()
+            || self.until.is_some()
+            || self.branch.is_some()
+            || self.event.is_some()
+            || self.status.is_some()
+            || self.actor.is_some()
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("branch", &self.branch),
+            ("event", &self.event),
+            ("status", &self.status),
+            ("actor", &self.actor),
+        ];
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+            .collect()
+    }
+}
+
+impl Client {
+    /// Every run matching `filter`, newest first, each once. Follows `Link` pagination with
+    /// `per_page=100`; when a `created` window holds more than GitHub's 1,000-result cap, it
+    /// splits the window until each part fits, so no run is missed.
+    pub fn runs(
+        &self,
+        repo: &RepoName,
+        filter: &RunFilter,
+    ) -> impl Stream<Item = Result<Run>> + Send + 'static {
+        let (tx, rx) = mpsc::channel(256);
+        let (client, repo, filter) = (self.clone(), repo.clone(), filter.clone());
+        tokio::spawn(async move {
+            if let Err(e) = client.list_runs(&repo, &filter, &tx).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+    }
+
+    async fn list_runs(
+        &self,
+        repo: &RepoName,
+        filter: &RunFilter,
+        tx: &mpsc::Sender<Result<Run>>,
+    ) -> Result<()> {
+        let base = match &filter.workflow {
+            Some(w) => format!("{}/repos/{repo}/actions/workflows/{w}/runs", self.api_url()),
+            None => format!("{}/repos/{repo}/actions/runs", self.api_url()),
+        };
+        let mut seen = HashSet::new();
+        if !filter.capped() {
+            let url = with_query(&base, &[("per_page", "100".to_owned())]);
+            return self.emit_pages(repo, url, tx, &mut seen).await.map(|_| ());
+        }
+        let lo = filter.since.map_or(EPOCH, |t| t.as_second());
+        let hi = filter
+            .until
+            .map_or_else(|| Timestamp::now().as_second() + 86_400, |t| t.as_second());
+        // Windows of inclusive seconds; the newest is popped first, so runs come newest first.
+        let mut windows = vec![(lo, hi)];
+        while let Some((lo, hi)) = windows.pop() {
+            let mut params = filter.params();
+            params.push(("created", format!("{}..{}", second(lo), second(hi))));
+            params.push(("per_page", "100".to_owned()));
+            let url = with_query(&base, &params);
+            let first = self.runs_page(repo, &url).await?;
+            let page: RunsPage = first.json()?;
+            if page.total_count > RESULT_CAP && hi > lo {
+                let parts = page.total_count.div_ceil(WINDOW_TARGET).max(2) as i64;
+                let width = ((hi - lo + 1) / parts).max(1);
+                let mut start = lo;
+                while start <= hi {
+                    let end = if start + width > hi {
+                        hi
+                    } else {
+                        start + width - 1
+                    };
+                    windows.push((start, end));
+                    start = end + 1;
+                }
+                tracing::debug!(
+                    total = page.total_count,
+                    parts,
+                    "split a created window over the 1,000 cap"
+                );
+                continue;
+            }
+            if page.total_count > RESULT_CAP {
+                tracing::warn!(
+                    second = lo,
+                    "more than 1,000 runs created in one second: some are out of reach"
+                );
+            }
+            self.send_runs(page.workflow_runs, tx, &mut seen).await?;
+            if let Some(next) = first.next_link() {
+                self.emit_pages(repo, next, tx, &mut seen).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Emits runs from `url` and every page after it. False once the receiver is gone.
+    async fn emit_pages(
+        &self,
+        repo: &RepoName,
+        mut url: String,
+        tx: &mpsc::Sender<Result<Run>>,
+        seen: &mut HashSet<u64>,
+    ) -> Result<bool> {
+        loop {
+            let answer = self.runs_page(repo, &url).await?;
+            let page: RunsPage = answer.json()?;
+            if !self.send_runs(page.workflow_runs, tx, seen).await? {
+                return Ok(false);
+            }
+            match answer.next_link() {
+                Some(next) => url = next,
+                None => return Ok(true),
+            }
+        }
+    }
+
+    async fn runs_page(&self, repo: &RepoName, url: &str) -> Result<crate::client::Answer> {
+        let answer = self.get(url, true).await?;
+        match answer.status {
+            StatusCode::OK => Ok(answer),
+            StatusCode::NOT_FOUND if answer.message() == "Not Found" => Err(Error::RepoNotFound {
+                repo: repo.to_string(),
+            }),
+            _ => Err(answer.into_error()),
+        }
+    }
+
+    /// Sends runs not seen before (pages shift while runs are created). False once the
+    /// receiver is gone.
+    async fn send_runs(
+        &self,
+        runs: Vec<Run>,
+        tx: &mpsc::Sender<Result<Run>>,
+        seen: &mut HashSet<u64>,
+    ) -> Result<bool> {
+        self.reporter().on_runs_listed(runs.len());
+        for run in runs {
+            if seen.insert(run.id) && tx.send(Ok(run)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// One run (its latest attempt).
+    pub async fn run(&self, repo: &RepoName, run_id: u64) -> Result<Run> {
+        let answer = self
+            .get(
+                &format!("{}/repos/{repo}/actions/runs/{run_id}", self.api_url()),
+                false,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::OK => answer.json(),
+            _ => Err(answer.into_error()),
+        }
+    }
+
+    /// One attempt of a run, with that attempt's status, conclusion and start.
+    pub async fn attempt(&self, repo: &RepoName, run_id: u64, attempt: u32) -> Result<Run> {
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/attempts/{attempt}",
+            self.api_url()
+        );
+        let answer = self.get(&url, false).await?;
+        match answer.status {
+            StatusCode::OK => answer.json(),
+            _ => Err(answer.into_error()),
+        }
+    }
+
+    /// Every job of an attempt, with its steps. For a partial re-run this includes the jobs
+    /// carried over from earlier attempts (their `run_attempt` says where they ran).
+    pub async fn jobs(&self, repo: &RepoName, run_id: u64, attempt: u32) -> Result<Vec<Job>> {
+        let mut url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs?per_page=100",
+            self.api_url()
+        );
+        let mut jobs = Vec::new();
+        loop {
+            let answer = self.get(&url, false).await?;
+            if answer.status != StatusCode::OK {
+                return Err(answer.into_error());
+            }
+            jobs.extend(answer.json::<JobsPage>()?.jobs);
+            match answer.next_link() {
+                Some(next) => url = next,
+                None => return Ok(jobs),
+            }
+        }
+    }
+}
+
+fn second(s: i64) -> String {
+    Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
+}
+
+fn with_query(base: &str, params: &[(&str, String)]) -> String {
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        let url = with_query(
+            "http://h/x",
+            &[
+                (
+                    "created",
+                    "2026-11-01T00:00:00Z..2026-11-02T00:00:00+07:00".into(),
+                ),
+                ("branch", "feat/a b".into()),
+            ],
+        );
+        assert_eq!(
+            url,
+            "http://h/x?created=2026-11-01T00%3A00%3A00Z..2026-11-02T00%3A00%3A00%2B07%3A00&branch=feat%2Fa%20b"
+        );
+    }
+
+    #[test]
+    fn only_search_parameters_cap_the_list() {
+        assert!(!RunFilter::default().capped());
+        assert!(
+            !RunFilter {
+                workflow: Some("ci.yml".into()),
+                ..RunFilter::default()
+            }
+            .capped()
+        );
+        assert!(
+            RunFilter {
+                branch: Some("main".into()),
+                ..RunFilter::default()
+            }
+            .capped()
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Rate limits and server errors: waited out, retried, and reported.
+
+use std::time::Duration;
+
+use fakehub::{Config, Fault, FaultKind};
+use logidx_fetch::{Error, RetryPolicy, RunFilter};
+
+use crate::{Recorder, assert_token_stayed_home, builder, collect_runs, hub, repo};
+
+#[tokio::test]
+async fn an_exhausted_primary_limit_is_waited_out() {
+    let hub = hub(Config {
+        rate_limit: 6,
+        rate_window: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await;
+    let recorder = Recorder::shared();
+    let client = builder(&hub).reporter(recorder.clone()).build().unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    for run in runs.iter().filter(|r| r.is_completed()).take(6) {
+        client.jobs(&repo(), run.id, run.run_attempt).await.unwrap();
+    }
+    assert!(
+        recorder.any("rate limited until"),
+        "{:?}",
+        recorder.events.lock().unwrap()
+    );
+    let limited: u64 = hub
+        .stats()
+        .requests
+        .values()
+        .map(|s| s.get(&403).copied().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        limited, 0,
+        "the client paused before running out, so GitHub never had to refuse it"
+    );
+}
+
+#[tokio::test]
+async fn secondary_limits_back_off_and_finish() {
+    let hub = hub(Config {
+        max_concurrent: 1,
+        retry_after: None,
+        ..Config::default()
+    })
+    .await;
+    hub.inject(Fault::api("/jobs", FaultKind::Slow(50_000)));
+    let recorder = Recorder::shared();
+    let client = builder(&hub)
+        .api_concurrency(4)
+        .reporter(recorder.clone())
+        .build()
+        .unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let repo = repo();
+    let calls = runs
+        .iter()
+        .take(8)
+        .map(|run| client.jobs(&repo, run.id, run.run_attempt));
+    for jobs in futures_util::future::join_all(calls).await {
+        jobs.unwrap();
+    }
+    assert!(
+        hub.stats().count_status("list_attempt_jobs", 403) > 0,
+        "the limit was hit"
+    );
+    assert!(recorder.any("secondary rate limit"));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_the_last_error_counts_the_tries() {
+    let hub = hub(Config::default()).await;
+    hub.inject(Fault::api("/actions/runs", FaultKind::Status(502)).times(3));
+    let client = builder(&hub).build().unwrap();
+    assert_eq!(
+        collect_runs(&client, &RunFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        40
+    );
+
+    hub.inject(Fault::api("/actions/runs", FaultKind::Status(503)));
+    let client = builder(&hub)
+        .retry(RetryPolicy {
+            max_tries: 3,
+            base_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = collect_runs(&client, &RunFilter::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::GaveUp { tries: 3, .. }), "{err}");
+    assert!(err.to_string().contains("after 3 tries: HTTP 503"), "{err}");
+    assert_token_stayed_home(&hub);
+}
