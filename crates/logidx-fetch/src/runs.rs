@@ -100,19 +100,26 @@ impl Client {
             let url = with_query(&base, &[("per_page", "100".to_owned())]);
             return self.emit_pages(repo, url, tx, &mut seen).await.map(|_| ());
         }
-        let lo = filter.since.map_or(EPOCH, |t| t.as_second());
-        let hi = filter
-            .until
-            .map_or_else(|| Timestamp::now().as_second() + 86_400, |t| t.as_second());
-        // Windows of inclusive seconds; the newest is popped first, so runs come newest first.
-        let mut windows = vec![(lo, hi)];
+        // Windows of inclusive seconds, open ends left open so that the URL of an unsplit
+        // window stays the same between syncs (and its etag keeps matching). The newest window
+        // is popped first, so runs come newest first.
+        let mut windows: Vec<Window> = vec![(
+            filter.since.map(|t| t.as_second()),
+            filter.until.map(|t| t.as_second()),
+        )];
         while let Some((lo, hi)) = windows.pop() {
             let mut params = filter.params();
-            params.push(("created", format!("{}..{}", second(lo), second(hi))));
+            if let Some(created) = created_param(lo, hi) {
+                params.push(("created", created));
+            }
             params.push(("per_page", "100".to_owned()));
             let url = with_query(&base, &params);
             let first = self.runs_page(repo, &url).await?;
             let page: RunsPage = first.json()?;
+            let (lo, hi) = (
+                lo.unwrap_or(EPOCH),
+                hi.unwrap_or_else(|| Timestamp::now().as_second()),
+            );
             if page.total_count > RESULT_CAP && hi > lo {
                 let parts = page.total_count.div_ceil(WINDOW_TARGET).max(2) as i64;
                 let width = ((hi - lo + 1) / parts).max(1);
@@ -123,7 +130,7 @@ impl Client {
                     } else {
                         start + width - 1
                     };
-                    windows.push((start, end));
+                    windows.push((Some(start), Some(end)));
                     start = end + 1;
                 }
                 tracing::debug!(
@@ -245,6 +252,19 @@ impl Client {
     }
 }
 
+/// A `created` window in inclusive Unix seconds; `None` is an open end.
+type Window = (Option<i64>, Option<i64>);
+
+/// The `created` search qualifier for a window, if it bounds anything.
+fn created_param(lo: Option<i64>, hi: Option<i64>) -> Option<String> {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Some(format!("{}..{}", second(lo), second(hi))),
+        (Some(lo), None) => Some(format!(">={}", second(lo))),
+        (None, Some(hi)) => Some(format!("<={}", second(hi))),
+        (None, None) => None,
+    }
+}
+
 fn second(s: i64) -> String {
     Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
 }
@@ -290,6 +310,24 @@ mod tests {
             url,
             "http://h/x?created=2026-11-01T00%3A00%3A00Z..2026-11-02T00%3A00%3A00%2B07%3A00&branch=feat%2Fa%20b"
         );
+    }
+
+    #[test]
+    fn open_window_ends_stay_open() {
+        let (a, b) = (1_763_337_600, 1_763_424_000);
+        assert_eq!(
+            created_param(Some(a), None).unwrap(),
+            ">=2025-11-17T00:00:00Z"
+        );
+        assert_eq!(
+            created_param(None, Some(b)).unwrap(),
+            "<=2025-11-18T00:00:00Z"
+        );
+        assert_eq!(
+            created_param(Some(a), Some(b)).unwrap(),
+            "2025-11-17T00:00:00Z..2025-11-18T00:00:00Z"
+        );
+        assert_eq!(created_param(None, None), None);
     }
 
     #[test]
