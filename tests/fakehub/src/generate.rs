@@ -800,3 +800,73 @@ fn job_spec(
         push_only,
     }
 }
+
+/// Appends an attempt that re-runs every job of `run`, starting at `start` and passing, as a
+/// user's "Re-run all jobs" does. Job ids continue after `last_job_id`. Returns its number.
+pub(crate) fn rerun(run: &mut Run, repo: &Repo, last_job_id: u64, start: i64, seed: u64) -> u32 {
+    let number = run.attempts.len() as u32 + 1;
+    let mut rng = Rng::derive(seed, &[run.id, u64::from(number), 2]);
+    let workflow = &repo.workflows[run.workflow];
+    let mut id = last_job_id;
+    let jobs = (0..workflow.jobs.len())
+        .map(|spec| {
+            id += rng.range(1, 40);
+            make_job(
+                &mut rng, run, workflow, spec, number, id, start, None, false, false,
+            )
+        })
+        .collect();
+    run.attempts
+        .push(finish_attempt(number, start, jobs, false));
+    number
+}
+
+/// Completes the latest attempt of a run still in progress: its remaining steps run and pass,
+/// finishing at about `now`. False when it had already completed.
+pub(crate) fn complete(run: &mut Run, repo: &Repo, now: i64) -> bool {
+    let workflow = &repo.workflows[run.workflow];
+    let attempt = run
+        .attempts
+        .last_mut()
+        .expect("a run has at least one attempt");
+    if attempt.status == Status::Completed {
+        return false;
+    }
+    for job in attempt
+        .jobs
+        .iter_mut()
+        .filter(|j| j.status != Status::Completed)
+    {
+        let spec = &workflow.jobs[job.spec];
+        let runs = |s: &&mut Step| {
+            s.status != Status::Completed && spec.steps[s.spec].kind != StepKind::Conditional
+        };
+        let pending = job.steps.iter_mut().filter(runs).count() as i64;
+        let mut t = now - pending;
+        for step in job
+            .steps
+            .iter_mut()
+            .filter(|s| s.status != Status::Completed)
+        {
+            step.status = Status::Completed;
+            if spec.steps[step.spec].kind == StepKind::Conditional {
+                step.conclusion = Some(Conclusion::Skipped);
+                step.started_at = Some(t);
+                step.completed_at = Some(t);
+                continue;
+            }
+            step.conclusion = Some(Conclusion::Success);
+            step.started_at = Some(step.started_at.unwrap_or(t).min(t));
+            t += 1;
+            step.completed_at = Some(t);
+            step.has_log = true;
+        }
+        job.status = Status::Completed;
+        job.conclusion = Some(Conclusion::Success);
+        job.completed_at = Some(t);
+    }
+    let started = attempt.started_at;
+    let jobs = std::mem::take(&mut attempt.jobs);
+    *attempt = finish_attempt(attempt.number, started, jobs, false);
+    true
+}

@@ -143,6 +143,12 @@ impl FakeHub {
         f(&self.shared.world.read().expect("world lock"))
     }
 
+    /// Changes the generated data while serving (a run completes, a re-run starts), as
+    /// GitHub's data changes between two syncs.
+    pub fn with_world_mut<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut self.shared.world.write().expect("world lock"))
+    }
+
     /// A copy of one repository's generated data (`owner/name`).
     pub fn repo(&self, full_name: &str) -> Option<Repo> {
         self.with_world(|w| w.repo(full_name).cloned())

@@ -125,6 +125,51 @@ impl World {
         ))
     }
 
+    /// Completes a run still in progress, now: its archive then answers 404 for
+    /// [`Config::not_ready_for`] before it can be had. False when there is no such run or it
+    /// had already completed.
+    pub fn complete_run(&mut self, full_name: &str, run_id: u64) -> bool {
+        let now = jiff::Timestamp::now().as_second();
+        let Some(repo) = self
+            .repos
+            .iter_mut()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
+        else {
+            return false;
+        };
+        let Some(mut run) = repo.run(run_id).cloned() else {
+            return false;
+        };
+        let changed = generate::complete(&mut run, repo, now);
+        *repo.run_mut(run_id).expect("found above") = run;
+        changed
+    }
+
+    /// Re-runs every job of a completed run as a new attempt that started an hour ago and
+    /// passed. Returns the new attempt's number.
+    pub fn rerun(&mut self, full_name: &str, run_id: u64) -> Option<u32> {
+        let now = jiff::Timestamp::now().as_second();
+        let seed = self.config.seed;
+        let repo = self
+            .repos
+            .iter_mut()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full_name))?;
+        let mut run = repo.run(run_id)?.clone();
+        if run.latest().status != Status::Completed {
+            return None;
+        }
+        let last_job = repo
+            .runs
+            .iter()
+            .flat_map(|r| &r.attempts)
+            .flat_map(|a| &a.jobs)
+            .map(|j| j.id)
+            .max()?;
+        let number = generate::rerun(&mut run, repo, last_job, now - 3_600, seed);
+        *repo.run_mut(run_id).expect("found above") = run;
+        Some(number)
+    }
+
     /// Generates every archived job log once and measures it. Costs as much as serving them all.
     pub fn corpus_summary(&self) -> CorpusSummary {
         let mut summary = CorpusSummary {

@@ -327,3 +327,95 @@ async fn each_blob_fault_can_be_triggered() {
         "faults used up"
     );
 }
+
+#[tokio::test]
+async fn a_run_that_completes_while_serving_is_not_ready_at_first() {
+    let hub = hub(Config {
+        in_progress: 1,
+        not_ready_for: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await;
+    let running = hub.repo("acme/widgets").unwrap().runs.last().unwrap().id;
+    let logs = format!("/repos/acme/widgets/actions/runs/{running}/attempts/1/logs");
+    assert_eq!(get(&hub, &logs).await.status(), 404, "in progress");
+    assert!(hub.with_world_mut(|w| w.complete_run("acme/widgets", running)));
+    assert!(
+        !hub.with_world_mut(|w| w.complete_run("acme/widgets", running)),
+        "only once"
+    );
+    let run = crate::get_json(&hub, &format!("/repos/acme/widgets/actions/runs/{running}")).await;
+    assert_eq!(
+        (run["status"].as_str(), run["conclusion"].as_str()),
+        (Some("completed"), Some("success"))
+    );
+    assert_eq!(get(&hub, &logs).await.status(), 404, "being finalised");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let location = get(&hub, &logs).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = client()
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let jobs = hub
+        .repo("acme/widgets")
+        .unwrap()
+        .run(running)
+        .unwrap()
+        .latest()
+        .archived_jobs()
+        .count();
+    let zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let whole_job_files = zip
+        .file_names()
+        .map(|n| n.unwrap())
+        .filter(|n| !n.contains('/') && !n.starts_with('-'))
+        .count();
+    assert_eq!(whole_job_files, jobs, "every job wrote its log");
+}
+
+#[tokio::test]
+async fn a_rerun_while_serving_adds_an_attempt_with_every_job() {
+    let hub = hub(Config::default()).await;
+    let run = completed_run(&hub);
+    let before = hub
+        .repo("acme/widgets")
+        .unwrap()
+        .run(run)
+        .unwrap()
+        .attempts
+        .len() as u32;
+    let number = hub
+        .with_world_mut(|w| w.rerun("acme/widgets", run))
+        .unwrap();
+    assert_eq!(number, before + 1);
+    let got = crate::get_json(&hub, &format!("/repos/acme/widgets/actions/runs/{run}")).await;
+    assert_eq!(got["run_attempt"], number);
+    let jobs = crate::get_json(
+        &hub,
+        &format!("/repos/acme/widgets/actions/runs/{run}/attempts/{number}/jobs"),
+    )
+    .await;
+    let repo = hub.repo("acme/widgets").unwrap();
+    let workflow = &repo.workflows[repo.run(run).unwrap().workflow];
+    assert_eq!(jobs["total_count"], workflow.jobs.len(), "all jobs re-ran");
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["run_attempt"] == number)
+    );
+    let response = get(
+        &hub,
+        &format!("/repos/acme/widgets/actions/runs/{run}/attempts/{number}/logs"),
+    )
+    .await;
+    assert_eq!(response.status(), 302);
+}
