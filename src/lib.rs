@@ -8,6 +8,10 @@
 
 #![warn(missing_docs)]
 
+mod time;
+
+pub use time::{TimeBoundError, parse_time_bound};
+
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
 pub use logidx_index as index;
