@@ -1,0 +1,183 @@
+//! Archive → `LogLine`s throughput on 1 and 2 threads, next to raw inflate of the same entries.
+//!
+//! The corpus is fakehub's at a fixed seed, in its realistic mix of layouts, generated until it
+//! holds `LOGIDX_BENCH_MB` MB of log text (default 16; use 200 or more for real figures):
+//! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`.
+
+use std::collections::HashSet;
+use std::hint::black_box;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use logidx_extract::{Archive, ArchiveId, Extractor, JobInfo, Source, StepInfo};
+use rayon::prelude::*;
+
+struct Corpus {
+    archives: Vec<Archive>,
+    /// Per archive, the indices of the entries extraction reads whole.
+    read_entries: Vec<Vec<usize>>,
+    text_bytes: u64,
+}
+
+fn corpus() -> Corpus {
+    let megabytes: u64 = std::env::var("LOGIDX_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let target = megabytes * 1_000_000;
+    let world = fakehub::World::generate(fakehub::Config {
+        runs: (megabytes as usize * 2).max(10),
+        lines_per_job: 2_000,
+        seed: 11,
+        end: Some(jiff::Timestamp::from_second(1_790_000_000).expect("valid")),
+        in_progress: 0,
+        ..Default::default()
+    })
+    .expect("valid config");
+    let repo = &world.repos()[0];
+    let mut corpus = Corpus {
+        archives: Vec::new(),
+        read_entries: Vec::new(),
+        text_bytes: 0,
+    };
+    'runs: for run in &repo.runs {
+        for attempt in &run.attempts {
+            let Some(bytes) = world.archive(&repo.full_name(), run.id, attempt.number) else {
+                continue;
+            };
+            let (entries, size) = entries_read(&bytes);
+            corpus.text_bytes += size;
+            corpus.read_entries.push(entries);
+            corpus.archives.push(Archive {
+                id: ArchiveId {
+                    run_id: run.id,
+                    attempt: attempt.number,
+                },
+                jobs: attempt.jobs.iter().map(job_info).collect(),
+                source: Source::Bytes(Arc::from(bytes)),
+            });
+            if corpus.text_bytes >= target {
+                break 'runs;
+            }
+        }
+    }
+    corpus
+}
+
+fn job_info(job: &fakehub::Job) -> JobInfo {
+    let second = |s: i64| jiff::Timestamp::from_second(s).ok();
+    JobInfo {
+        id: job.id,
+        name: job.name.clone(),
+        steps: job
+            .steps
+            .iter()
+            .map(|s| StepInfo {
+                number: s.number,
+                name: s.name.clone(),
+                started_at: s.started_at.and_then(second),
+                completed_at: s.completed_at.and_then(second),
+                conclusion: s.conclusion.map(|c| c.as_str().to_owned()),
+            })
+            .collect(),
+    }
+}
+
+/// The entries extraction inflates whole: step files where a job has them, else the whole-job
+/// file; `system.txt`. Returns their indices and inflated size.
+fn entries_read(bytes: &[u8]) -> (Vec<usize>, u64) {
+    let zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip");
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| {
+            zip.name_for_index(i)
+                .expect("index")
+                .expect("name")
+                .into_owned()
+        })
+        .collect();
+    let step_dirs: HashSet<&str> = names
+        .iter()
+        .filter_map(|n| n.split_once('/'))
+        .filter(|(_, file)| !file.is_empty() && *file != "system.txt")
+        .map(|(dir, _)| dir)
+        .collect();
+    let mut entries = Vec::new();
+    let mut size = 0;
+    let metadata = zip.metadata();
+    for (index, name) in names.iter().enumerate() {
+        let whole_job_of = name
+            .strip_suffix(".txt")
+            .filter(|n| !n.contains('/'))
+            .and_then(|n| n.split_once('_'))
+            .map(|(_, job)| job);
+        let skip = name.ends_with('/') || whole_job_of.is_some_and(|job| step_dirs.contains(job));
+        if !skip {
+            entries.push(index);
+            size += metadata.entry(index).expect("entry").size();
+        }
+    }
+    (entries, size)
+}
+
+fn inflate(archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize {
+    let Source::Bytes(bytes) = &archive.source else {
+        unreachable!("the corpus is in memory")
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(&bytes[..])).expect("a zip");
+    let mut total = 0;
+    for &index in entries {
+        buffer.clear();
+        let mut file = zip.by_index(index).expect("entry");
+        file.read_to_end(buffer).expect("inflates");
+        total += buffer.len();
+    }
+    total
+}
+
+fn bench(c: &mut Criterion) {
+    let corpus = corpus();
+    eprintln!(
+        "corpus: {} archives, {:.1} MB of log text",
+        corpus.archives.len(),
+        corpus.text_bytes as f64 / 1e6
+    );
+    let mut group = c.benchmark_group("extract");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(corpus.text_bytes));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a pool");
+        group.bench_function(format!("inflate/{threads}"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    corpus
+                        .archives
+                        .par_iter()
+                        .zip(&corpus.read_entries)
+                        .map_init(Vec::new, |buffer, (archive, entries)| {
+                            inflate(archive, entries, buffer)
+                        })
+                        .sum::<usize>()
+                })
+            })
+        });
+        let extractor = Extractor::new().with_threads(threads).expect("a pool");
+        group.bench_function(format!("lines/{threads}"), |b| {
+            b.iter(|| {
+                let mut text_bytes = 0;
+                extractor.extract_all(corpus.archives.iter().cloned(), 4, |log| {
+                    let log = log.expect("extracts");
+                    text_bytes += log.lines().map(|l| black_box(l.text).len()).sum::<usize>();
+                });
+                text_bytes
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

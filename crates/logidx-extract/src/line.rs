@@ -1,0 +1,557 @@
+//! One log file's bytes to clean lines: timestamp parsed, BOM, CR and ANSI codes removed,
+//! invalid UTF-8 replaced, overlong lines cut, level recognised.
+//!
+//! All lines of a file share one text buffer, so parsing allocates per file, not per line.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest line text kept, in bytes; longer lines are cut and end with [`CUT_MARKER`].
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Starts the note appended to a cut line: `…[cut: 73216 bytes]`.
+pub const CUT_MARKER: &str = "…[cut: ";
+
+const BOM: &[u8] = "\u{feff}".as_bytes();
+const ESC: u8 = 0x1b;
+
+/// What a line's marker says it is. Derived from the text, which keeps the marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// `##[error]`.
+    Error,
+    /// `##[warning]`.
+    Warning,
+    /// `##[notice]`.
+    Notice,
+    /// `##[debug]`.
+    Debug,
+    /// `##[command]` (the runner) or `[command]` (@actions/exec).
+    Command,
+    /// `##[section]`.
+    Section,
+    /// `##[group]` or `##[endgroup]`.
+    Group,
+    /// No marker.
+    None,
+}
+
+impl Level {
+    /// The level of a cleaned line: its leading marker, if any.
+    pub fn of(text: &str) -> Level {
+        if let Some(rest) = text.strip_prefix("##[") {
+            let name = rest.split(['[', ']', ' ']).next().unwrap_or("");
+            match name {
+                "error" => Level::Error,
+                "warning" => Level::Warning,
+                "notice" => Level::Notice,
+                "debug" => Level::Debug,
+                "command" => Level::Command,
+                "section" => Level::Section,
+                "group" | "endgroup" => Level::Group,
+                _ => Level::None,
+            }
+        } else if text.starts_with("[command]") {
+            Level::Command
+        } else {
+            Level::None
+        }
+    }
+}
+
+/// One line with where it belongs, borrowed from its [`Lines`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLine<'a> {
+    /// The API job it belongs to; `None` for a file that matches no job.
+    pub job_id: Option<u64>,
+    /// The step's `number`; `None` for the job preamble, `system.txt` and unmatched files.
+    pub step_number: Option<u32>,
+    /// 1-based within its step, as in `…/job/{job_id}#step:{step}:{line}` links.
+    pub line_number: u32,
+    /// Nanoseconds since the Unix epoch (UTC); a continuation line has its predecessor's;
+    /// `None` before the file's first timestamp.
+    pub timestamp: Option<i64>,
+    /// From the marker the text starts with.
+    pub level: Level,
+    /// The text without timestamp, BOM, CR or ANSI codes; markers kept.
+    pub text: &'a str,
+    /// Byte offset of the line's start in the inflated archive entry it was read from.
+    pub raw_offset: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Record {
+    end: usize,
+    raw_offset: u64,
+    timestamp: Option<i64>,
+    level: Level,
+}
+
+/// The clean lines of one file (or of one step's share of a whole-job file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines {
+    text: String,
+    records: Vec<Record>,
+}
+
+impl Lines {
+    /// Parses a whole log file.
+    pub fn parse(raw: &[u8]) -> Lines {
+        let whole = std::str::from_utf8(raw).ok();
+        // Log lines average 60–100 bytes; counting them first would cost another pass.
+        let mut lines = Lines {
+            text: String::with_capacity(raw.len()),
+            records: Vec::with_capacity(raw.len() / 64 + 1),
+        };
+        let mut last_timestamp = None;
+        let mut minutes = MinuteCache::default();
+        let mut start = 0;
+        while start < raw.len() {
+            let end = memchr::memchr(b'\n', &raw[start..]).map_or(raw.len(), |i| start + i);
+            let mut body = start;
+            while raw[body..end].starts_with(BOM) {
+                body += BOM.len();
+            }
+            if let Some((nanos, len)) = minutes.parse(&raw[body..end]) {
+                last_timestamp = Some(nanos);
+                body += len;
+            }
+            let text = match whole {
+                Some(s) => Cow::Borrowed(&s[body..end]),
+                None => String::from_utf8_lossy(&raw[body..end]),
+            };
+            lines.push_clean(&text, start as u64, last_timestamp);
+            start = end + 1;
+        }
+        lines
+    }
+
+    fn push_clean(&mut self, text: &str, raw_offset: u64, timestamp: Option<i64>) {
+        let begin = self.text.len();
+        clean_into(text, &mut self.text);
+        let kept = self.text.len() - begin;
+        if kept > MAX_LINE_BYTES {
+            let mut cut = begin + MAX_LINE_BYTES;
+            while !self.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.text.truncate(cut);
+            let _ = write!(self.text, "{CUT_MARKER}{kept} bytes]");
+        }
+        let level = Level::of(&self.text[begin..]);
+        self.records.push(Record {
+            end: self.text.len(),
+            raw_offset,
+            timestamp,
+            level,
+        });
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are no lines.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Bytes of clean text.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn range(&self, index: usize) -> Range<usize> {
+        let start = index.checked_sub(1).map_or(0, |i| self.records[i].end);
+        start..self.records[index].end
+    }
+
+    /// Line `index` (0-based), without job or step.
+    pub(crate) fn get(&self, index: usize) -> LogLine<'_> {
+        let record = self.records[index];
+        LogLine {
+            job_id: None,
+            step_number: None,
+            line_number: index as u32 + 1,
+            timestamp: record.timestamp,
+            level: record.level,
+            text: &self.text[self.range(index)],
+            raw_offset: record.raw_offset,
+        }
+    }
+
+    /// The lines in order, without job or step ([`Part::lines`](crate::Part::lines) has them).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = LogLine<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Copies lines `range` into a `Lines` of their own.
+    pub(crate) fn slice(&self, range: Range<usize>) -> Lines {
+        if range.is_empty() {
+            return Lines::default();
+        }
+        let text_start = self.range(range.start).start;
+        let text_end = self.records[range.end - 1].end;
+        Lines {
+            text: self.text[text_start..text_end].to_owned(),
+            records: self.records[range]
+                .iter()
+                .map(|r| Record {
+                    end: r.end - text_start,
+                    ..*r
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Appends `text` to `out` without ANSI escape sequences, U+FEFF or CR.
+///
+/// Every byte a sequence is cut at is ASCII, so the cuts fall on char boundaries.
+fn clean_into(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(found) = memchr::memchr3(ESC, b'\r', BOM[0], &bytes[at..]) {
+        let pos = at + found;
+        let skip_to = match bytes[pos] {
+            ESC => escape_end(bytes, pos),
+            b'\r' => pos + 1,
+            _ if bytes[pos..].starts_with(BOM) => pos + BOM.len(),
+            _ => {
+                at = pos + 1;
+                continue;
+            }
+        };
+        out.push_str(&text[copied..pos]);
+        copied = skip_to;
+        at = skip_to;
+    }
+    out.push_str(&text[copied..]);
+}
+
+/// End of the escape sequence starting with ESC at `pos`: CSI (`ESC [ params final`), OSC
+/// (`ESC ] … BEL` or `ESC ] … ESC \`), or `ESC intermediates final`. A malformed sequence
+/// ends at the first byte that does not fit, which is kept.
+fn escape_end(bytes: &[u8], pos: usize) -> usize {
+    let mut i = pos + 1;
+    match bytes.get(i) {
+        Some(b'[') => {
+            i += 1;
+            while matches!(bytes.get(i), Some(0x20..=0x3f)) {
+                i += 1;
+            }
+            if matches!(bytes.get(i), Some(0x40..=0x7e)) {
+                i += 1;
+            }
+            i
+        }
+        Some(b']') => {
+            i += 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    0x07 => return i + 1,
+                    ESC if bytes.get(i + 1) == Some(&b'\\') => return i + 2,
+                    _ => i += 1,
+                }
+            }
+            i
+        }
+        _ => {
+            while matches!(bytes.get(i), Some(0x20..=0x2f)) {
+                i += 1;
+            }
+            if matches!(bytes.get(i), Some(0x30..=0x7e)) {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// Parses the runner's prefix `2024-01-28T19:27:26.0547628Z ` (1 to 9 fractional digits, or
+/// none; the space may be missing at the end of the line). Returns nanoseconds since the epoch
+/// and the prefix's length.
+pub fn parse_timestamp(line: &[u8]) -> Option<(i64, usize)> {
+    let minute = parse_minute(line)?;
+    let (within, len) = parse_second(line)?;
+    Some((minute + within, len))
+}
+
+/// Remembers the last `YYYY-MM-DDTHH:MM:` seen: consecutive lines mostly share it.
+#[derive(Default)]
+struct MinuteCache {
+    prefix: [u8; MINUTE_LEN],
+    nanos: Option<i64>,
+}
+
+const MINUTE_LEN: usize = 17;
+
+impl MinuteCache {
+    fn parse(&mut self, line: &[u8]) -> Option<(i64, usize)> {
+        let prefix = line.get(..MINUTE_LEN)?;
+        let minute = match self.nanos {
+            Some(nanos) if prefix == self.prefix => nanos,
+            _ => {
+                let nanos = parse_minute(line)?;
+                self.prefix.copy_from_slice(prefix);
+                self.nanos = Some(nanos);
+                nanos
+            }
+        };
+        let (within, len) = parse_second(line)?;
+        Some((minute + within, len))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:` to nanoseconds since the epoch.
+fn parse_minute(line: &[u8]) -> Option<i64> {
+    if line.len() < MINUTE_LEN || line[4] != b'-' || line[7] != b'-' || line[10] != b'T' {
+        return None;
+    }
+    if line[13] != b':' || line[16] != b':' {
+        return None;
+    }
+    let year = digits(&line[0..4])?;
+    let month = digits(&line[5..7])?;
+    let day = digits(&line[8..10])?;
+    let hour = digits(&line[11..13])?;
+    let minute = digits(&line[14..16])?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some((days * 86_400 + hour * 3_600 + minute * 60) * 1_000_000_000)
+}
+
+/// `SS.fffffffZ ` after the minute: nanoseconds within the minute and the prefix's length.
+fn parse_second(line: &[u8]) -> Option<(i64, usize)> {
+    let second = digits(line.get(MINUTE_LEN..MINUTE_LEN + 2)?)?;
+    if second > 60 {
+        return None;
+    }
+    let mut i = MINUTE_LEN + 2;
+    let mut nanos = 0;
+    if line.get(i) == Some(&b'.') {
+        i += 1;
+        let digits_start = i;
+        while i < line.len() && line[i].is_ascii_digit() && i - digits_start < 9 {
+            nanos = nanos * 10 + i64::from(line[i] - b'0');
+            i += 1;
+        }
+        let count = i - digits_start;
+        if count == 0 {
+            return None;
+        }
+        nanos *= 10_i64.pow(9 - count as u32);
+    }
+    if line.get(i) != Some(&b'Z') {
+        return None;
+    }
+    i += 1;
+    match line.get(i) {
+        Some(b' ') => i += 1,
+        None | Some(b'\r') => {}
+        Some(_) => return None,
+    }
+    Some((second * 1_000_000_000 + nanos, i))
+}
+
+fn digits(bytes: &[u8]) -> Option<i64> {
+    bytes.iter().try_fold(0, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn texts(lines: &Lines) -> Vec<&str> {
+        lines.iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn timestamps_match_jiff() {
+        let cases = [
+            "2024-01-28T19:27:26.0547628Z",
+            "1970-01-01T00:00:00.0000000Z",
+            "2000-02-29T23:59:59.9999999Z",
+            "2026-11-24T07:00:00Z",
+            "2024-03-01T00:00:00.5Z",
+        ];
+        for case in cases {
+            let want: jiff::Timestamp = case.parse().unwrap();
+            let (nanos, len) = parse_timestamp(case.as_bytes()).unwrap();
+            assert_eq!(i128::from(nanos), want.as_nanosecond(), "{case}");
+            assert_eq!(len, case.len());
+        }
+        assert_eq!(
+            parse_timestamp(b"2024-01-28T19:27:26.0547628Z hello").map(|t| t.1),
+            Some(29)
+        );
+        let mut cache = MinuteCache::default();
+        for case in cases.iter().chain(&cases) {
+            assert_eq!(
+                cache.parse(case.as_bytes()),
+                parse_timestamp(case.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn non_timestamps_are_refused() {
+        for case in [
+            "",
+            "log line 1",
+            "2024-01-28T19:27:26.0547628",
+            "2024-13-28T19:27:26.0547628Z x",
+            "2024-01-28T24:27:26.0547628Z x",
+            "2024-01-28T19:27:26.Z x",
+            "2024-01-28T19:27:26.0547628Zx",
+            "2024-01-28 19:27:26.0547628Z x",
+        ] {
+            assert_eq!(parse_timestamp(case.as_bytes()), None, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn lines_are_cleaned() {
+        let raw = "\u{feff}2024-01-28T19:27:26.0547628Z \x1b[36;1mcargo test\x1b[0m\r\n\
+                   continued without a stamp\r\n\
+                   \u{feff}2024-01-28T19:27:27.0000000Z ##[error]boom \x1b]8;;https://x\x07link\x1b]8;;\x07\n\
+                   2024-01-28T19:27:28.0000000Z [command]/usr/bin/git\u{feff} version\n";
+        let lines = Lines::parse(raw.as_bytes());
+        assert_eq!(
+            texts(&lines),
+            [
+                "cargo test",
+                "continued without a stamp",
+                "##[error]boom link",
+                "[command]/usr/bin/git version"
+            ]
+        );
+        let first = lines.get(0).timestamp;
+        assert_eq!(lines.get(1).timestamp, first);
+        assert_eq!(lines.get(2).level, Level::Error);
+        assert_eq!(lines.get(3).level, Level::Command);
+        assert_eq!(lines.get(1).raw_offset, 55);
+    }
+
+    #[test]
+    fn lines_before_any_timestamp_have_none() {
+        let lines = Lines::parse(b"log line 1\nlog line 2\nlog line 3");
+        assert_eq!(texts(&lines), ["log line 1", "log line 2", "log line 3"]);
+        assert!(lines.iter().all(|l| l.timestamp.is_none()));
+    }
+
+    #[test]
+    fn a_stamp_without_a_message_keeps_its_timestamp() {
+        let lines = Lines::parse(b"2024-01-28T19:27:26.0547628Z\r\n2024-01-28T19:27:27Z\n");
+        assert_eq!(texts(&lines), ["", ""]);
+        assert!(lines.iter().all(|l| l.timestamp.is_some()));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_offsets_stay_raw() {
+        let lines = Lines::parse(b"ok\nbinary \xff\xfe\x00 \xc3\x28 end\nafter");
+        assert_eq!(
+            texts(&lines),
+            ["ok", "binary \u{fffd}\u{fffd}\0 \u{fffd}( end", "after"]
+        );
+        assert_eq!(lines.get(2).raw_offset, 21);
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_a_marker() {
+        let long = format!(
+            "2024-01-28T19:27:26.0547628Z {}é\n",
+            "x".repeat(MAX_LINE_BYTES - 1)
+        );
+        let lines = Lines::parse(long.as_bytes());
+        let text = lines.get(0).text;
+        assert!(text.ends_with(&format!("{CUT_MARKER}{} bytes]", MAX_LINE_BYTES + 1)));
+        assert_eq!(
+            text.len(),
+            MAX_LINE_BYTES - 1 + CUT_MARKER.len() + "65537 bytes]".len()
+        );
+    }
+
+    #[test]
+    fn levels_come_from_markers() {
+        let cases = [
+            ("##[error]Process completed with exit code 1.", Level::Error),
+            ("##[warning]deprecated", Level::Warning),
+            ("##[notice]note", Level::Notice),
+            ("##[debug]x", Level::Debug),
+            ("##[command]git", Level::Command),
+            ("[command]/usr/bin/git version", Level::Command),
+            ("##[section]Starting: Prepare job", Level::Section),
+            ("##[group]Run cargo test", Level::Group),
+            ("##[endgroup]", Level::Group),
+            ("##[unknown]x", Level::None),
+            ("error: not a marker", Level::None),
+            (" ##[error]indented", Level::None),
+        ];
+        for (text, level) in cases {
+            assert_eq!(Level::of(text), level, "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic_and_give_one_record_per_line(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let lines = Lines::parse(&raw);
+            let want = raw.split(|&b| b == b'\n').count() - usize::from(raw.ends_with(b"\n"));
+            prop_assert_eq!(lines.len(), if raw.is_empty() { 0 } else { want });
+            for line in lines.iter() {
+                prop_assert!(!line.text.contains(['\r', '\n', '\u{feff}', '\x1b']), "{:?}", line.text);
+            }
+        }
+
+        #[test]
+        fn stamped_lines_round_trip(
+            secs in 0i64..4_102_444_800,
+            ticks in 0i64..10_000_000,
+            text in "[ -~]{0,80}",
+        ) {
+            let stamp = jiff::Timestamp::new(secs, (ticks * 100) as i32).unwrap();
+            let rendered = format!("{}Z {text}\n", stamp.strftime("%Y-%m-%dT%H:%M:%S%.7f"));
+            let lines = Lines::parse(rendered.as_bytes());
+            prop_assert_eq!(lines.len(), 1);
+            let line = lines.get(0);
+            prop_assert_eq!(line.timestamp, Some(secs * 1_000_000_000 + ticks * 100));
+            prop_assert_eq!(line.text, text.as_str());
+        }
+
+        #[test]
+        fn cleaning_removes_sgr_and_keeps_the_rest(parts in proptest::collection::vec(("[a-z ]{0,8}", 0u8..110), 0..10)) {
+            let mut raw = String::new();
+            let mut want = String::new();
+            for (word, color) in &parts {
+                raw.push_str(&format!("\x1b[{color};1m{word}\x1b[0m"));
+                want.push_str(word);
+            }
+            let mut out = String::new();
+            clean_into(&raw, &mut out);
+            prop_assert_eq!(out, want);
+        }
+    }
+}
