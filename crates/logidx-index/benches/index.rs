@@ -1,0 +1,154 @@
+//! Indexing throughput against raw tantivy with one document per line, on the same lines in
+//! the same run, and query latencies, on fakehub's generated corpus.
+//!
+//! Size: `LOGIDX_BENCH_RUNS` runs (default 20) of `LOGIDX_BENCH_LINES` lines per job (default
+//! 200). Corpus and index sizes are printed to stderr.
+
+use std::path::Path;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+use logidx_index::{GroupBy, Index, Query, WriterOptions};
+
+#[path = "../tests/it/corpus.rs"]
+mod corpus;
+#[allow(
+    dead_code,
+    reason = "shared with the tests, which also search the baseline"
+)]
+#[path = "../tests/it/per_line.rs"]
+mod per_line;
+
+use corpus::Corpus;
+use per_line::PerLine;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn load_corpus() -> Corpus {
+    let runs = env_usize("LOGIDX_BENCH_RUNS", 20);
+    let lines_per_job = env_usize("LOGIDX_BENCH_LINES", 200);
+    let started = Instant::now();
+    let corpus = Corpus::fakehub(runs, lines_per_job);
+    let lines = corpus.lines().count();
+    let distinct = corpus
+        .lines()
+        .map(|(_, _, _, line)| line.text.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    eprintln!(
+        "corpus: {runs} runs, {} attempts, {lines} lines, {:.1} MB of text, {:.2}% distinct (generated in {:.1?})",
+        corpus.attempts.len(),
+        text_bytes(&corpus) as f64 / 1e6,
+        distinct as f64 * 100.0 / lines.max(1) as f64,
+        started.elapsed()
+    );
+    corpus
+}
+
+fn text_bytes(corpus: &Corpus) -> usize {
+    corpus
+        .lines()
+        .map(|(_, _, _, line)| line.text.len() + 1)
+        .sum()
+}
+
+fn build_dedup(corpus: &Corpus, dir: &Path) -> Index {
+    let index = Index::open(dir).unwrap();
+    let mut writer = index
+        .writer_with(WriterOptions::default().threads(2))
+        .unwrap();
+    for (attempt, steps) in &corpus.attempts {
+        writer.add_attempt(attempt, steps).unwrap();
+    }
+    writer.commit().unwrap();
+    drop(writer);
+    index
+}
+
+fn build_per_line(corpus: &Corpus, dir: &Path) -> PerLine {
+    PerLine::build(
+        Some(dir),
+        corpus
+            .lines()
+            .enumerate()
+            .map(|(n, (_, _, _, line))| (n as u64, line.timestamp, line.text.as_str())),
+        2,
+    )
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                dir_size(&entry.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+fn benches(c: &mut Criterion) {
+    let corpus = load_corpus();
+    let bytes = text_bytes(&corpus);
+
+    let mut group = c.benchmark_group("indexing");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("deduplicated", |b| {
+        b.iter(|| {
+            let dir = tempfile::tempdir().unwrap();
+            build_dedup(&corpus, dir.path());
+        })
+    });
+    group.bench_function("one_doc_per_line", |b| {
+        b.iter(|| {
+            let dir = tempfile::tempdir().unwrap();
+            build_per_line(&corpus, dir.path());
+        })
+    });
+    group.finish();
+
+    let dir = tempfile::tempdir().unwrap();
+    let index = build_dedup(&corpus, dir.path());
+    let baseline = tempfile::tempdir().unwrap();
+    build_per_line(&corpus, baseline.path());
+    eprintln!(
+        "size on disk: deduplicated {:.3}× the text, one doc per line {:.3}× (text not stored)",
+        dir_size(dir.path()) as f64 / bytes as f64,
+        dir_size(baseline.path()) as f64 / bytes as f64,
+    );
+
+    let job = corpus.attempts.last().unwrap().1[0].meta.job_id;
+    let mut group = c.benchmark_group("query");
+    let panicked = Query::parse("\"panicked at\"").unwrap();
+    group.bench_function("panicked_at_top20_newest", |b| {
+        b.iter(|| index.search(&panicked).unwrap())
+    });
+    let in_job = Query::parse(&format!("\"panicked at\" job:{job}")).unwrap();
+    group.bench_function("panicked_at_in_job", |b| {
+        b.iter(|| index.search(&in_job).unwrap())
+    });
+    let common = Query::parse("test").unwrap();
+    group.bench_function("common_word_top20", |b| {
+        b.iter(|| index.search(&common).unwrap())
+    });
+    group.bench_function("common_word_count", |b| {
+        b.iter(|| index.count(&common, GroupBy::Nothing).unwrap())
+    });
+    group.bench_function("open", |b| b.iter(|| Index::open(dir.path()).unwrap()));
+    group.finish();
+}
+
+criterion_group!(index_benches, benches);
+criterion_main!(index_benches);

@@ -1,0 +1,312 @@
+//! Opening an index directory: the schema version, the two tantivy indexes and their readers.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{Query as TantivyQuery, TermSetQuery};
+use tantivy::schema::{Term, Value};
+use tantivy::{
+    DocAddress, DocId, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader,
+    TantivyDocument,
+};
+
+use crate::error::{Error, Result, TantivyContext};
+use crate::schema::{StepFields, TextFields, tokenizers};
+use crate::writer::{Writer, WriterOptions};
+
+/// The schema version this build reads and writes; any other is refused, never misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const VERSION_FILE: &str = "logidx-index-version";
+
+/// A logidx index directory, open for searching; [`Index::writer`] adds to it.
+///
+/// Readers see the last commit at open or at [`Index::reload`], and keep working while a
+/// writer (in this or another process) commits.
+pub struct Index {
+    pub(crate) dir: PathBuf,
+    pub(crate) texts: tantivy::Index,
+    pub(crate) steps: tantivy::Index,
+    pub(crate) text_fields: TextFields,
+    pub(crate) step_fields: StepFields,
+    texts_reader: IndexReader,
+    steps_reader: IndexReader,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Index {
+    /// Opens the index in `dir`, creating it (and `dir`) if there is none.
+    ///
+    /// Fails if `dir` holds an index of another schema version, or something else.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref().to_path_buf();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let version_path = dir.join(VERSION_FILE);
+        match fs::read_to_string(&version_path) {
+            Ok(found) if found.trim() == SCHEMA_VERSION.to_string() => {}
+            Ok(found) => {
+                return Err(Error::SchemaVersion {
+                    path: dir,
+                    found: found.trim().to_owned(),
+                    expected: SCHEMA_VERSION,
+                });
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let empty = fs::read_dir(&dir).map_err(io(&dir))?.next().is_none();
+                if !empty {
+                    return Err(Error::SchemaVersion {
+                        path: dir,
+                        found: "none (the directory holds something else)".to_owned(),
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                create_index_dirs(&dir)?;
+                // Written last: a directory without it was never a complete index.
+                fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io(&version_path))?;
+            }
+            Err(err) => return Err(io(&version_path)(err)),
+        }
+        let (_, text_fields) = TextFields::schema();
+        let (_, step_fields) = StepFields::schema();
+        let texts = open_tantivy(&dir.join("texts"))?;
+        let steps = open_tantivy(&dir.join("steps"))?;
+        let reader = |index: &tantivy::Index| {
+            index
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()
+                .doing("opening a reader")
+        };
+        Ok(Index {
+            texts_reader: reader(&texts)?,
+            steps_reader: reader(&steps)?,
+            dir,
+            texts,
+            steps,
+            text_fields,
+            step_fields,
+        })
+    }
+
+    /// The index directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes the writer lock and starts a [`Writer`] with default options.
+    pub fn writer(&self) -> Result<Writer<'_>> {
+        self.writer_with(WriterOptions::default())
+    }
+
+    /// Takes the writer lock and starts a [`Writer`] with `options`.
+    pub fn writer_with(&self, options: WriterOptions) -> Result<Writer<'_>> {
+        Writer::new(self, options)
+    }
+
+    /// Makes searches see the latest commit.
+    pub fn reload(&self) -> Result<()> {
+        // Steps first: texts are committed before the steps that use them, so any steps this
+        // reload sees have their texts in the texts reloaded after.
+        self.steps_reader.reload().doing("reloading the steps")?;
+        self.texts_reader.reload().doing("reloading the texts")
+    }
+
+    pub(crate) fn searchers(&self) -> (Searcher, Searcher) {
+        (self.texts_reader.searcher(), self.steps_reader.searcher())
+    }
+
+    pub(crate) fn corrupt(&self, what: impl Into<String>) -> Error {
+        Error::Corrupt {
+            path: self.dir.clone(),
+            what: what.into(),
+        }
+    }
+}
+
+fn create_index_dirs(dir: &Path) -> Result<()> {
+    for (name, schema) in [
+        ("texts", TextFields::schema().0),
+        ("steps", StepFields::schema().0),
+    ] {
+        let path = dir.join(name);
+        fs::create_dir_all(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        tantivy::Index::create_in_dir(&path, schema).doing("creating the index")?;
+    }
+    Ok(())
+}
+
+fn open_tantivy(path: &Path) -> Result<tantivy::Index> {
+    let mut index = tantivy::Index::open_in_dir(path).doing("opening the index")?;
+    index.set_tokenizers(tokenizers());
+    Ok(index)
+}
+
+/// A text matched by a query: its dense id, where it is, and its score.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextMatch {
+    pub(crate) id: u32,
+    pub(crate) address: DocAddress,
+    pub(crate) score: Score,
+}
+
+/// Collects every matching text with its id, read from the `id` fast field.
+pub(crate) struct TextCollector {
+    pub(crate) scored: bool,
+}
+
+pub(crate) struct TextSegmentCollector {
+    segment: SegmentOrdinal,
+    ids: Column<u64>,
+    matches: Vec<TextMatch>,
+}
+
+impl Collector for TextCollector {
+    type Fruit = Vec<TextMatch>;
+    type Child = TextSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<TextSegmentCollector> {
+        Ok(TextSegmentCollector {
+            segment,
+            ids: reader.fast_fields().u64("id")?,
+            matches: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scored
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<TextMatch>>) -> tantivy::Result<Vec<TextMatch>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for TextSegmentCollector {
+    type Fruit = Vec<TextMatch>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(id) = self.ids.first(doc) {
+            self.matches.push(TextMatch {
+                id: id as u32,
+                address: DocAddress::new(self.segment, doc),
+                score,
+            });
+        }
+    }
+
+    fn harvest(self) -> Vec<TextMatch> {
+        self.matches
+    }
+}
+
+/// A step (or attempt record) matched by the filters, with its time span.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepMatch {
+    pub(crate) address: DocAddress,
+    pub(crate) first_time: i64,
+    pub(crate) last_time: i64,
+}
+
+/// Collects every matching step with its first and last line timestamps.
+pub(crate) struct StepCollector;
+
+pub(crate) struct StepSegmentCollector {
+    segment: SegmentOrdinal,
+    first: Column<i64>,
+    last: Column<i64>,
+    matches: Vec<StepMatch>,
+}
+
+impl Collector for StepCollector {
+    type Fruit = Vec<StepMatch>;
+    type Child = StepSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<StepSegmentCollector> {
+        Ok(StepSegmentCollector {
+            segment,
+            first: reader.fast_fields().i64("first_time")?,
+            last: reader.fast_fields().i64("last_time")?,
+            matches: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<StepMatch>>) -> tantivy::Result<Vec<StepMatch>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for StepSegmentCollector {
+    type Fruit = Vec<StepMatch>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.matches.push(StepMatch {
+            address: DocAddress::new(self.segment, doc),
+            first_time: self.first.first(doc).unwrap_or(i64::MIN),
+            last_time: self.last.first(doc).unwrap_or(i64::MAX),
+        });
+    }
+
+    fn harvest(self) -> Vec<StepMatch> {
+        self.matches
+    }
+}
+
+/// Reads the texts with `ids` from a texts searcher: `(id, text)` in no particular order.
+pub(crate) fn read_texts(
+    searcher: &Searcher,
+    fields: &TextFields,
+    ids: impl IntoIterator<Item = u32>,
+) -> Result<Vec<(u32, String)>> {
+    let query = TermSetQuery::new(
+        ids.into_iter()
+            .map(|id| Term::from_field_u64(fields.id, u64::from(id))),
+    );
+    let matches = search(searcher, &query, &TextCollector { scored: false })?;
+    let mut texts = Vec::with_capacity(matches.len());
+    for found in matches {
+        let doc: TantivyDocument = searcher.doc(found.address).doing("reading a text")?;
+        let text = doc
+            .get_first(fields.text)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        texts.push((found.id, text));
+    }
+    Ok(texts)
+}
+
+pub(crate) fn search<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn TantivyQuery,
+    collector: &C,
+) -> Result<C::Fruit> {
+    searcher.search(query, collector).doing("searching")
+}

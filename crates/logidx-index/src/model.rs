@@ -1,0 +1,97 @@
+//! What the index takes in and gives back besides hits: run attempts, steps, lines, records.
+
+use serde::{Deserialize, Serialize};
+
+/// One attempt of a workflow run: the metadata every line of it shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAttempt {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run's id.
+    pub run_id: u64,
+    /// 1-based attempt.
+    pub run_attempt: u32,
+    /// The per-workflow run counter.
+    pub run_number: u64,
+    /// The workflow's display name (`CI`).
+    pub workflow_name: String,
+    /// The workflow file (`.github/workflows/ci.yml`).
+    pub workflow_path: String,
+    /// The triggering event (`push`).
+    pub event: String,
+    /// The branch.
+    pub head_branch: String,
+    /// The commit.
+    pub head_sha: String,
+    /// Who triggered the run.
+    pub actor: String,
+    /// When the run was created, in nanoseconds since the Unix epoch.
+    pub run_created_at: i64,
+}
+
+/// The job and step a line belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepMeta {
+    /// The job's id.
+    pub job_id: u64,
+    /// The job's display name.
+    pub job_name: String,
+    /// The job's conclusion (`success`, `failure`, …; empty if unknown).
+    pub job_conclusion: String,
+    /// The step's `number`, as in the step's URL.
+    pub step_number: u32,
+    /// The step's name.
+    pub step_name: String,
+    /// The step's conclusion (empty if unknown).
+    pub step_conclusion: String,
+}
+
+/// One line as extract produces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// When it was written, in nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// Its text without timestamp, BOM, CR or ANSI codes; markers such as `##[error]` kept.
+    pub text: String,
+}
+
+/// One step of an attempt with its lines in order; line `n` (1-based) is `lines[n - 1]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Its job and step.
+    pub meta: StepMeta,
+    /// Its lines, in order.
+    pub lines: Vec<Line>,
+}
+
+/// What the index knows of an attempt: indexed, or why it is not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AttemptState {
+    /// Its steps are in the index.
+    Indexed {
+        /// Steps indexed.
+        steps: u64,
+        /// Lines indexed.
+        lines: u64,
+    },
+    /// Its logs are gone from GitHub (expired or deleted): nothing to fetch, ever.
+    Gone {
+        /// Why, as GitHub or the fetcher said.
+        reason: String,
+    },
+    /// Fetching or extracting it failed; a later sync may retry.
+    Failed {
+        /// The error.
+        reason: String,
+    },
+}
+
+/// The record of an attempt, committed with its steps: the index's own account of what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The attempt.
+    pub attempt: RunAttempt,
+    /// Indexed, gone or failed.
+    pub state: AttemptState,
+}

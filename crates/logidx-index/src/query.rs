@@ -1,0 +1,636 @@
+//! Queries: tantivy's syntax for the text, field filters for the step, time and level.
+//!
+//! A query string is split into its top-level `field:value` filters and the rest, the text
+//! query, which tantivy parses with the log tokenizer (words are ANDed unless `OR` says
+//! otherwise). Filters of one field are alternatives; filters of different fields all apply;
+//! `-field:value` or `NOT field:value` excludes.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserError};
+
+use crate::error::{Error, Result};
+use crate::level::Level;
+use crate::schema::{TextFields, tokenizers};
+
+/// The fields a query may filter on.
+pub const FILTER_NAMES: &[&str] = &[
+    "repo",
+    "run",
+    "attempt",
+    "job",
+    "step",
+    "branch",
+    "workflow",
+    "event",
+    "sha",
+    "level",
+    "conclusion",
+    "date",
+    "after",
+    "before",
+];
+
+pub(crate) const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
+    in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
+    field:\"value with spaces\", exclude with -field:value; dates as 2024-01-31 or \
+    2024-01-31T12:00:00Z in date:DAY, date:FROM..TO, after: and before:";
+
+/// A condition on a line's step, run or own level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// `repo:owner/name`, case-insensitive.
+    Repo(String),
+    /// `run:ID`.
+    Run(u64),
+    /// `attempt:N`.
+    Attempt(u32),
+    /// `job:ID` or `job:"name"`, the name case-insensitive.
+    Job(String),
+    /// `step:NUMBER` or `step:"name"`, the name case-insensitive.
+    Step(String),
+    /// `branch:name`.
+    Branch(String),
+    /// `workflow:name`, `workflow:ci.yml` or `workflow:.github/workflows/ci.yml`.
+    Workflow(String),
+    /// `event:push`.
+    Event(String),
+    /// `sha:PREFIX` of the head commit.
+    Sha(String),
+    /// `level:error` (from the line's `##[…]` marker).
+    Level(Level),
+    /// `conclusion:failure`: the job's conclusion.
+    Conclusion(String),
+}
+
+impl Filter {
+    /// The field's name in queries.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Filter::Repo(_) => "repo",
+            Filter::Run(_) => "run",
+            Filter::Attempt(_) => "attempt",
+            Filter::Job(_) => "job",
+            Filter::Step(_) => "step",
+            Filter::Branch(_) => "branch",
+            Filter::Workflow(_) => "workflow",
+            Filter::Event(_) => "event",
+            Filter::Sha(_) => "sha",
+            Filter::Level(_) => "level",
+            Filter::Conclusion(_) => "conclusion",
+        }
+    }
+
+    fn parse(name: &str, value: &str) -> Result<Filter> {
+        let invalid = |field: &'static str, expected: &'static str| Error::InvalidValue {
+            field,
+            value: value.to_owned(),
+            expected,
+        };
+        Ok(match name {
+            "repo" => Filter::Repo(value.to_owned()),
+            "run" => Filter::Run(value.parse().map_err(|_| invalid("run", "a run id"))?),
+            "attempt" => Filter::Attempt(
+                value
+                    .parse()
+                    .map_err(|_| invalid("attempt", "an attempt number"))?,
+            ),
+            "job" => Filter::Job(value.to_owned()),
+            "step" => Filter::Step(value.to_owned()),
+            "branch" => Filter::Branch(value.to_owned()),
+            "workflow" => Filter::Workflow(value.to_owned()),
+            "event" => Filter::Event(value.to_owned()),
+            "sha" if value.bytes().all(|b| b.is_ascii_hexdigit()) => Filter::Sha(value.to_owned()),
+            "sha" => return Err(invalid("sha", "a hexadecimal commit prefix")),
+            "level" => {
+                Filter::Level(Level::parse(value).ok_or_else(|| {
+                    invalid("level", "one of error, warning, notice, debug, info")
+                })?)
+            }
+            "conclusion" => Filter::Conclusion(value.to_owned()),
+            _ => unreachable!("only filter names reach here"),
+        })
+    }
+}
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Latest timestamp first (the default).
+    #[default]
+    NewestFirst,
+    /// Earliest timestamp first.
+    OldestFirst,
+    /// Best text match first (BM25 over distinct texts), newest first among equals.
+    Relevance,
+}
+
+/// A search: text, filters, order, page and context. Build with [`Query::parse`] or the
+/// builder methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub(crate) text: String,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) excluded: Vec<Filter>,
+    pub(crate) since: Option<i64>,
+    pub(crate) until: Option<i64>,
+    pub(crate) order: Order,
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
+    pub(crate) context_before: usize,
+    pub(crate) context_after: usize,
+    pub(crate) web_base: String,
+}
+
+impl Default for Query {
+    fn default() -> Query {
+        Query {
+            text: String::new(),
+            filters: Vec::new(),
+            excluded: Vec::new(),
+            since: None,
+            until: None,
+            order: Order::NewestFirst,
+            limit: 20,
+            offset: 0,
+            context_before: 0,
+            context_after: 0,
+            web_base: "https://github.com".to_owned(),
+        }
+    }
+}
+
+impl Query {
+    /// A query for `text` in tantivy's syntax (no field filters), checked.
+    pub fn text(text: impl Into<String>) -> Result<Query> {
+        let query = Query {
+            text: text.into(),
+            ..Query::default()
+        };
+        query.text_query()?;
+        Ok(query)
+    }
+
+    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters.
+    pub fn parse(input: &str) -> Result<Query> {
+        let mut query = Query::default();
+        let mut kept: Vec<String> = Vec::new();
+        let mut removed_filter = false;
+        let tokens = split_tokens(input)?;
+        for (i, token) in tokens.iter().enumerate() {
+            let Some((negated, name, value)) = as_filter(&token.text) else {
+                kept.push(token.text.clone());
+                continue;
+            };
+            let syntax = |reason: &str| Error::Syntax {
+                query: input.to_owned(),
+                reason: reason.to_owned(),
+            };
+            if !FILTER_NAMES.contains(&name.as_str()) {
+                return Err(Error::UnknownField { field: name });
+            }
+            if token.depth > 0 || token.parenthesized {
+                return Err(syntax("field filters go outside parentheses"));
+            }
+            let next = tokens.get(i + 1).map(|t| t.text.as_str());
+            if kept.last().map(String::as_str) == Some("OR") || next == Some("OR") {
+                return Err(syntax("field filters always apply: they cannot be ORed"));
+            }
+            removed_filter = true;
+            let mut negated = negated;
+            if matches!(kept.last().map(String::as_str), Some("AND" | "NOT")) {
+                negated ^= kept.pop().as_deref() == Some("NOT");
+            }
+            if value.is_empty() {
+                return Err(Error::InvalidValue {
+                    field: FILTER_NAMES.iter().find(|n| **n == name).expect("known"),
+                    value,
+                    expected: "a value after the colon",
+                });
+            }
+            match name.as_str() {
+                "date" | "after" | "before" if negated => {
+                    return Err(syntax("dates cannot be excluded; use after: and before:"));
+                }
+                "date" => {
+                    let (from, to) = value.split_once("..").unwrap_or((&value, &value));
+                    if !from.is_empty() {
+                        query.since = Some(parse_instant("date", from, false)?);
+                    }
+                    if !to.is_empty() {
+                        query.until = Some(parse_instant("date", to, true)?);
+                    }
+                }
+                "after" => query.since = Some(parse_instant("after", &value, false)?),
+                "before" => query.until = Some(parse_instant("before", &value, false)?),
+                _ if negated => query.excluded.push(Filter::parse(&name, &value)?),
+                _ => query.filters.push(Filter::parse(&name, &value)?),
+            }
+        }
+        // An AND left dangling at the start or end by a removed filter.
+        while removed_filter && kept.first().map(String::as_str) == Some("AND") {
+            kept.remove(0);
+        }
+        while removed_filter && kept.last().map(String::as_str) == Some("AND") {
+            kept.pop();
+        }
+        query.text = kept.join(" ");
+        query.text_query()?;
+        Ok(query)
+    }
+
+    /// Adds a filter: alternatives to other filters of its field, required with the others.
+    pub fn filter(mut self, filter: Filter) -> Query {
+        self.filters.push(filter);
+        self
+    }
+
+    /// Excludes lines that `filter` matches.
+    pub fn exclude(mut self, filter: Filter) -> Query {
+        self.excluded.push(filter);
+        self
+    }
+
+    /// Only lines written at or after `nanos` (since the Unix epoch).
+    pub fn since(mut self, nanos: i64) -> Query {
+        self.since = Some(nanos);
+        self
+    }
+
+    /// Only lines written before `nanos` (since the Unix epoch).
+    pub fn until(mut self, nanos: i64) -> Query {
+        self.until = Some(nanos);
+        self
+    }
+
+    /// The order of hits (default newest first).
+    pub fn order(mut self, order: Order) -> Query {
+        self.order = order;
+        self
+    }
+
+    /// At most this many hits (default 20).
+    pub fn limit(mut self, limit: usize) -> Query {
+        self.limit = limit;
+        self
+    }
+
+    /// Skips this many hits first.
+    pub fn offset(mut self, offset: usize) -> Query {
+        self.offset = offset;
+        self
+    }
+
+    /// Lines of the same step before and after each hit.
+    pub fn context(mut self, before: usize, after: usize) -> Query {
+        self.context_before = before;
+        self.context_after = after;
+        self
+    }
+
+    /// The web host's base for hit URLs (default `https://github.com`); see
+    /// [`web_base_from_api`].
+    pub fn web_base(mut self, base: impl Into<String>) -> Query {
+        self.web_base = base.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The text part, as tantivy parses it.
+    pub fn text_part(&self) -> &str {
+        &self.text
+    }
+
+    /// The filters that must hold (alternatives within a field).
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
+    }
+
+    /// The filters that must not hold.
+    pub fn excluded(&self) -> &[Filter] {
+        &self.excluded
+    }
+
+    /// The order of hits.
+    pub fn sort_order(&self) -> Order {
+        self.order
+    }
+
+    /// `(offset, limit)`: the hits skipped and the most returned.
+    pub fn page(&self) -> (usize, usize) {
+        (self.offset, self.limit)
+    }
+
+    /// The time window `[since, until)` in nanoseconds, each end optional.
+    pub fn time_range(&self) -> (Option<i64>, Option<i64>) {
+        (self.since, self.until)
+    }
+
+    /// The text part as a tantivy query over the texts index; empty text matches every text.
+    pub(crate) fn text_query(&self) -> Result<Box<dyn TantivyQuery>> {
+        let (schema, fields) = TextFields::schema();
+        parse_text(
+            &self.text,
+            QueryParser::new(schema, vec![fields.text], tokenizers()),
+        )
+    }
+}
+
+/// Parses `text` as the index does, with `parser` set to its default field: words are ANDed,
+/// empty text matches everything, a query of exclusions only excludes from everything.
+pub fn parse_text(text: &str, mut parser: QueryParser) -> Result<Box<dyn TantivyQuery>> {
+    if text.trim().is_empty() {
+        return Ok(Box::new(AllQuery));
+    }
+    parser.set_conjunction_by_default();
+    let error = |source| Error::TextQuery {
+        query: text.to_owned(),
+        source,
+    };
+    match parser.parse_query(text) {
+        Ok(query) => Ok(query),
+        Err(QueryParserError::AllButQueryForbidden) => {
+            parser.parse_query(&format!("* {text}")).map_err(error)
+        }
+        Err(err) => Err(error(err)),
+    }
+}
+
+/// The web host for an API base: `https://api.github.com` → `https://github.com`, GitHub
+/// Enterprise Server's `https://HOST/api/v3` → `https://HOST`.
+pub fn web_base_from_api(api_base: &str) -> String {
+    let base = api_base.trim_end_matches('/');
+    if let Some(host) = base.strip_suffix("/api/v3") {
+        return host.to_owned();
+    }
+    match base.split_once("://api.") {
+        Some((scheme, host)) => format!("{scheme}://{host}"),
+        None => base.to_owned(),
+    }
+}
+
+struct Token {
+    text: String,
+    /// Parentheses open before it.
+    depth: usize,
+    /// It has a parenthesis outside quotes.
+    parenthesized: bool,
+}
+
+/// Splits at whitespace outside quotes, tracking parentheses.
+fn split_tokens(input: &str) -> Result<Vec<Token>> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let (mut depth, mut start_depth, mut in_quotes) = (0usize, 0usize, false);
+    let mut parenthesized = false;
+    for c in input.chars() {
+        if in_quotes {
+            current.push(c);
+            in_quotes = c != '"';
+            continue;
+        }
+        if c.is_whitespace() {
+            if !current.is_empty() {
+                tokens.push(Token {
+                    text: std::mem::take(&mut current),
+                    depth: start_depth,
+                    parenthesized: std::mem::take(&mut parenthesized),
+                });
+            }
+            continue;
+        }
+        if current.is_empty() {
+            start_depth = depth;
+        }
+        match c {
+            '"' => in_quotes = true,
+            '(' => {
+                depth += 1;
+                parenthesized = true;
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                parenthesized = true;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if in_quotes {
+        return Err(Error::Syntax {
+            query: input.to_owned(),
+            reason: "a quote is not closed".to_owned(),
+        });
+    }
+    if !current.is_empty() {
+        tokens.push(Token {
+            text: current,
+            depth: start_depth,
+            parenthesized,
+        });
+    }
+    Ok(tokens)
+}
+
+/// `[-]name:value` with an unquoted name of letters and `_`: (negated, name, unquoted value).
+fn as_filter(token: &str) -> Option<(bool, String, String)> {
+    let (negated, rest) = match token.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, token.strip_prefix('+').unwrap_or(token)),
+    };
+    let rest = rest.trim_start_matches('(');
+    let (name, value) = rest.split_once(':')?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
+        return None;
+    }
+    let value = value.trim_end_matches(')');
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    Some((negated, name.to_ascii_lowercase(), value.to_owned()))
+}
+
+/// A date (`2024-01-31`, midnight UTC; with `end_of_day` the next midnight) or an RFC 3339
+/// timestamp, in nanoseconds since the epoch.
+fn parse_instant(field: &'static str, value: &str, end_of_day: bool) -> Result<i64> {
+    let invalid = || Error::InvalidValue {
+        field,
+        value: value.to_owned(),
+        expected: "a date like 2024-01-31 or a timestamp like 2024-01-31T12:00:00Z",
+    };
+    if let Ok(timestamp) = value.parse::<Timestamp>() {
+        return Ok(timestamp.as_nanosecond() as i64);
+    }
+    let date: Date = value.parse().map_err(|_| invalid())?;
+    let date = if end_of_day {
+        date.tomorrow().map_err(|_| invalid())?
+    } else {
+        date
+    };
+    let timestamp: Timestamp = format!("{date}T00:00:00Z").parse().map_err(|_| invalid())?;
+    Ok(timestamp.as_nanosecond() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const DAY: i64 = 86_400 * 1_000_000_000;
+    const JAN_31_2024: i64 = 1_706_659_200 * 1_000_000_000;
+
+    #[test]
+    fn splits_filters_from_text() {
+        let cases: &[(&str, &str, &[Filter], &[Filter])] = &[
+            ("panicked at", "panicked at", &[], &[]),
+            (
+                "\"panicked at\" repo:Acme/Widgets",
+                "\"panicked at\"",
+                &[Filter::Repo("Acme/Widgets".into())],
+                &[],
+            ),
+            (
+                "job:\"test (ubuntu)\" error",
+                "error",
+                &[Filter::Job("test (ubuntu)".into())],
+                &[],
+            ),
+            (
+                "error AND run:42 AND attempt:2",
+                "error",
+                &[Filter::Run(42), Filter::Attempt(2)],
+                &[],
+            ),
+            (
+                "-level:info NOT branch:main timeout",
+                "timeout",
+                &[],
+                &[Filter::Level(Level::Info), Filter::Branch("main".into())],
+            ),
+            (
+                "sha:ABC123 step:3 workflow:ci.yml event:push conclusion:failure",
+                "",
+                &[
+                    Filter::Sha("ABC123".into()),
+                    Filter::Step("3".into()),
+                    Filter::Workflow("ci.yml".into()),
+                    Filter::Event("push".into()),
+                    Filter::Conclusion("failure".into()),
+                ],
+                &[],
+            ),
+            ("(a OR b) -c", "(a OR b) -c", &[], &[]),
+            (
+                "\"http://x\" LEVEL:Error",
+                "\"http://x\"",
+                &[Filter::Level(Level::Error)],
+                &[],
+            ),
+        ];
+        for (input, text, filters, excluded) in cases {
+            let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(query.text_part(), *text, "text of {input}");
+            assert_eq!(query.filters(), *filters, "filters of {input}");
+            assert_eq!(query.excluded(), *excluded, "excluded of {input}");
+        }
+    }
+
+    #[test]
+    fn reads_date_ranges() {
+        let cases: &[(&str, Option<i64>, Option<i64>)] = &[
+            (
+                "date:2024-01-31",
+                Some(JAN_31_2024),
+                Some(JAN_31_2024 + DAY),
+            ),
+            (
+                "date:2024-01-30..2024-01-31",
+                Some(JAN_31_2024 - DAY),
+                Some(JAN_31_2024 + DAY),
+            ),
+            ("date:..2024-01-31", None, Some(JAN_31_2024 + DAY)),
+            (
+                "after:2024-01-31T00:00:01Z",
+                Some(JAN_31_2024 + 1_000_000_000),
+                None,
+            ),
+            ("before:2024-01-31", None, Some(JAN_31_2024)),
+        ];
+        for (input, since, until) in cases {
+            let query = Query::parse(input).unwrap();
+            assert_eq!(query.time_range(), (*since, *until), "{input}");
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_valid() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "foo:bar",
+                "unknown field `foo` in query\nhint: valid fields are repo, run,",
+            ),
+            ("http://example.com", "unknown field `http`"),
+            (
+                "run:abc",
+                "invalid value `abc` for `run:`, expected a run id",
+            ),
+            (
+                "level:fatal",
+                "expected one of error, warning, notice, debug, info",
+            ),
+            ("sha:xyz", "expected a hexadecimal commit prefix"),
+            ("date:yesterday", "expected a date like 2024-01-31"),
+            ("repo:", "invalid value `` for `repo:`"),
+            ("\"unclosed", "a quote is not closed"),
+            ("(a OR repo:x)", "field filters go outside parentheses"),
+            ("a OR repo:x", "cannot be ORed"),
+            ("-date:2024-01-01", "dates cannot be excluded"),
+            ("a AND AND", "invalid query `a AND AND`\nhint: words match"),
+        ];
+        for (input, message) in cases {
+            let err = Query::parse(input).expect_err(input).to_string();
+            assert!(err.contains(message), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_query_of_exclusions_only_is_accepted() {
+        Query::parse("-foo").unwrap().text_query().unwrap();
+        Query::parse("NOT foo repo:x")
+            .unwrap()
+            .text_query()
+            .unwrap();
+    }
+
+    #[test]
+    fn web_host_derives_from_the_api_base() {
+        let cases = [
+            ("https://api.github.com", "https://github.com"),
+            ("https://api.github.com/", "https://github.com"),
+            ("https://ghe.example.com/api/v3/", "https://ghe.example.com"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ];
+        for (api, web) in cases {
+            assert_eq!(web_base_from_api(api), web, "{api}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(input in "[a-z:\"() -]{0,30}") {
+            let _ = Query::parse(&input);
+        }
+
+        #[test]
+        fn filters_survive_any_text(
+            words in proptest::collection::vec("[a-z0-9]{1,8}", 0..5),
+            run in any::<u64>(),
+        ) {
+            let input = format!("{} run:{run}", words.join(" "));
+            let query = Query::parse(&input).unwrap();
+            prop_assert_eq!(query.filters(), &[Filter::Run(run)]);
+            prop_assert_eq!(query.text_part(), words.join(" "));
+        }
+    }
+}

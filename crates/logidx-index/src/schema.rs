@@ -1,0 +1,112 @@
+//! The two tantivy indexes and their fields.
+//!
+//! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
+//! a dense `id` and the text's 64-bit `hash` (to find candidates for an already stored text
+//! without reading it). `steps/` holds one document per step, with its filter terms, the step's
+//! distinct text ids as terms, and the encoded line sequence; and one record per attempt.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+
+use crate::tokenizer::{LOG_TOKENIZER, LogTokenizer};
+
+/// The texts index's fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextFields {
+    pub(crate) id: Field,
+    pub(crate) hash: Field,
+    pub(crate) text: Field,
+    pub(crate) level: Field,
+}
+
+impl TextFields {
+    pub(crate) fn schema() -> (Schema, TextFields) {
+        let mut builder = Schema::builder();
+        let text_options = TextOptions::default().set_stored().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(LOG_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let fields = TextFields {
+            id: builder.add_u64_field("id", INDEXED | FAST),
+            hash: builder.add_u64_field("hash", FAST),
+            text: builder.add_text_field("text", text_options),
+            level: builder.add_text_field("level", STRING),
+        };
+        (builder.build(), fields)
+    }
+}
+
+/// The steps index's fields. Filter fields hold lowercased keyword terms named as in queries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepFields {
+    /// `step` or `attempt`.
+    pub(crate) kind: Field,
+    /// One term per attempt, to replace or delete it with its steps.
+    pub(crate) attempt_key: Field,
+    pub(crate) repo: Field,
+    pub(crate) run: Field,
+    pub(crate) attempt: Field,
+    pub(crate) job: Field,
+    pub(crate) step: Field,
+    pub(crate) branch: Field,
+    pub(crate) workflow: Field,
+    pub(crate) event: Field,
+    pub(crate) sha: Field,
+    pub(crate) conclusion: Field,
+    /// When the run was created (ns): for deletion by age.
+    pub(crate) run_created_at: Field,
+    /// First and last line timestamps (ns): for newest/oldest-first walks and date filters.
+    pub(crate) first_time: Field,
+    pub(crate) last_time: Field,
+    /// The step's distinct text ids.
+    pub(crate) texts: Field,
+    /// JSON of the attempt and step metadata, or of the attempt record.
+    pub(crate) meta: Field,
+    /// The encoded line sequence (see [`crate::sequence`]).
+    pub(crate) lines: Field,
+}
+
+pub(crate) const KIND_STEP: &str = "step";
+pub(crate) const KIND_ATTEMPT: &str = "attempt";
+
+impl StepFields {
+    pub(crate) fn schema() -> (Schema, StepFields) {
+        let mut builder = Schema::builder();
+        let fields = StepFields {
+            kind: builder.add_text_field("kind", STRING),
+            attempt_key: builder.add_text_field("attempt_key", STRING),
+            repo: builder.add_text_field("repo", STRING),
+            run: builder.add_text_field("run", STRING),
+            attempt: builder.add_text_field("attempt", STRING),
+            job: builder.add_text_field("job", STRING),
+            step: builder.add_text_field("step", STRING),
+            branch: builder.add_text_field("branch", STRING),
+            workflow: builder.add_text_field("workflow", STRING),
+            event: builder.add_text_field("event", STRING),
+            sha: builder.add_text_field("sha", STRING),
+            conclusion: builder.add_text_field("conclusion", STRING),
+            run_created_at: builder.add_i64_field("run_created_at", INDEXED | FAST),
+            first_time: builder.add_i64_field("first_time", FAST),
+            last_time: builder.add_i64_field("last_time", FAST),
+            texts: builder.add_u64_field("texts", INDEXED),
+            meta: builder.add_bytes_field("meta", STORED),
+            lines: builder.add_bytes_field("lines", STORED),
+        };
+        (builder.build(), fields)
+    }
+}
+
+/// The key of an attempt: repository (lowercased), run and attempt.
+pub(crate) fn attempt_key(repo: &str, run_id: u64, run_attempt: u32) -> String {
+    format!("{}#{run_id}#{run_attempt}", repo.to_lowercase())
+}
+
+/// The tokenizers both indexes and the query parser use.
+pub(crate) fn tokenizers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    manager.register(LOG_TOKENIZER, TextAnalyzer::from(LogTokenizer::default()));
+    manager
+}

@@ -1,0 +1,672 @@
+//! Search, count and show: the text query runs over distinct texts, the filters over steps,
+//! and each step's stored sequence turns matching text ids into lines.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::ops::Bound;
+
+use serde::Serialize;
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Term, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument};
+
+use crate::error::{Result, TantivyContext};
+use crate::index::{Index, StepCollector, StepMatch, TextCollector, read_texts, search};
+use crate::level::Level;
+use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
+use crate::query::{Filter, Order, Query};
+use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
+use crate::sequence::{self, Occurrence};
+use crate::writer::StoredStep;
+
+/// Above this many matching texts, steps are walked and tested against a bitset instead of
+/// being looked up by a term per text (building a large term set costs more than it saves).
+const TERM_SET_LIMIT: usize = 1_024;
+
+/// One matching line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The run attempt.
+    #[serde(flatten)]
+    pub run: RunAttempt,
+    /// The job and step.
+    #[serde(flatten)]
+    pub step: StepMeta,
+    /// 1-based line number within the step, as in the URL.
+    pub line_number: u32,
+    /// When the line was written, in nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// From the line's marker.
+    pub level: Level,
+    /// The line's text.
+    pub text: String,
+    /// `{web}/{repo}/actions/runs/{run_id}/job/{job_id}#step:{step_number}:{line_number}`.
+    pub url: String,
+    /// The text's BM25 score, with [`Order::Relevance`].
+    pub score: Option<f32>,
+    /// Lines of the step before the hit, oldest first.
+    pub before: Vec<ContextLine>,
+    /// Lines of the step after the hit.
+    pub after: Vec<ContextLine>,
+}
+
+/// A line around a hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextLine {
+    /// 1-based line number within the step.
+    pub line_number: u32,
+    /// Nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The text.
+    pub text: String,
+}
+
+/// How [`Index::count`] groups matching lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// No groups, only the total.
+    Nothing,
+    /// By run: keys are run ids.
+    Run,
+    /// By job: keys are job ids.
+    Job,
+    /// By step: keys are `job_id:step_number`.
+    Step,
+    /// By branch name.
+    Branch,
+    /// By the line's UTC day: keys are `2024-01-31`.
+    Day,
+}
+
+/// Matching lines counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Every matching line.
+    pub total: u64,
+    /// Lines per group, by key ascending; empty for [`GroupBy::Nothing`].
+    pub groups: Vec<(String, u64)>,
+}
+
+/// What [`Index::show`] shows: a run, or one of its attempts, jobs or steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run.
+    pub run_id: u64,
+    /// One attempt, or all.
+    pub run_attempt: Option<u32>,
+    /// One job, or all.
+    pub job_id: Option<u64>,
+    /// One step (of the selected jobs), or all.
+    pub step_number: Option<u32>,
+}
+
+/// A step with all its lines, from [`Index::show`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownStep {
+    /// The run attempt.
+    pub run: RunAttempt,
+    /// The job and step.
+    pub step: StepMeta,
+    /// Every line, in order.
+    pub lines: Vec<Line>,
+}
+
+/// The text ids a query's text part matches.
+enum TextSet {
+    All,
+    Ids { bits: Vec<u64>, count: usize },
+}
+
+impl TextSet {
+    fn contains(&self, id: u32) -> bool {
+        match self {
+            TextSet::All => true,
+            TextSet::Ids { bits, .. } => bits
+                .get(id as usize / 64)
+                .is_some_and(|word| word & (1 << (id % 64)) != 0),
+        }
+    }
+}
+
+/// A step loaded from the steps index.
+struct LoadedStep {
+    stored: StoredStep,
+    lines: Vec<Occurrence>,
+}
+
+/// A matching line, ordered by time, then by run, attempt, job, step and line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Candidate {
+    timestamp: i64,
+    run_id: u64,
+    run_attempt: u32,
+    job_id: u64,
+    step_number: u32,
+    line_index: u32,
+    text_id: u32,
+    score: f32,
+    step: DocAddress,
+}
+
+impl Candidate {
+    fn key(&self) -> (i64, u64, u32, u64, u32, u32) {
+        (
+            self.timestamp,
+            self.run_id,
+            self.run_attempt,
+            self.job_id,
+            self.step_number,
+            self.line_index,
+        )
+    }
+
+    /// `Less` means `self` comes first in `order`.
+    fn rank(&self, other: &Candidate, order: Order) -> Ordering {
+        match order {
+            Order::NewestFirst => other.key().cmp(&self.key()),
+            Order::OldestFirst => self.key().cmp(&other.key()),
+            Order::Relevance => other
+                .score
+                .total_cmp(&self.score)
+                .then_with(|| other.key().cmp(&self.key())),
+        }
+    }
+}
+
+/// A candidate in the heap of the best so far; the heap's top is the worst kept.
+struct Ranked(Candidate, Order);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Ranked) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Ranked) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Ranked) -> Ordering {
+        self.0.rank(&other.0, self.1)
+    }
+}
+
+impl Index {
+    /// The lines matching `query`, one hit per line, in the query's order and page.
+    pub fn search(&self, query: &Query) -> Result<Vec<Hit>> {
+        let (texts, steps) = self.searchers();
+        let scored = query.order == Order::Relevance;
+        let (set, scores) = self.matching_texts(&texts, query, scored)?;
+        let mut matches = self.matching_steps(&steps, query, &set)?;
+        let wanted = query.offset.saturating_add(query.limit);
+        if wanted == 0 {
+            return Ok(Vec::new());
+        }
+        match query.order {
+            Order::NewestFirst => matches.sort_by_key(|m| std::cmp::Reverse(m.last_time)),
+            Order::OldestFirst | Order::Relevance => matches.sort_by_key(|m| m.first_time),
+        }
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
+        let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
+        for found in matches {
+            if best.len() == wanted {
+                let worst = &best.peek().expect("full").0;
+                // Steps come in time order: once none can beat the worst kept line, stop.
+                let done = match query.order {
+                    Order::NewestFirst => found.last_time < worst.timestamp,
+                    Order::OldestFirst => found.first_time > worst.timestamp,
+                    Order::Relevance => false,
+                };
+                if done {
+                    break;
+                }
+            }
+            let step = self.load_step(&steps, found.address)?;
+            let mut any = false;
+            for candidate in matching_lines(&step, found.address, query, &set, &scores) {
+                best.push(Ranked(candidate, query.order));
+                if best.len() > wanted {
+                    best.pop();
+                }
+                any = true;
+            }
+            if any {
+                loaded.insert(found.address, step);
+            }
+        }
+        let mut ranked: Vec<Candidate> = best.into_iter().map(|r| r.0).collect();
+        ranked.sort_by(|a, b| a.rank(b, query.order));
+        let page: Vec<Candidate> = ranked.into_iter().skip(query.offset).collect();
+        self.hits(&texts, query, &page, &loaded)
+    }
+
+    /// Counts the lines matching `query` (its order, page and context are ignored).
+    pub fn count(&self, query: &Query, group_by: GroupBy) -> Result<Counts> {
+        let (texts, steps) = self.searchers();
+        let (set, _) = self.matching_texts(&texts, query, false)?;
+        let mut total = 0u64;
+        let mut groups: BTreeMap<String, u64> = BTreeMap::new();
+        let mut days: HashMap<i64, String> = HashMap::new();
+        for found in self.matching_steps(&steps, query, &set)? {
+            let step = self.load_step(&steps, found.address)?;
+            let (run, meta) = (&step.stored.attempt, &step.stored.step);
+            for line in &step.lines {
+                if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
+                    continue;
+                }
+                total += 1;
+                let key = match group_by {
+                    GroupBy::Nothing => continue,
+                    GroupBy::Run => run.run_id.to_string(),
+                    GroupBy::Job => meta.job_id.to_string(),
+                    GroupBy::Step => format!("{}:{}", meta.job_id, meta.step_number),
+                    GroupBy::Branch => run.head_branch.clone(),
+                    GroupBy::Day => {
+                        let day = line.timestamp.div_euclid(86_400_000_000_000);
+                        days.entry(day).or_insert_with(|| day_name(day)).clone()
+                    }
+                };
+                *groups.entry(key).or_default() += 1;
+            }
+        }
+        Ok(Counts {
+            total,
+            groups: groups.into_iter().collect(),
+        })
+    }
+
+    /// Every line of a run, attempt, job or step: steps ordered by attempt, job id and number.
+    pub fn show(&self, selection: &Selection) -> Result<Vec<ShownStep>> {
+        let (texts, steps) = self.searchers();
+        let fields = &self.step_fields;
+        let mut clauses = vec![
+            term(fields.kind, KIND_STEP),
+            term(fields.repo, &selection.repo.to_lowercase()),
+            term(fields.run, &selection.run_id.to_string()),
+        ];
+        if let Some(attempt) = selection.run_attempt {
+            clauses.push(term(fields.attempt, &attempt.to_string()));
+        }
+        if let Some(job) = selection.job_id {
+            clauses.push(term(fields.job, &job.to_string()));
+        }
+        if let Some(step) = selection.step_number {
+            clauses.push(term(fields.step, &step.to_string()));
+        }
+        let query = BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Must, q)).collect());
+        let mut shown = Vec::new();
+        for found in search(&steps, &query, &StepCollector)? {
+            let step = self.load_step(&steps, found.address)?;
+            // A step name equal to the number of another step also matched the term.
+            if selection
+                .step_number
+                .is_some_and(|n| n != step.stored.step.step_number)
+            {
+                continue;
+            }
+            shown.push(step);
+        }
+        shown.sort_by_key(|s| {
+            let (run, step) = (&s.stored.attempt, &s.stored.step);
+            (run.run_attempt, step.job_id, step.step_number)
+        });
+        let texts_by_id: HashMap<u32, String> = read_texts(
+            &texts,
+            &self.text_fields,
+            shown.iter().flat_map(|s| s.lines.iter().map(|l| l.text_id)),
+        )?
+        .into_iter()
+        .collect();
+        shown
+            .into_iter()
+            .map(|step| {
+                let lines = step
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        Ok(Line {
+                            timestamp: line.timestamp,
+                            text: self.text_of(&texts_by_id, line.text_id)?.to_owned(),
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                Ok(ShownStep {
+                    run: step.stored.attempt,
+                    step: step.stored.step,
+                    lines,
+                })
+            })
+            .collect()
+    }
+
+    /// The record of an attempt, if the index has one.
+    pub fn attempt(
+        &self,
+        repo: &str,
+        run_id: u64,
+        run_attempt: u32,
+    ) -> Result<Option<AttemptRecord>> {
+        let key = attempt_key(repo, run_id, run_attempt);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, term(self.step_fields.kind, KIND_ATTEMPT)),
+            (Occur::Must, term(self.step_fields.attempt_key, &key)),
+        ]);
+        Ok(self.records(&query)?.pop())
+    }
+
+    /// Every attempt record, of one repository or all.
+    pub fn attempts(&self, repo: Option<&str>) -> Result<Vec<AttemptRecord>> {
+        let mut clauses = vec![(Occur::Must, term(self.step_fields.kind, KIND_ATTEMPT))];
+        if let Some(repo) = repo {
+            clauses.push((
+                Occur::Must,
+                term(self.step_fields.repo, &repo.to_lowercase()),
+            ));
+        }
+        let mut records = self.records(&BooleanQuery::new(clauses))?;
+        records.sort_by(|a, b| {
+            let key = |r: &AttemptRecord| {
+                (
+                    r.attempt.repo.to_lowercase(),
+                    r.attempt.run_id,
+                    r.attempt.run_attempt,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(records)
+    }
+
+    fn records(&self, query: &dyn TantivyQuery) -> Result<Vec<AttemptRecord>> {
+        let (_, steps) = self.searchers();
+        let mut records = Vec::new();
+        for found in search(&steps, query, &StepCollector)? {
+            let doc: TantivyDocument = steps.doc(found.address).doing("reading a record")?;
+            let meta = doc
+                .get_first(self.step_fields.meta)
+                .and_then(|v| v.as_bytes())
+                .unwrap_or_default();
+            records
+                .push(serde_json::from_slice(meta).map_err(|e| {
+                    self.corrupt(format!("an attempt record does not decode: {e}"))
+                })?);
+        }
+        Ok(records)
+    }
+
+    /// The texts matching the text query and level filters, with scores if asked.
+    fn matching_texts(
+        &self,
+        texts: &Searcher,
+        query: &Query,
+        scored: bool,
+    ) -> Result<(TextSet, HashMap<u32, f32>)> {
+        let text_query = query.text_query()?;
+        let is_all = text_query.is::<AllQuery>();
+        let levels = |filters: &[Filter]| -> Vec<Box<dyn TantivyQuery>> {
+            filters
+                .iter()
+                .filter_map(|f| match f {
+                    Filter::Level(level) => Some(term(self.text_fields.level, level.as_str())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (included, excluded) = (levels(&query.filters), levels(&query.excluded));
+        if is_all && included.is_empty() && excluded.is_empty() && !scored {
+            return Ok((TextSet::All, HashMap::new()));
+        }
+        let mut clauses = vec![(Occur::Must, text_query)];
+        if !included.is_empty() {
+            let any: Vec<_> = included.into_iter().map(|q| (Occur::Should, q)).collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        clauses.extend(excluded.into_iter().map(|q| (Occur::MustNot, q)));
+        let matches = search(
+            texts,
+            &BooleanQuery::new(clauses),
+            &TextCollector { scored },
+        )?;
+        let max = matches.iter().map(|m| m.id as usize).max().unwrap_or(0);
+        let mut bits = vec![0u64; max / 64 + 1];
+        let mut scores = HashMap::new();
+        for found in &matches {
+            bits[found.id as usize / 64] |= 1 << (found.id % 64);
+            if scored {
+                scores.insert(found.id, found.score);
+            }
+        }
+        Ok((
+            TextSet::Ids {
+                bits,
+                count: matches.len(),
+            },
+            scores,
+        ))
+    }
+
+    /// The steps passing the filters and time window that may hold a matching text.
+    fn matching_steps(
+        &self,
+        steps: &Searcher,
+        query: &Query,
+        set: &TextSet,
+    ) -> Result<Vec<StepMatch>> {
+        if matches!(set, TextSet::Ids { count: 0, .. }) {
+            return Ok(Vec::new());
+        }
+        let fields = &self.step_fields;
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
+            vec![(Occur::Must, term(fields.kind, KIND_STEP))];
+        let mut by_field: BTreeMap<&str, Vec<Box<dyn TantivyQuery>>> = BTreeMap::new();
+        for filter in &query.filters {
+            if let Some(q) = step_filter(fields, filter) {
+                by_field.entry(filter.name()).or_default().push(q);
+            }
+        }
+        for (_, alternatives) in by_field {
+            let any = alternatives
+                .into_iter()
+                .map(|q| (Occur::Should, q))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for filter in &query.excluded {
+            if let Some(q) = step_filter(fields, filter) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        if let Some(since) = query.since {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(fields.last_time, since)),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        if let Some(until) = query.until {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Unbounded,
+                    Bound::Excluded(Term::from_field_i64(fields.first_time, until)),
+                )),
+            ));
+        }
+        if let TextSet::Ids { bits, count } = set
+            && *count <= TERM_SET_LIMIT
+        {
+            let ids = bits.iter().enumerate().flat_map(|(word_index, &word)| {
+                (0..64)
+                    .filter(move |bit| word & (1 << bit) != 0)
+                    .map(move |bit| (word_index * 64 + bit) as u64)
+            });
+            let terms: Vec<Term> = ids
+                .map(|id| Term::from_field_u64(fields.texts, id))
+                .collect();
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        search(steps, &BooleanQuery::new(clauses), &StepCollector)
+    }
+
+    fn load_step(&self, steps: &Searcher, address: DocAddress) -> Result<LoadedStep> {
+        let doc: TantivyDocument = steps.doc(address).doing("reading a step")?;
+        let bytes = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_bytes())
+                .unwrap_or_default()
+        };
+        let stored: StoredStep = serde_json::from_slice(bytes(self.step_fields.meta))
+            .map_err(|e| self.corrupt(format!("a step's metadata does not decode: {e}")))?;
+        let lines = sequence::decode(bytes(self.step_fields.lines))
+            .ok_or_else(|| self.corrupt("a step's line sequence does not decode"))?;
+        Ok(LoadedStep { stored, lines })
+    }
+
+    fn text_of<'t>(&self, texts: &'t HashMap<u32, String>, id: u32) -> Result<&'t str> {
+        texts.get(&id).map(String::as_str).ok_or_else(|| {
+            self.corrupt(format!(
+                "text `{id}` is missing (if a prune ran meanwhile, search again)"
+            ))
+        })
+    }
+
+    fn hits(
+        &self,
+        texts: &Searcher,
+        query: &Query,
+        page: &[Candidate],
+        loaded: &HashMap<DocAddress, LoadedStep>,
+    ) -> Result<Vec<Hit>> {
+        let context = |c: &Candidate| {
+            let lines = &loaded[&c.step].lines;
+            let at = c.line_index as usize;
+            let from = at.saturating_sub(query.context_before);
+            let to = (at + 1 + query.context_after).min(lines.len());
+            (from, to, lines)
+        };
+        let mut needed = Vec::new();
+        for candidate in page {
+            let (from, to, lines) = context(candidate);
+            needed.extend(lines[from..to].iter().map(|l| l.text_id));
+        }
+        let texts_by_id: HashMap<u32, String> = read_texts(texts, &self.text_fields, needed)?
+            .into_iter()
+            .collect();
+        let context_line = |index: usize, line: &Occurrence| -> Result<ContextLine> {
+            Ok(ContextLine {
+                line_number: index as u32 + 1,
+                timestamp: line.timestamp,
+                text: self.text_of(&texts_by_id, line.text_id)?.to_owned(),
+            })
+        };
+        let mut hits = Vec::with_capacity(page.len());
+        for candidate in page {
+            let (from, to, lines) = context(candidate);
+            let at = candidate.line_index as usize;
+            let stored = &loaded[&candidate.step].stored;
+            let text = self.text_of(&texts_by_id, candidate.text_id)?.to_owned();
+            let line_number = candidate.line_index + 1;
+            hits.push(Hit {
+                url: format!(
+                    "{}/{}/actions/runs/{}/job/{}#step:{}:{}",
+                    query.web_base,
+                    stored.attempt.repo,
+                    stored.attempt.run_id,
+                    stored.step.job_id,
+                    stored.step.step_number,
+                    line_number
+                ),
+                run: stored.attempt.clone(),
+                step: stored.step.clone(),
+                line_number,
+                timestamp: candidate.timestamp,
+                level: Level::of(&text),
+                text,
+                score: (query.order == Order::Relevance).then_some(candidate.score),
+                before: (from..at)
+                    .map(|i| context_line(i, &lines[i]))
+                    .collect::<Result<_>>()?,
+                after: (at + 1..to)
+                    .map(|i| context_line(i, &lines[i]))
+                    .collect::<Result<_>>()?,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+fn matching_lines<'s>(
+    step: &'s LoadedStep,
+    address: DocAddress,
+    query: &'s Query,
+    set: &'s TextSet,
+    scores: &'s HashMap<u32, f32>,
+) -> impl Iterator<Item = Candidate> + 's {
+    let (run, meta) = (&step.stored.attempt, &step.stored.step);
+    step.lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| set.contains(line.text_id) && in_window(query, line.timestamp))
+        .map(move |(index, line)| Candidate {
+            timestamp: line.timestamp,
+            run_id: run.run_id,
+            run_attempt: run.run_attempt,
+            job_id: meta.job_id,
+            step_number: meta.step_number,
+            line_index: index as u32,
+            text_id: line.text_id,
+            score: scores.get(&line.text_id).copied().unwrap_or(0.0),
+            step: address,
+        })
+}
+
+fn in_window(query: &Query, timestamp: i64) -> bool {
+    query.since.is_none_or(|since| timestamp >= since)
+        && query.until.is_none_or(|until| timestamp < until)
+}
+
+/// A filter on the steps index, or `None` for one on texts (`level:`).
+fn step_filter(fields: &StepFields, filter: &Filter) -> Option<Box<dyn TantivyQuery>> {
+    let lower = |s: &str| s.to_lowercase();
+    Some(match filter {
+        Filter::Repo(repo) => term(fields.repo, &lower(repo)),
+        Filter::Run(run) => term(fields.run, &run.to_string()),
+        Filter::Attempt(attempt) => term(fields.attempt, &attempt.to_string()),
+        Filter::Job(job) => term(fields.job, &lower(job)),
+        Filter::Step(step) => term(fields.step, &lower(step)),
+        Filter::Branch(branch) => term(fields.branch, &lower(branch)),
+        Filter::Workflow(workflow) => term(fields.workflow, &lower(workflow)),
+        Filter::Event(event) => term(fields.event, &lower(event)),
+        Filter::Conclusion(conclusion) => term(fields.conclusion, &lower(conclusion)),
+        Filter::Sha(prefix) => {
+            let prefix = lower(prefix);
+            // Hex digits sort below `~`: every sha starting with the prefix is in the range.
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_text(fields.sha, &prefix)),
+                Bound::Excluded(Term::from_field_text(fields.sha, &format!("{prefix}~"))),
+            ))
+        }
+        Filter::Level(_) => return None,
+    })
+}
+
+fn term(field: Field, value: &str) -> Box<dyn TantivyQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn day_name(day: i64) -> String {
+    jiff::Timestamp::from_second(day * 86_400)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_else(|_| day.to_string())
+}

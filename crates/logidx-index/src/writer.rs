@@ -1,0 +1,500 @@
+//! Adding attempts: deduplicating texts into dense ids and storing each step's occurrences.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound;
+
+use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::{DocAddress, IndexWriter, Searcher, TantivyDocument, doc};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::error::{Result, TantivyContext};
+use crate::index::{Index, StepCollector, read_texts, search};
+use crate::level::Level;
+use crate::lock::WriterLock;
+use crate::model::{AttemptRecord, AttemptState, RunAttempt, Step, StepMeta};
+use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
+use crate::sequence::{self, Occurrence};
+
+/// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    memory_budget: usize,
+    threads: usize,
+    commit_every_lines: u64,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            memory_budget: 512 << 20,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
+            commit_every_lines: 5_000_000,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// Bytes tantivy may buffer before flushing a segment, shared by both indexes (default
+    /// 512 MiB; at least 60 MiB is used).
+    pub fn memory_budget(mut self, bytes: usize) -> WriterOptions {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// Indexing threads, shared by both indexes (default: the cores, at most 8).
+    pub fn threads(mut self, threads: usize) -> WriterOptions {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Commit on its own once this many lines are pending, after the attempt that crosses it
+    /// (default 5 M). Commits are never taken mid-attempt.
+    pub fn commit_every_lines(mut self, lines: u64) -> WriterOptions {
+        self.commit_every_lines = lines;
+        self
+    }
+}
+
+/// What to delete with [`Writer::delete`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// Every run of a repository (`owner/name`).
+    Repo(String),
+    /// Every attempt of one run.
+    Run {
+        /// `owner/name`.
+        repo: String,
+        /// The run's id.
+        run_id: u64,
+    },
+    /// Every run created before this instant (nanoseconds since the Unix epoch).
+    CreatedBefore(i64),
+}
+
+/// What a [`Writer::delete`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeleteStats {
+    /// Steps removed.
+    pub steps: u64,
+    /// Attempt records removed.
+    pub attempts: u64,
+    /// Texts no remaining step referred to, collected.
+    pub texts: u64,
+}
+
+/// The one writer of an index: holds its lock until dropped. Uncommitted work is discarded
+/// when it is dropped; [`Writer::commit`] makes it visible atomically.
+pub struct Writer<'a> {
+    index: &'a Index,
+    texts: IndexWriter,
+    steps: IndexWriter,
+    dictionary: Dictionary,
+    pending_lines: u64,
+    options: WriterOptions,
+    _lock: WriterLock,
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("index", &self.index.dir)
+            .field("pending_lines", &self.pending_lines)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(index: &'a Index, options: WriterOptions) -> Result<Writer<'a>> {
+        let lock = WriterLock::acquire(&index.dir)?;
+        index.reload()?;
+        // Half the threads each: the two indexes take about the same work per line.
+        let text_threads = (options.threads / 2).max(1);
+        let step_threads = (options.threads - text_threads).max(1);
+        let per_thread = (options.memory_budget / (text_threads + step_threads)).max(15 << 20);
+        let texts = index
+            .texts
+            .writer_with_num_threads(text_threads, per_thread * text_threads)
+            .doing("starting the texts writer")?;
+        let steps = index
+            .steps
+            .writer_with_num_threads(step_threads, per_thread * step_threads)
+            .doing("starting the steps writer")?;
+        let dictionary = Dictionary::load(index)?;
+        Ok(Writer {
+            index,
+            texts,
+            steps,
+            dictionary,
+            pending_lines: 0,
+            options,
+            _lock: lock,
+        })
+    }
+
+    /// Adds an attempt's steps and its record, replacing whatever the index held for the
+    /// attempt. Visible at the next commit, all at once.
+    pub fn add_attempt(&mut self, attempt: &RunAttempt, steps: &[Step]) -> Result<()> {
+        let fields = self.index.step_fields;
+        let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
+        self.steps
+            .delete_term(Term::from_field_text(fields.attempt_key, &key));
+        let mut lines = 0u64;
+        let mut occurrences = Vec::new();
+        for step in steps {
+            occurrences.clear();
+            for line in &step.lines {
+                let text_id = self.dictionary.id_of(&line.text, self.index, &self.texts)?;
+                occurrences.push(Occurrence {
+                    text_id,
+                    timestamp: line.timestamp,
+                });
+            }
+            lines += step.lines.len() as u64;
+            let (encoded, ids) = sequence::encode(&occurrences);
+            let mut doc = attempt_doc(&fields, KIND_STEP, &key, attempt);
+            add_step_terms(&mut doc, &fields, &step.meta);
+            let times = occurrences.iter().map(|o| o.timestamp);
+            doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
+            doc.add_i64(fields.last_time, times.max().unwrap_or(i64::MIN));
+            for id in ids {
+                doc.add_u64(fields.texts, u64::from(id));
+            }
+            let meta = StoredStep {
+                attempt: attempt.clone(),
+                step: step.meta.clone(),
+            };
+            doc.add_bytes(
+                fields.meta,
+                &serde_json::to_vec(&meta).expect("serializable"),
+            );
+            doc.add_bytes(fields.lines, &encoded);
+            self.steps.add_document(doc).doing("adding a step")?;
+        }
+        let record = AttemptRecord {
+            attempt: attempt.clone(),
+            state: AttemptState::Indexed {
+                steps: steps.len() as u64,
+                lines,
+            },
+        };
+        self.add_record(&key, &record)?;
+        self.pending_lines += lines;
+        if self.pending_lines >= self.options.commit_every_lines {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Records that an attempt has no logs to index (`Gone`) or could not be fetched
+    /// (`Failed`), replacing what the index held for it. Visible at the next commit.
+    pub fn mark_attempt(&mut self, attempt: &RunAttempt, state: AttemptState) -> Result<()> {
+        let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
+        self.steps.delete_term(Term::from_field_text(
+            self.index.step_fields.attempt_key,
+            &key,
+        ));
+        self.add_record(
+            &key,
+            &AttemptRecord {
+                attempt: attempt.clone(),
+                state,
+            },
+        )
+    }
+
+    fn add_record(&mut self, key: &str, record: &AttemptRecord) -> Result<()> {
+        let fields = self.index.step_fields;
+        let mut doc = attempt_doc(&fields, KIND_ATTEMPT, key, &record.attempt);
+        doc.add_bytes(
+            fields.meta,
+            &serde_json::to_vec(record).expect("serializable"),
+        );
+        self.steps
+            .add_document(doc)
+            .doing("adding an attempt record")?;
+        Ok(())
+    }
+
+    /// Makes everything added so far visible at once: texts first, then the steps and records
+    /// that refer to them, so a crash in between leaves only unreferenced texts.
+    pub fn commit(&mut self) -> Result<()> {
+        let mut texts = self.texts.prepare_commit().doing("committing texts")?;
+        texts.set_payload(&self.dictionary.next_id.to_string());
+        texts.commit().doing("committing texts")?;
+        self.steps.commit().doing("committing steps")?;
+        self.pending_lines = 0;
+        self.index.reload()
+    }
+
+    /// Deletes runs, commits, then collects the texts no step refers to any more.
+    pub fn delete(&mut self, deletion: &Deletion) -> Result<DeleteStats> {
+        self.commit()?;
+        let fields = self.index.step_fields;
+        let lower = |s: &str| s.to_lowercase();
+        let query: Box<dyn TantivyQuery> = match deletion {
+            Deletion::Repo(repo) => term(fields.repo, &lower(repo)),
+            Deletion::Run { repo, run_id } => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term(fields.repo, &lower(repo))),
+                (Occur::Must, term(fields.run, &run_id.to_string())),
+            ])),
+            Deletion::CreatedBefore(instant) => Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Excluded(Term::from_field_i64(fields.run_created_at, *instant)),
+            )),
+        };
+        let (_, steps_searcher) = self.index.searchers();
+        let mut stats = DeleteStats::default();
+        for found in search(&steps_searcher, &*query, &StepCollector)? {
+            let doc: TantivyDocument = steps_searcher.doc(found.address).doing("deleting")?;
+            if doc.get_first(fields.lines).is_some() {
+                stats.steps += 1;
+            } else {
+                stats.attempts += 1;
+            }
+        }
+        self.steps.delete_query(query).doing("deleting")?;
+        self.steps.commit().doing("committing a deletion")?;
+        self.index.reload()?;
+        stats.texts = self.collect_garbage()?;
+        Ok(stats)
+    }
+
+    /// Deletes the texts no committed step refers to; returns how many. Commits first.
+    pub fn collect_garbage(&mut self) -> Result<u64> {
+        self.commit()?;
+        let (texts_searcher, steps_searcher) = self.index.searchers();
+        let fields = self.index.step_fields;
+        let mut referenced = HashSet::new();
+        for (ordinal, segment) in steps_searcher.segment_readers().iter().enumerate() {
+            for doc in segment.doc_ids_alive() {
+                let address = DocAddress::new(ordinal as u32, doc);
+                let doc: TantivyDocument = steps_searcher.doc(address).doing("reading steps")?;
+                if let Some(bytes) = doc.get_first(fields.lines).and_then(|v| v.as_bytes()) {
+                    let lines = sequence::decode(bytes).ok_or_else(|| {
+                        self.index.corrupt("a step's line sequence does not decode")
+                    })?;
+                    referenced.extend(lines.iter().map(|l| l.text_id));
+                }
+            }
+        }
+        let mut collected = 0;
+        for segment in texts_searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id").doing("collecting texts")?;
+            let hashes = segment
+                .fast_fields()
+                .u64("hash")
+                .doing("collecting texts")?;
+            for doc in segment.doc_ids_alive() {
+                let (Some(id), Some(hash)) = (ids.first(doc), hashes.first(doc)) else {
+                    continue;
+                };
+                if !referenced.contains(&(id as u32)) {
+                    self.texts
+                        .delete_term(Term::from_field_u64(self.index.text_fields.id, id));
+                    self.dictionary.forget(hash, id as u32);
+                    collected += 1;
+                }
+            }
+        }
+        self.commit()?;
+        Ok(collected)
+    }
+}
+
+fn term(field: tantivy::schema::Field, value: &str) -> Box<dyn TantivyQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// What a step document's `meta` holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredStep {
+    pub(crate) attempt: RunAttempt,
+    pub(crate) step: StepMeta,
+}
+
+/// A document with the attempt's filter terms, for a step or the attempt's record.
+fn attempt_doc(
+    fields: &StepFields,
+    kind: &str,
+    key: &str,
+    attempt: &RunAttempt,
+) -> TantivyDocument {
+    let lower = |s: &str| s.to_lowercase();
+    let file_name = attempt.workflow_path.rsplit('/').next().unwrap_or_default();
+    let mut doc = doc!(
+        fields.kind => kind,
+        fields.attempt_key => key,
+        fields.repo => lower(&attempt.repo),
+        fields.run => attempt.run_id.to_string(),
+        fields.attempt => attempt.run_attempt.to_string(),
+        fields.branch => lower(&attempt.head_branch),
+        fields.workflow => lower(&attempt.workflow_name),
+        fields.workflow => lower(&attempt.workflow_path),
+        fields.event => lower(&attempt.event),
+        fields.sha => lower(&attempt.head_sha),
+        fields.run_created_at => attempt.run_created_at,
+    );
+    if file_name != attempt.workflow_path {
+        doc.add_text(fields.workflow, lower(file_name));
+    }
+    doc
+}
+
+fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMeta) {
+    doc.add_text(fields.job, step.job_id.to_string());
+    doc.add_text(fields.job, step.job_name.to_lowercase());
+    doc.add_text(fields.step, step.step_number.to_string());
+    doc.add_text(fields.step, step.step_name.to_lowercase());
+    doc.add_text(fields.conclusion, step.job_conclusion.to_lowercase());
+}
+
+/// Text → dense id, exact: a 64-bit hash finds the candidate, the text itself confirms it.
+struct Dictionary {
+    by_hash: HashMap<u64, Known, BuildHasherDefault<PassThrough>>,
+    /// Texts whose hash another text already has (expected never to be used).
+    collided: HashMap<Box<str>, u32>,
+    next_id: u32,
+    /// The committed texts when the writer started, to read a candidate's text once.
+    committed: Searcher,
+}
+
+struct Known {
+    id: u32,
+    /// `None` until needed for a text committed before this writer started.
+    text: Option<Box<str>>,
+}
+
+impl Dictionary {
+    fn load(index: &Index) -> Result<Dictionary> {
+        let (committed, _) = index.searchers();
+        let mut by_hash = HashMap::default();
+        let mut colliding_ids = Vec::new();
+        let mut max_id = None;
+        for segment in committed.segment_readers() {
+            let ids = segment
+                .fast_fields()
+                .u64("id")
+                .doing("loading the dictionary")?;
+            let hashes = segment
+                .fast_fields()
+                .u64("hash")
+                .doing("loading the dictionary")?;
+            for doc in segment.doc_ids_alive() {
+                let (Some(id), Some(hash)) = (ids.first(doc), hashes.first(doc)) else {
+                    continue;
+                };
+                let id = id as u32;
+                max_id = max_id.max(Some(id));
+                match by_hash.entry(hash) {
+                    Entry::Occupied(_) => colliding_ids.push(id),
+                    Entry::Vacant(vacant) => {
+                        vacant.insert(Known { id, text: None });
+                    }
+                }
+            }
+        }
+        let mut collided = HashMap::new();
+        for (id, text) in read_texts(&committed, &index.text_fields, colliding_ids)? {
+            collided.insert(text.into_boxed_str(), id);
+        }
+        let payload = index
+            .texts
+            .load_metas()
+            .doing("loading the dictionary")?
+            .payload;
+        // Ids of collected texts are never reused: a reader's older snapshot may still show them.
+        let next_id = payload
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+            .max(max_id.map_or(0, |m| m + 1));
+        Ok(Dictionary {
+            by_hash,
+            collided,
+            next_id,
+            committed,
+        })
+    }
+
+    /// The id of `text`, adding it to the texts index if it is new.
+    fn id_of(&mut self, text: &str, index: &Index, texts: &IndexWriter) -> Result<u32> {
+        let hash = xxh3_64(text.as_bytes());
+        if let Some(known) = self.by_hash.get_mut(&hash) {
+            if known.text.is_none() {
+                let found = read_texts(&self.committed, &index.text_fields, [known.id])?;
+                let (_, stored) = found
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| index.corrupt(format!("text `{}` is missing", known.id)))?;
+                known.text = Some(stored.into_boxed_str());
+            }
+            if known.text.as_deref() == Some(text) {
+                return Ok(known.id);
+            }
+            if let Some(&id) = self.collided.get(text) {
+                return Ok(id);
+            }
+            let id = self.add(text, hash, index, texts)?;
+            self.collided.insert(text.into(), id);
+            return Ok(id);
+        }
+        let id = self.add(text, hash, index, texts)?;
+        self.by_hash.insert(
+            hash,
+            Known {
+                id,
+                text: Some(text.into()),
+            },
+        );
+        Ok(id)
+    }
+
+    fn add(&mut self, text: &str, hash: u64, index: &Index, texts: &IndexWriter) -> Result<u32> {
+        let id = self.next_id;
+        self.next_id = id
+            .checked_add(1)
+            .ok_or_else(|| index.corrupt("more than 2^32 distinct texts"))?;
+        let fields = &index.text_fields;
+        texts
+            .add_document(doc!(
+                fields.id => u64::from(id),
+                fields.hash => hash,
+                fields.text => text,
+                fields.level => Level::of(text).as_str(),
+            ))
+            .doing("adding a text")?;
+        Ok(id)
+    }
+
+    fn forget(&mut self, hash: u64, id: u32) {
+        if self.by_hash.get(&hash).is_some_and(|known| known.id == id) {
+            self.by_hash.remove(&hash);
+        }
+        self.collided.retain(|_, known| *known != id);
+    }
+}
+
+/// Keys are already xxh3 hashes: hashing them again is wasted work.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}

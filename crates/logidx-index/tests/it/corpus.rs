@@ -1,0 +1,110 @@
+//! Test corpora: fakehub's generated logs as extract would hand them over.
+
+use logidx_index::{Line, RunAttempt, Step, StepMeta};
+
+/// Attempts with their steps, in the order a sync would index them.
+#[derive(Debug, Clone)]
+pub(crate) struct Corpus {
+    pub(crate) attempts: Vec<(RunAttempt, Vec<Step>)>,
+}
+
+impl Corpus {
+    /// Every completed attempt of fakehub's default repository.
+    pub(crate) fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
+        let world = fakehub::World::generate(fakehub::Config {
+            runs,
+            lines_per_job,
+            ..Default::default()
+        })
+        .unwrap();
+        let repo = &world.repos()[0];
+        let full_name = repo.full_name();
+        let mut attempts = Vec::new();
+        for run in &repo.runs {
+            let workflow = &repo.workflows[run.workflow];
+            for attempt in &run.attempts {
+                if attempt.status != fakehub::Status::Completed {
+                    continue;
+                }
+                let meta = RunAttempt {
+                    repo: full_name.clone(),
+                    run_id: run.id,
+                    run_attempt: attempt.number,
+                    run_number: run.run_number,
+                    workflow_name: workflow.name.clone(),
+                    workflow_path: workflow.path.clone(),
+                    event: run.event.to_owned(),
+                    head_branch: run.head_branch.clone(),
+                    head_sha: run.head_sha.clone(),
+                    actor: run.actor.clone(),
+                    run_created_at: run.created_at * 1_000_000_000,
+                };
+                let mut steps = Vec::new();
+                for job in attempt.archived_jobs() {
+                    let conclusion =
+                        |c: Option<fakehub::Conclusion>| c.map_or("", |c| c.as_str()).to_owned();
+                    let log = world.job_log(&full_name, job.id).unwrap();
+                    for step_log in log.steps {
+                        let step = job
+                            .steps
+                            .iter()
+                            .find(|s| s.number == step_log.number)
+                            .unwrap();
+                        steps.push(Step {
+                            meta: StepMeta {
+                                job_id: job.id,
+                                job_name: job.name.clone(),
+                                job_conclusion: conclusion(job.conclusion),
+                                step_number: step_log.number,
+                                step_name: step_log.name,
+                                step_conclusion: conclusion(step.conclusion),
+                            },
+                            lines: step_log
+                                .lines
+                                .into_iter()
+                                .map(|line| Line {
+                                    timestamp: line.ticks * 100,
+                                    text: String::from_utf8_lossy(&strip_ansi(&line.text))
+                                        .into_owned(),
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                attempts.push((meta, steps));
+            }
+        }
+        Corpus { attempts }
+    }
+
+    /// Every line with its attempt, step and 0-based index in the step.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (&RunAttempt, &StepMeta, u32, &Line)> {
+        self.attempts.iter().flat_map(|(attempt, steps)| {
+            steps.iter().flat_map(move |step| {
+                step.lines
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, line)| (attempt, &step.meta, i as u32, line))
+            })
+        })
+    }
+}
+
+/// Removes ANSI CSI sequences (`ESC [ … final byte`), as extract does.
+pub(crate) fn strip_ansi(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,263 @@
+//! The index gives exactly the hits of a one-document-per-line evaluation, on random corpora
+//! and random queries.
+
+use proptest::prelude::*;
+
+use logidx_index::{
+    Filter, GroupBy, Index, Level, Line, Order, Query, RunAttempt, Step, StepMeta, WriterOptions,
+};
+
+use crate::corpus::Corpus;
+use crate::per_line::PerLine;
+
+const WORDS: &[&str] = &[
+    "alpha",
+    "beta",
+    "Gamma",
+    "panicked",
+    "at",
+    "E0425",
+    "0x7ff",
+    "ModuleNotFoundError",
+];
+
+fn line_text() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["", "", "", "##[error]", "##[warning]"]),
+        prop::collection::vec(prop::sample::select(WORDS), 1..4),
+    )
+        .prop_map(|(marker, words)| format!("{marker}{}", words.join(" ")))
+}
+
+/// A few repositories, runs, attempts, jobs and steps with short lines from a small vocabulary,
+/// so texts repeat and timestamps tie.
+fn corpus() -> impl Strategy<Value = Corpus> {
+    let step = prop::collection::vec((0i64..40, line_text()), 0..6);
+    let job = prop::collection::vec(step, 1..3);
+    let attempt = (0usize..2, 1u32..3, prop::collection::vec(job, 1..3));
+    prop::collection::vec(attempt, 1..5).prop_map(|attempts| {
+        let mut job_id = 100;
+        let attempts = attempts
+            .into_iter()
+            .enumerate()
+            .map(|(run, (repo, attempt, jobs))| {
+                let meta = RunAttempt {
+                    repo: ["acme/widgets", "acme/gadgets"][repo].to_owned(),
+                    run_id: run as u64 + 1,
+                    run_attempt: attempt,
+                    run_number: run as u64 + 1,
+                    workflow_name: "CI".to_owned(),
+                    workflow_path: ".github/workflows/ci.yml".to_owned(),
+                    event: "push".to_owned(),
+                    head_branch: ["main", "dev"][run % 2].to_owned(),
+                    head_sha: format!("{run:040x}"),
+                    actor: "octocat".to_owned(),
+                    run_created_at: run as i64 * 1_000,
+                };
+                let mut steps = Vec::new();
+                for (j, job) in jobs.into_iter().enumerate() {
+                    job_id += 1;
+                    for (s, lines) in job.into_iter().enumerate() {
+                        steps.push(Step {
+                            meta: StepMeta {
+                                job_id,
+                                job_name: format!("test {j}"),
+                                job_conclusion: ["success", "failure"][j % 2].to_owned(),
+                                step_number: s as u32 + 1,
+                                step_name: format!("step {s}"),
+                                step_conclusion: "success".to_owned(),
+                            },
+                            lines: lines
+                                .into_iter()
+                                .map(|(timestamp, text)| Line { timestamp, text })
+                                .collect(),
+                        });
+                    }
+                }
+                (meta, steps)
+            })
+            .collect();
+        Corpus { attempts }
+    })
+}
+
+fn text_query() -> impl Strategy<Value = String> {
+    let word = prop::sample::select(WORDS).prop_map(str::to_owned);
+    prop_oneof![
+        Just(String::new()),
+        word.clone(),
+        (word.clone(), word.clone()).prop_map(|(a, b)| format!("\"{a} {b}\"")),
+        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} OR {b}")),
+        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} -{b}")),
+        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} AND NOT {b}")),
+        word.prop_map(|a| format!("-{a}")),
+    ]
+}
+
+fn query() -> impl Strategy<Value = Query> {
+    let filter = prop_oneof![
+        prop::sample::select(vec!["acme/widgets", "ACME/gadgets"])
+            .prop_map(|r| Filter::Repo(r.to_owned())),
+        prop::sample::select(vec!["test 0", "test 1", "101", "102"])
+            .prop_map(|j| Filter::Job(j.to_owned())),
+        prop::sample::select(vec!["1", "2", "step 0"]).prop_map(|s| Filter::Step(s.to_owned())),
+        prop::sample::select(vec![Level::Error, Level::Warning, Level::Info])
+            .prop_map(Filter::Level),
+        prop::sample::select(vec!["main", "dev"]).prop_map(|b| Filter::Branch(b.to_owned())),
+        (1u64..5).prop_map(Filter::Run),
+        (1u32..3).prop_map(Filter::Attempt),
+        prop::sample::select(vec!["failure", "success"])
+            .prop_map(|c| Filter::Conclusion(c.to_owned())),
+        prop::sample::select(vec!["000", "0000000000000000000000000000000000000002"])
+            .prop_map(|s| Filter::Sha(s.to_owned())),
+    ];
+    (
+        text_query(),
+        prop::collection::vec(filter.clone(), 0..3),
+        prop::collection::vec(filter, 0..2),
+        prop::option::of(0i64..40),
+        prop::option::of(0i64..40),
+        prop::sample::select(vec![Order::NewestFirst, Order::OldestFirst]),
+        1usize..12,
+        0usize..4,
+    )
+        .prop_map(
+            |(text, filters, excluded, since, until, order, limit, offset)| {
+                let mut query = Query::text(text)
+                    .unwrap()
+                    .order(order)
+                    .limit(limit)
+                    .offset(offset);
+                for filter in filters {
+                    query = query.filter(filter);
+                }
+                for filter in excluded {
+                    query = query.exclude(filter);
+                }
+                if let Some(since) = since {
+                    query = query.since(since);
+                }
+                if let Some(until) = until {
+                    query = query.until(until);
+                }
+                query
+            },
+        )
+}
+
+fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) -> bool {
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    match filter {
+        Filter::Repo(repo) => eq(repo, &run.repo),
+        Filter::Run(id) => *id == run.run_id,
+        Filter::Attempt(n) => *n == run.run_attempt,
+        Filter::Job(job) => eq(job, &step.job_name) || *job == step.job_id.to_string(),
+        Filter::Step(s) => eq(s, &step.step_name) || *s == step.step_number.to_string(),
+        Filter::Branch(branch) => eq(branch, &run.head_branch),
+        Filter::Workflow(w) => eq(w, &run.workflow_name) || eq(w, &run.workflow_path),
+        Filter::Event(event) => eq(event, &run.event),
+        Filter::Sha(prefix) => run.head_sha.starts_with(&prefix.to_lowercase()),
+        Filter::Level(level) => Level::of(text) == *level,
+        Filter::Conclusion(c) => eq(c, &step.job_conclusion),
+    }
+}
+
+/// The hits' (url, timestamp, text), evaluated line by line.
+fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, i64, String)> {
+    let text_matches = per_line.matching(query.text_part());
+    let (since, until) = query.time_range();
+    let mut hits: Vec<_> = corpus
+        .lines()
+        .enumerate()
+        .filter(|(n, (run, step, _, line))| {
+            let field_ok = query.filters().iter().all(|f| {
+                query
+                    .filters()
+                    .iter()
+                    .filter(|g| g.name() == f.name())
+                    .any(|g| filter_holds(g, run, step, &line.text))
+            });
+            text_matches.binary_search(&(*n as u64)).is_ok()
+                && field_ok
+                && !query
+                    .excluded()
+                    .iter()
+                    .any(|f| filter_holds(f, run, step, &line.text))
+                && since.is_none_or(|s| line.timestamp >= s)
+                && until.is_none_or(|u| line.timestamp < u)
+        })
+        .map(|(_, (run, step, index, line))| {
+            let key = (
+                line.timestamp,
+                run.run_id,
+                run.run_attempt,
+                step.job_id,
+                step.step_number,
+                index,
+            );
+            let url = format!(
+                "https://github.com/{}/actions/runs/{}/job/{}#step:{}:{}",
+                run.repo,
+                run.run_id,
+                step.job_id,
+                step.step_number,
+                index + 1
+            );
+            (key, (url, line.timestamp, line.text.clone()))
+        })
+        .collect();
+    hits.sort_by_key(|(key, _)| *key);
+    if query.sort_order() == Order::NewestFirst {
+        hits.reverse();
+    }
+    hits.into_iter().map(|(_, hit)| hit).collect()
+}
+
+/// Indexes the corpus in two writer sessions, so the second finds texts of the first.
+fn build(corpus: &Corpus, dir: &std::path::Path) -> Index {
+    let index = Index::open(dir).unwrap();
+    let half = corpus.attempts.len() / 2;
+    for part in [&corpus.attempts[..half], &corpus.attempts[half..]] {
+        let mut writer = index
+            .writer_with(WriterOptions::default().threads(2))
+            .unwrap();
+        for (attempt, steps) in part {
+            writer.add_attempt(attempt, steps).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+    index
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn hits_and_counts_equal_a_per_line_evaluation(
+        corpus in corpus(),
+        queries in prop::collection::vec(query(), 1..8),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = build(&corpus, dir.path());
+        let per_line = PerLine::build(
+            None,
+            corpus.lines().enumerate().map(|(n, (_, _, _, line))| (n as u64, line.timestamp, line.text.as_str())),
+            1,
+        );
+        for query in queries {
+            let expected = naive(&corpus, &per_line, &query);
+            let (offset, limit) = query.page();
+            let page: Vec<_> = expected.iter().skip(offset).take(limit).cloned().collect();
+            let hits: Vec<_> = index
+                .search(&query)
+                .unwrap()
+                .into_iter()
+                .map(|hit| (hit.url, hit.timestamp, hit.text))
+                .collect();
+            prop_assert_eq!(&hits, &page, "{:?}", query);
+            let counts = index.count(&query, GroupBy::Job).unwrap();
+            prop_assert_eq!(counts.total, expected.len() as u64, "{:?}", query);
+            prop_assert_eq!(counts.groups.iter().map(|(_, n)| n).sum::<u64>(), counts.total);
+        }
+    }
+}

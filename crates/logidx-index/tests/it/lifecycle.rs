@@ -1,0 +1,345 @@
+//! An index over fakehub's corpus through its life: search, show, records, replace, delete,
+//! collection, version refusal and the writer lock.
+
+use logidx_index::{
+    AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions,
+};
+
+use crate::corpus::Corpus;
+use crate::per_line::PerLine;
+
+fn indexed(corpus: &Corpus) -> (tempfile::TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    let mut writer = index
+        .writer_with(WriterOptions::default().commit_every_lines(3_000))
+        .unwrap();
+    for (attempt, steps) in &corpus.attempts {
+        writer.add_attempt(attempt, steps).unwrap();
+    }
+    writer.commit().unwrap();
+    drop(writer);
+    (dir, index)
+}
+
+#[test]
+fn finds_every_line_of_a_phrase_newest_first_with_context() {
+    let corpus = Corpus::fakehub(12, 200);
+    let (_dir, index) = indexed(&corpus);
+    let per_line = PerLine::build(
+        None,
+        corpus
+            .lines()
+            .enumerate()
+            .map(|(n, (_, _, _, l))| (n as u64, l.timestamp, l.text.as_str())),
+        1,
+    );
+    let expected = per_line.matching("\"test result\"");
+    assert!(!expected.is_empty(), "the corpus has test results");
+
+    let query = Query::parse("\"test result\"")
+        .unwrap()
+        .limit(usize::MAX)
+        .context(2, 1);
+    let hits = index.search(&query).unwrap();
+    assert_eq!(hits.len(), expected.len());
+    assert!(hits.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+    for hit in &hits {
+        let (_, steps) = corpus
+            .attempts
+            .iter()
+            .find(|(a, _)| a.run_id == hit.run.run_id && a.run_attempt == hit.run.run_attempt)
+            .unwrap();
+        let step = steps
+            .iter()
+            .find(|s| {
+                s.meta.job_id == hit.step.job_id && s.meta.step_number == hit.step.step_number
+            })
+            .unwrap();
+        let at = hit.line_number as usize - 1;
+        assert_eq!(step.lines[at].text, hit.text);
+        assert_eq!(step.lines[at].timestamp, hit.timestamp);
+        let before: Vec<_> = step.lines[at.saturating_sub(2)..at]
+            .iter()
+            .map(|l| &l.text)
+            .collect();
+        assert_eq!(
+            hit.before.iter().map(|c| &c.text).collect::<Vec<_>>(),
+            before
+        );
+        assert_eq!(hit.after.len(), usize::from(at + 1 < step.lines.len()));
+        assert_eq!(
+            hit.url,
+            format!(
+                "https://github.com/acme/widgets/actions/runs/{}/job/{}#step:{}:{}",
+                hit.run.run_id, hit.step.job_id, hit.step.step_number, hit.line_number
+            )
+        );
+    }
+    let ghes = index
+        .search(
+            &query
+                .clone()
+                .limit(1)
+                .web_base(logidx_index::web_base_from_api(
+                    "https://ghe.example.com/api/v3",
+                )),
+        )
+        .unwrap();
+    assert!(
+        ghes[0]
+            .url
+            .starts_with("https://ghe.example.com/acme/widgets/actions/runs/")
+    );
+
+    let counts = index.count(&query, GroupBy::Day).unwrap();
+    assert_eq!(counts.total, expected.len() as u64);
+    assert_eq!(
+        counts.groups.iter().map(|(_, n)| n).sum::<u64>(),
+        counts.total
+    );
+    assert!(
+        counts
+            .groups
+            .iter()
+            .all(|(day, _)| day.len() == 10 && day.starts_with("20"))
+    );
+}
+
+#[test]
+fn shows_a_job_and_records_each_attempt() {
+    let corpus = Corpus::fakehub(6, 100);
+    let (_dir, index) = indexed(&corpus);
+    let (attempt, steps) = &corpus.attempts[2];
+    let job_id = steps[0].meta.job_id;
+    let shown = index
+        .show(&Selection {
+            repo: attempt.repo.to_uppercase(),
+            run_id: attempt.run_id,
+            run_attempt: Some(attempt.run_attempt),
+            job_id: Some(job_id),
+            step_number: None,
+        })
+        .unwrap();
+    let expected: Vec<_> = steps.iter().filter(|s| s.meta.job_id == job_id).collect();
+    assert_eq!(shown.len(), expected.len());
+    for (shown, step) in shown.iter().zip(expected) {
+        assert_eq!(shown.step, step.meta);
+        assert_eq!(shown.lines, step.lines);
+        assert_eq!(&shown.run, attempt);
+    }
+
+    let lines: u64 = steps.iter().map(|s| s.lines.len() as u64).sum();
+    let record = index
+        .attempt("acme/widgets", attempt.run_id, attempt.run_attempt)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.state,
+        AttemptState::Indexed {
+            steps: steps.len() as u64,
+            lines
+        }
+    );
+    assert_eq!(
+        index.attempts(Some("ACME/widgets")).unwrap().len(),
+        corpus.attempts.len()
+    );
+    assert_eq!(index.attempts(Some("acme/other")).unwrap().len(), 0);
+}
+
+#[test]
+fn replacing_an_attempt_and_uncommitted_work() {
+    let corpus = Corpus::fakehub(3, 100);
+    let (_dir, index) = indexed(&corpus);
+    let (attempt, steps) = &corpus.attempts[0];
+    let run_query = Query::parse(&format!(
+        "run:{} attempt:{}",
+        attempt.run_id, attempt.run_attempt
+    ))
+    .unwrap();
+    let lines = index.count(&run_query, GroupBy::Nothing).unwrap().total;
+    assert!(lines > 0);
+
+    // Adding it again replaces it: no line twice.
+    let mut writer = index.writer().unwrap();
+    writer.add_attempt(attempt, steps).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(
+        index.count(&run_query, GroupBy::Nothing).unwrap().total,
+        lines
+    );
+
+    // Marking it gone removes its steps, but only once committed.
+    let gone = AttemptState::Gone {
+        reason: "HTTP 410".to_owned(),
+    };
+    writer.mark_attempt(attempt, gone.clone()).unwrap();
+    assert_eq!(
+        index.count(&run_query, GroupBy::Nothing).unwrap().total,
+        lines
+    );
+    drop(writer);
+    index.reload().unwrap();
+    assert_eq!(
+        index.count(&run_query, GroupBy::Nothing).unwrap().total,
+        lines
+    );
+
+    let mut writer = index.writer().unwrap();
+    writer.mark_attempt(attempt, gone.clone()).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(index.count(&run_query, GroupBy::Nothing).unwrap().total, 0);
+    let record = index
+        .attempt(&attempt.repo, attempt.run_id, attempt.run_attempt)
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, gone);
+}
+
+#[test]
+fn deletes_runs_and_collects_their_texts() {
+    let corpus = Corpus::fakehub(8, 100);
+    let (_dir, index) = indexed(&corpus);
+    let everything = Query::default().limit(usize::MAX);
+    let all_lines = corpus.lines().count() as u64;
+    assert_eq!(
+        index.count(&everything, GroupBy::Nothing).unwrap().total,
+        all_lines
+    );
+
+    let (first, first_steps) = &corpus.attempts[0];
+    let mut writer = index.writer().unwrap();
+    let stats = writer
+        .delete(&Deletion::Run {
+            repo: first.repo.clone(),
+            run_id: first.run_id,
+        })
+        .unwrap();
+    let first_run: Vec<_> = corpus
+        .attempts
+        .iter()
+        .filter(|(a, _)| a.run_id == first.run_id)
+        .collect();
+    assert_eq!(stats.attempts, first_run.len() as u64);
+    assert_eq!(
+        stats.steps,
+        first_run.iter().map(|(_, s)| s.len() as u64).sum::<u64>()
+    );
+    let remaining = all_lines
+        - first_run
+            .iter()
+            .flat_map(|(_, s)| s)
+            .map(|s| s.lines.len() as u64)
+            .sum::<u64>();
+    assert_eq!(
+        index.count(&everything, GroupBy::Nothing).unwrap().total,
+        remaining
+    );
+    assert!(
+        index
+            .attempt(&first.repo, first.run_id, first.run_attempt)
+            .unwrap()
+            .is_none()
+    );
+
+    // Put it back: texts collected a moment ago are added again, and found again.
+    writer.add_attempt(first, first_steps).unwrap();
+    writer.commit().unwrap();
+    let shown = index
+        .show(&Selection {
+            repo: first.repo.clone(),
+            run_id: first.run_id,
+            run_attempt: Some(first.run_attempt),
+            job_id: None,
+            step_number: None,
+        })
+        .unwrap();
+    assert_eq!(
+        shown.iter().map(|s| s.lines.clone()).collect::<Vec<_>>(),
+        first_steps
+            .iter()
+            .map(|s| s.lines.clone())
+            .collect::<Vec<_>>()
+    );
+
+    // By age: runs created before the newest one.
+    let newest = corpus
+        .attempts
+        .iter()
+        .map(|(a, _)| a.run_created_at)
+        .max()
+        .unwrap();
+    let stats = writer.delete(&Deletion::CreatedBefore(newest)).unwrap();
+    assert!(stats.steps > 0);
+    let left: Vec<_> = corpus
+        .attempts
+        .iter()
+        .filter(|(a, _)| a.run_created_at >= newest)
+        .collect();
+    let left_lines: u64 = left
+        .iter()
+        .flat_map(|(_, s)| s)
+        .map(|s| s.lines.len() as u64)
+        .sum();
+    assert_eq!(
+        index.count(&everything, GroupBy::Nothing).unwrap().total,
+        left_lines
+    );
+
+    // By repository: nothing left, every text collected.
+    let stats = writer
+        .delete(&Deletion::Repo("ACME/Widgets".to_owned()))
+        .unwrap();
+    assert_eq!(stats.attempts, left.len() as u64);
+    assert!(stats.texts > 0);
+    assert_eq!(index.count(&everything, GroupBy::Nothing).unwrap().total, 0);
+    assert_eq!(
+        writer.collect_garbage().unwrap(),
+        0,
+        "nothing is left to collect"
+    );
+}
+
+#[test]
+fn refuses_other_schema_versions_and_foreign_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Index::open(dir.path()).unwrap());
+    std::fs::write(dir.path().join("logidx-index-version"), "999").unwrap();
+    let err = Index::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaVersion { ref found, .. } if found == "999"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("hint: delete the directory"),
+        "{err}"
+    );
+
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
+    let err = Index::open(foreign.path()).unwrap_err();
+    assert!(matches!(err, Error::SchemaVersion { .. }), "{err:?}");
+}
+
+#[test]
+fn a_second_writer_is_refused_while_readers_go_on() {
+    let corpus = Corpus::fakehub(2, 50);
+    let (dir, index) = indexed(&corpus);
+    let _writer = index.writer().unwrap();
+    let other = Index::open(dir.path()).unwrap();
+    let err = other.writer().unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "is being written by another logidx (pid {})",
+            std::process::id()
+        )),
+        "{message}"
+    );
+    let total = other
+        .count(&Query::default(), GroupBy::Nothing)
+        .unwrap()
+        .total;
+    assert_eq!(total, corpus.lines().count() as u64);
+}
