@@ -16,6 +16,9 @@ pub(crate) async fn hub(config: Config) -> FakeHub {
 
 /// A client that, like a careful GitHub client, follows no redirect by itself.
 pub(crate) fn client() -> reqwest::Client {
+    // In a workspace build reqwest has logidx-fetch's `rustls-no-provider` feature: it then
+    // needs a process-wide crypto provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
