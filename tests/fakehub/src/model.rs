@@ -240,6 +240,13 @@ impl Run {
             .expect("a run has at least one attempt")
     }
 
+    /// Whether attempt 2 re-ran only some jobs and carried the others over from attempt 1.
+    pub fn is_partial_rerun(&self) -> bool {
+        self.attempts
+            .get(1)
+            .is_some_and(|a| a.jobs.iter().any(|j| j.run_attempt == 1))
+    }
+
     /// Attempt `n` (1-based).
     pub fn attempt(&self, n: u32) -> Option<&Attempt> {
         self.attempts.get(usize::try_from(n).ok()?.checked_sub(1)?)

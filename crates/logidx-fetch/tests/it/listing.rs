@@ -122,11 +122,7 @@ async fn jobs_of_a_partial_rerun_include_the_carried_over_ones() {
     })
     .await;
     let truth = hub.repo("acme/widgets").unwrap();
-    let run = truth
-        .runs
-        .iter()
-        .find(|r| r.attempts.len() >= 2 && r.attempts[1].jobs.iter().any(|j| j.run_attempt == 1))
-        .unwrap();
+    let run = truth.runs.iter().find(|r| r.is_partial_rerun()).unwrap();
     let client = builder(&hub).build().unwrap();
     let jobs = client.jobs(&repo(), run.id, 2).await.unwrap();
     let got: Vec<(u64, Option<u32>, usize)> = jobs

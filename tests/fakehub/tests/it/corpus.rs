@@ -334,11 +334,7 @@ async fn partial_reruns_archive_only_the_rerun_jobs_and_skipped_jobs_have_no_log
     })
     .await;
     let repo = hub.repo("acme/widgets").unwrap();
-    let run = repo
-        .runs
-        .iter()
-        .find(|r| r.attempts.len() >= 2 && r.attempts[1].jobs.iter().any(|j| j.run_attempt == 1))
-        .unwrap();
+    let run = repo.runs.iter().find(|r| r.is_partial_rerun()).unwrap();
     let files = archive(&hub, run.id, 2).await;
     let whole_job_files = files
         .keys()
