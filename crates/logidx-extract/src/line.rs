@@ -280,7 +280,7 @@ fn escape_end(bytes: &[u8], pos: usize) -> usize {
 pub fn parse_timestamp(line: &[u8]) -> Option<(i64, usize)> {
     let minute = parse_minute(line)?;
     let (within, len) = parse_second(line)?;
-    Some((minute + within, len))
+    Some((minute.checked_add(within)?, len))
 }
 
 /// Remembers the last `YYYY-MM-DDTHH:MM:` seen: consecutive lines mostly share it.
@@ -305,7 +305,7 @@ impl MinuteCache {
             }
         };
         let (within, len) = parse_second(line)?;
-        Some((minute + within, len))
+        Some((minute.checked_add(within)?, len))
     }
 }
 
@@ -326,7 +326,8 @@ fn parse_minute(line: &[u8]) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    Some((days * 86_400 + hour * 3_600 + minute * 60) * 1_000_000_000)
+    // Nanoseconds in an i64 end in 2262: a later year is no timestamp (a corrupt or odd line).
+    (days * 86_400 + hour * 3_600 + minute * 60).checked_mul(1_000_000_000)
 }
 
 /// `SS.fffffffZ ` after the minute: nanoseconds within the minute and the prefix's length.
@@ -427,6 +428,10 @@ mod tests {
             "2024-01-28T19:27:26.Z x",
             "2024-01-28T19:27:26.0547628Zx",
             "2024-01-28 19:27:26.0547628Z x",
+            // Past what nanoseconds in an i64 hold (2262), or before year 0 of them (1677).
+            "9999-01-28T19:27:26.0547628Z x",
+            "2262-04-11T23:47:16.9999999Z x",
+            "0000-01-28T19:27:26.0547628Z x",
         ] {
             assert_eq!(parse_timestamp(case.as_bytes()), None, "{case:?}");
         }
