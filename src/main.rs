@@ -1,15 +1,30 @@
 //! The `logidx` command line: parse arguments, call the library, print.
 
+mod cli;
+
+use std::process::ExitCode;
+
 use clap::Parser;
 
-/// Full-text search over GitHub Actions logs.
-///
-/// `sync` and `search` are being built; see README.md for the state of the project.
-#[derive(Debug, Parser)]
-#[command(name = "logidx", version, about)]
-struct Cli {}
+use cli::args::{Cli, Command};
 
-fn main() -> anyhow::Result<()> {
-    Cli::parse();
-    anyhow::bail!("no command yet: `sync` and `search` are being built (see README.md)")
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let context = cli::Context::new(&cli.global);
+    let result = match cli.command {
+        Command::Sync(args) => cli::sync::run(&context, &args),
+        Command::Search(args) => cli::search::run(&context, &args),
+        Command::Show(args) => cli::show::run(&context, &args),
+        Command::Stats(args) => cli::stats::run(&context, &args),
+        Command::Prune(args) => cli::prune::run(&context, &args),
+        Command::Completions { shell } => cli::completions(shell),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if cli::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            context.print_error(&error);
+            ExitCode::from(2)
+        }
+    }
 }

@@ -74,7 +74,8 @@ pub enum Error {
     },
     /// The query's structure cannot be evaluated.
     #[error(
-        "invalid query `{query}`: {reason}\nhint: {}",
+        "invalid query: {reason}\n{}\nhint: {}",
+        pointer(query, *at),
         crate::query::SYNTAX_HINT
     )]
     Syntax {
@@ -82,6 +83,8 @@ pub enum Error {
         query: String,
         /// What is wrong.
         reason: String,
+        /// Where, in characters from the start, when one place is to blame.
+        at: Option<usize>,
     },
     /// Tantivy rejected the text part of a query.
     #[error("invalid query `{query}`\nhint: {}", crate::query::SYNTAX_HINT)]
@@ -92,6 +95,14 @@ pub enum Error {
         #[source]
         source: tantivy::query::QueryParserError,
     },
+}
+
+/// The query indented, and under it a caret at `at`.
+fn pointer(query: &str, at: Option<usize>) -> String {
+    match at {
+        Some(at) => format!("    {query}\n    {}^", " ".repeat(at)),
+        None => format!("    {query}"),
+    }
 }
 
 /// The crate's result type.

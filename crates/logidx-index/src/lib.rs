@@ -60,6 +60,6 @@ pub use index::{Index, SCHEMA_VERSION};
 pub use level::Level;
 pub use model::{AttemptRecord, AttemptState, Line, RunAttempt, Step, StepMeta};
 pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
-pub use search::{ContextLine, Counts, GroupBy, Hit, Selection, ShownStep};
-pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, tokenize};
+pub use search::{ContextLine, Counts, GroupBy, Hit, Selection, ShownStep, line_url};
+pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

@@ -185,6 +185,7 @@ impl Query {
             let syntax = |reason: &str| Error::Syntax {
                 query: input.to_owned(),
                 reason: reason.to_owned(),
+                at: Some(token.at),
             };
             if !FILTER_NAMES.contains(&name.as_str()) {
                 return Err(Error::UnknownField { field: name });
@@ -372,6 +373,8 @@ struct Token {
     text: String,
     /// Parentheses open before it.
     depth: usize,
+    /// Where it starts, in characters from the query's start.
+    at: usize,
     /// It has a parenthesis outside quotes.
     parenthesized: bool,
 }
@@ -382,7 +385,14 @@ fn split_tokens(input: &str) -> Result<Vec<Token>> {
     let mut current = String::new();
     let (mut depth, mut start_depth, mut in_quotes) = (0usize, 0usize, false);
     let mut parenthesized = false;
-    for c in input.chars() {
+    let (mut current_at, mut quote_at) = (0, 0);
+    let mut open_parens: Vec<usize> = Vec::new();
+    let syntax = |reason: &str, at: usize| Error::Syntax {
+        query: input.to_owned(),
+        reason: reason.to_owned(),
+        at: Some(at),
+    };
+    for (at, c) in input.chars().enumerate() {
         if in_quotes {
             current.push(c);
             in_quotes = c != '"';
@@ -394,21 +404,30 @@ fn split_tokens(input: &str) -> Result<Vec<Token>> {
                     text: std::mem::take(&mut current),
                     depth: start_depth,
                     parenthesized: std::mem::take(&mut parenthesized),
+                    at: current_at,
                 });
             }
             continue;
         }
         if current.is_empty() {
             start_depth = depth;
+            current_at = at;
         }
         match c {
-            '"' => in_quotes = true,
+            '"' => {
+                in_quotes = true;
+                quote_at = at;
+            }
             '(' => {
                 depth += 1;
                 parenthesized = true;
+                open_parens.push(at);
             }
             ')' => {
-                depth = depth.saturating_sub(1);
+                if open_parens.pop().is_none() {
+                    return Err(syntax("this parenthesis closes nothing", at));
+                }
+                depth -= 1;
                 parenthesized = true;
             }
             _ => {}
@@ -416,16 +435,17 @@ fn split_tokens(input: &str) -> Result<Vec<Token>> {
         current.push(c);
     }
     if in_quotes {
-        return Err(Error::Syntax {
-            query: input.to_owned(),
-            reason: "a quote is not closed".to_owned(),
-        });
+        return Err(syntax("a quote is not closed", quote_at));
+    }
+    if let Some(&at) = open_parens.last() {
+        return Err(syntax("a parenthesis is not closed", at));
     }
     if !current.is_empty() {
         tokens.push(Token {
             text: current,
             depth: start_depth,
             parenthesized,
+            at: current_at,
         });
     }
     Ok(tokens)

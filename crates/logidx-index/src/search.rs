@@ -42,7 +42,8 @@ pub struct Hit {
     pub level: Level,
     /// The line's text.
     pub text: String,
-    /// `{web}/{repo}/actions/runs/{run_id}/job/{job_id}#step:{step_number}:{line_number}`.
+    /// `{web}/{repo}/actions/runs/{run_id}/job/{job_id}#step:{step_number}:{line_number}`; the
+    /// job's page for lines outside steps (step 0), the attempt's for a job id of 0.
     pub url: String,
     /// The text's BM25 score, with [`Order::Relevance`].
     pub score: Option<f32>,
@@ -129,6 +130,18 @@ impl TextSet {
                 .get(id as usize / 64)
                 .is_some_and(|word| word & (1 << (id % 64)) != 0),
         }
+    }
+}
+
+/// The web page of a line: its step's line anchor; the job's page for lines outside steps
+/// (step number 0: preamble, `system.txt`); the attempt's page for a file that matches no
+/// job (job id 0). `web_base` as [`web_base_from_api`](crate::web_base_from_api) gives it.
+pub fn line_url(web_base: &str, run: &RunAttempt, step: &StepMeta, line_number: u32) -> String {
+    let page = format!("{web_base}/{}/actions/runs/{}", run.repo, run.run_id);
+    match (step.job_id, step.step_number) {
+        (0, _) => format!("{page}/attempts/{}", run.run_attempt),
+        (job, 0) => format!("{page}/job/{job}"),
+        (job, number) => format!("{page}/job/{job}#step:{number}:{line_number}"),
     }
 }
 
@@ -575,15 +588,7 @@ impl Index {
             let text = self.text_of(&texts_by_id, candidate.text_id)?.to_owned();
             let line_number = candidate.line_index + 1;
             hits.push(Hit {
-                url: format!(
-                    "{}/{}/actions/runs/{}/job/{}#step:{}:{}",
-                    query.web_base,
-                    stored.attempt.repo,
-                    stored.attempt.run_id,
-                    stored.step.job_id,
-                    stored.step.step_number,
-                    line_number
-                ),
+                url: line_url(&query.web_base, &stored.attempt, &stored.step, line_number),
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,

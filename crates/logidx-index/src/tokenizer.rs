@@ -86,11 +86,20 @@ impl TokenStream for LogTokenStream<'_> {
 
 /// The tokens of `text` as the index sees them.
 pub fn tokenize(text: &str) -> Vec<String> {
+    token_spans(text)
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect()
+}
+
+/// The tokens of `text` with the byte range each was read from (to highlight matches).
+pub fn token_spans(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let mut tokenizer = LogTokenizer::default();
     let mut stream = tokenizer.token_stream(text);
     let mut tokens = Vec::new();
     while stream.advance() {
-        tokens.push(stream.token().text.clone());
+        let token = stream.token();
+        tokens.push((token.offset_from..token.offset_to, token.text.clone()));
     }
     tokens
 }

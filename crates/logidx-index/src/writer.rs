@@ -72,6 +72,13 @@ pub enum Deletion {
     },
     /// Every run created before this instant (nanoseconds since the Unix epoch).
     CreatedBefore(i64),
+    /// Every run of a repository created before an instant.
+    RepoCreatedBefore {
+        /// `owner/name`.
+        repo: String,
+        /// Nanoseconds since the Unix epoch.
+        before: i64,
+    },
 }
 
 /// What a [`Writer::delete`] removed.
@@ -240,10 +247,11 @@ impl<'a> Writer<'a> {
                 (Occur::Must, term(fields.repo, &lower(repo))),
                 (Occur::Must, term(fields.run, &run_id.to_string())),
             ])),
-            Deletion::CreatedBefore(instant) => Box::new(RangeQuery::new(
-                Bound::Unbounded,
-                Bound::Excluded(Term::from_field_i64(fields.run_created_at, *instant)),
-            )),
+            Deletion::CreatedBefore(instant) => created_before(fields, *instant),
+            Deletion::RepoCreatedBefore { repo, before } => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term(fields.repo, &lower(repo))),
+                (Occur::Must, created_before(fields, *before)),
+            ])),
         };
         let (_, steps_searcher) = self.index.searchers();
         let mut stats = DeleteStats::default();
@@ -308,6 +316,13 @@ fn term(field: tantivy::schema::Field, value: &str) -> Box<dyn TantivyQuery> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, value),
         IndexRecordOption::Basic,
+    ))
+}
+
+fn created_before(fields: StepFields, instant: i64) -> Box<dyn TantivyQuery> {
+    Box::new(RangeQuery::new(
+        Bound::Unbounded,
+        Bound::Excluded(Term::from_field_i64(fields.run_created_at, instant)),
     ))
 }
 

@@ -1,0 +1,217 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Full-text search over GitHub Actions logs, across every run, attempt, job and step.
+///
+/// `logidx sync OWNER/REPO --since 7d` downloads and indexes the logs; `logidx search
+/// '"panicked at"'` finds lines in them.
+#[derive(Debug, Parser)]
+#[command(name = "logidx", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes, before or after its name.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx].
+    #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]
+    pub(crate) index: Option<PathBuf>,
+    /// GitHub's API [default: https://HOST/api/v3 when GH_HOST is set, else
+    /// https://api.github.com].
+    #[arg(long, env = "LOGIDX_API_URL", global = true, value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+    /// When to color output (NO_COLOR turns `auto` off).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub(crate) color: ColorChoice,
+    /// Say more (per-attempt lines during sync).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
+    /// Say nothing but errors and results.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Download and index the logs of repositories' workflow runs.
+    Sync(SyncArgs),
+    /// Find lines in the indexed logs.
+    Search(SearchArgs),
+    /// Print the indexed log of a run, grouped by attempt, job and step.
+    Show(ShowArgs),
+    /// What the index holds, per repository.
+    Stats(StatsArgs),
+    /// Delete runs from the index.
+    Prune(PruneArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Repositories, as OWNER/REPO.
+    #[arg(required = true, value_name = "OWNER/REPO")]
+    pub(crate) repos: Vec<String>,
+    /// Runs created since: an age (`7d`, `12h`, `2w`), a date or a date-time [default: 30d].
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// Runs created until (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
+    /// Only runs of this branch.
+    #[arg(long)]
+    pub(crate) branch: Option<String>,
+    /// Only runs triggered by this event (`push`, `pull_request`, …).
+    #[arg(long)]
+    pub(crate) event: Option<String>,
+    /// Only runs of this workflow: its file name (`ci.yml`) or id.
+    #[arg(long, value_name = "FILE_OR_ID")]
+    pub(crate) workflow: Option<String>,
+    /// Only runs with this status or conclusion (`failure`, `success`, …).
+    #[arg(long)]
+    pub(crate) status: Option<String>,
+    /// Only runs triggered by this user.
+    #[arg(long)]
+    pub(crate) actor: Option<String>,
+    /// Archives downloaded at once.
+    #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub(crate) jobs: u16,
+    /// Commit at least this often (seconds): a killed sync loses at most this much work.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub(crate) commit_every: u64,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// Words, "phrases", AND/OR/NOT, -excluded, and field:value filters (repo:, run:, job:,
+    /// step:, branch:, level:, …).
+    pub(crate) query: String,
+    /// Only this repository (OWNER/REPO).
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// Only this run.
+    #[arg(long, value_name = "ID")]
+    pub(crate) run: Option<u64>,
+    /// Only this attempt.
+    #[arg(long, value_name = "N")]
+    pub(crate) attempt: Option<u32>,
+    /// Only this job (name, case-insensitive, or id).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) job: Option<String>,
+    /// Only this step (name or number).
+    #[arg(long, value_name = "NAME_OR_NUMBER")]
+    pub(crate) step: Option<String>,
+    /// Only runs of this branch.
+    #[arg(long)]
+    pub(crate) branch: Option<String>,
+    /// Only lines of this level (error, warning, notice, debug, info).
+    #[arg(long)]
+    pub(crate) level: Option<String>,
+    /// Only lines written since (an age such as `7d`, a date or a date-time).
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// Only lines written until.
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
+    /// Lines of context before and after each hit.
+    #[arg(short = 'C', long, value_name = "N")]
+    pub(crate) context: Option<usize>,
+    /// Lines of context after each hit.
+    #[arg(short = 'A', long, value_name = "N")]
+    pub(crate) after_context: Option<usize>,
+    /// Lines of context before each hit.
+    #[arg(short = 'B', long, value_name = "N")]
+    pub(crate) before_context: Option<usize>,
+    /// At most this many hits.
+    #[arg(short = 'n', long, default_value_t = 50, value_name = "LIMIT")]
+    pub(crate) limit: usize,
+    /// Order of hits.
+    #[arg(long, value_enum, default_value_t = Sort::Newest)]
+    pub(crate) sort: Sort,
+    /// Print the number of matching lines only.
+    #[arg(long, conflicts_with = "count_by")]
+    pub(crate) count: bool,
+    /// Print the number of matching lines per run, job, step, branch or day.
+    #[arg(long, value_enum, value_name = "GROUP")]
+    pub(crate) count_by: Option<CountBy>,
+    /// One JSON object per hit per line (see README.md for the fields).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Sort {
+    Newest,
+    Oldest,
+    Relevance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CountBy {
+    Run,
+    Job,
+    Step,
+    Branch,
+    Day,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The run's id.
+    pub(crate) run: u64,
+    /// The repository, when two indexed repositories have the run id.
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// Only this attempt [default: every attempt].
+    #[arg(long, value_name = "N")]
+    pub(crate) attempt: Option<u32>,
+    /// Only this job (name, case-insensitive, or id).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub(crate) job: Option<String>,
+    /// Only this step (number).
+    #[arg(long, value_name = "N")]
+    pub(crate) step: Option<u32>,
+    /// One JSON object per line (the fields of `search --json`).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// As JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PruneArgs {
+    /// Delete runs created longer ago than this (`90d`, `12w`, a date).
+    #[arg(long, value_name = "AGE")]
+    pub(crate) older_than: Option<String>,
+    /// Only runs of this repository (all of them, without --older-than).
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub(crate) repo: Option<String>,
+    /// As JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

@@ -1,0 +1,105 @@
+//! The JSON line of `search --json` and `show --json`: a contract (README.md documents it).
+//! Exactly these fields, in this order; adding one is a change users will see.
+
+use logidx::{ContextLine, Hit, Level, RunAttempt, StepMeta};
+use serde::Serialize;
+
+/// One line of a log, with everything needed to find it again.
+#[derive(Debug, Serialize)]
+pub(crate) struct JsonLine<'a> {
+    repo: &'a str,
+    run_id: u64,
+    run_attempt: u32,
+    run_number: u64,
+    workflow_name: &'a str,
+    head_branch: &'a str,
+    head_sha: &'a str,
+    event: &'a str,
+    job_id: u64,
+    job_name: &'a str,
+    job_conclusion: &'a str,
+    step_number: u32,
+    step_name: &'a str,
+    line_number: u32,
+    /// RFC 3339 in UTC with nine fractional digits.
+    timestamp: String,
+    level: Level,
+    text: &'a str,
+    url: String,
+    before: Vec<&'a str>,
+    after: Vec<&'a str>,
+}
+
+impl<'a> JsonLine<'a> {
+    pub(crate) fn of_hit(hit: &'a Hit) -> JsonLine<'a> {
+        let texts = |lines: &'a [ContextLine]| lines.iter().map(|l| l.text.as_str()).collect();
+        JsonLine {
+            before: texts(&hit.before),
+            after: texts(&hit.after),
+            ..JsonLine::of_line(
+                &hit.run,
+                &hit.step,
+                hit.line_number,
+                hit.timestamp,
+                &hit.text,
+                hit.url.clone(),
+            )
+        }
+    }
+
+    pub(crate) fn of_line(
+        run: &'a RunAttempt,
+        step: &'a StepMeta,
+        line_number: u32,
+        timestamp: i64,
+        text: &'a str,
+        url: String,
+    ) -> JsonLine<'a> {
+        JsonLine {
+            repo: &run.repo,
+            run_id: run.run_id,
+            run_attempt: run.run_attempt,
+            run_number: run.run_number,
+            workflow_name: &run.workflow_name,
+            head_branch: &run.head_branch,
+            head_sha: &run.head_sha,
+            event: &run.event,
+            job_id: step.job_id,
+            job_name: &step.job_name,
+            job_conclusion: &step.job_conclusion,
+            step_number: step.step_number,
+            step_name: &step.step_name,
+            line_number,
+            timestamp: rfc3339_nanos(timestamp),
+            level: Level::of(text),
+            text,
+            url,
+            before: Vec::new(),
+            after: Vec::new(),
+        }
+    }
+}
+
+/// `2024-01-28T19:27:26.054762800Z`.
+pub(crate) fn rfc3339_nanos(nanos: i64) -> String {
+    let seconds = nanos.div_euclid(1_000_000_000);
+    let fraction = nanos.rem_euclid(1_000_000_000);
+    match jiff::Timestamp::from_second(seconds) {
+        Ok(at) => format!("{}.{fraction:09}Z", at.strftime("%Y-%m-%dT%H:%M:%S")),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_keep_nine_digits_and_are_rfc3339() {
+        let text = rfc3339_nanos(1_706_470_046_054_762_800);
+        assert_eq!(text, "2024-01-28T19:27:26.054762800Z");
+        let parsed: jiff::Timestamp = text.parse().unwrap();
+        assert_eq!(parsed.as_nanosecond(), 1_706_470_046_054_762_800);
+        assert_eq!(rfc3339_nanos(-1), "1969-12-31T23:59:59.999999999Z");
+    }
+}

@@ -1,0 +1,150 @@
+//! The commands, and what they share: where the index is, colors, errors, exit codes.
+
+pub(crate) mod args;
+mod color;
+mod json;
+mod progress;
+pub(crate) mod prune;
+pub(crate) mod search;
+pub(crate) mod show;
+pub(crate) mod stats;
+pub(crate) mod sync;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::CommandFactory;
+use logidx::Index;
+
+use args::{ColorChoice, Global};
+pub(crate) use color::Colors;
+
+/// Exit code of `search` when nothing matched, as grep's.
+pub(crate) const NO_MATCH: u8 = 1;
+/// Exit code when something failed (after doing all the rest).
+pub(crate) const FAILED: u8 = 2;
+/// Exit code after Ctrl-C, as shells report SIGINT.
+pub(crate) const INTERRUPTED: u8 = 130;
+
+/// What every command needs from the global options.
+pub(crate) struct Context {
+    index_dir: Option<PathBuf>,
+    api_url: String,
+    gh_host: Option<String>,
+    stdout_colors: Colors,
+    stderr_colors: Colors,
+    pub(crate) verbose: bool,
+    pub(crate) quiet: bool,
+}
+
+impl Context {
+    pub(crate) fn new(global: &Global) -> Context {
+        let gh_host = std::env::var("GH_HOST").ok().filter(|h| !h.is_empty());
+        let api_url = global.api_url.clone().unwrap_or_else(|| match &gh_host {
+            Some(host) if host != "github.com" => format!("https://{host}/api/v3"),
+            _ => logidx::GITHUB_API.to_owned(),
+        });
+        let colors = |is_terminal: bool| {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            Colors::new(match global.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => is_terminal && !no_color,
+            })
+        };
+        Context {
+            index_dir: global.index.clone().or_else(default_index_dir),
+            api_url,
+            gh_host,
+            stdout_colors: colors(std::io::stdout().is_terminal()),
+            stderr_colors: colors(std::io::stderr().is_terminal()),
+            verbose: global.verbose,
+            quiet: global.quiet,
+        }
+    }
+
+    pub(crate) fn index_dir(&self) -> anyhow::Result<&PathBuf> {
+        self.index_dir.as_ref().context(
+            "no index directory: neither XDG_DATA_HOME nor HOME is set\nhint: pass --index DIR or set LOGIDX_INDEX",
+        )
+    }
+
+    /// Opens the index for writing (sync, prune), creating it if needed.
+    pub(crate) fn open_or_create_index(&self) -> anyhow::Result<Index> {
+        Ok(Index::open(self.index_dir()?)?)
+    }
+
+    /// Opens an existing index, or says how to make one.
+    pub(crate) fn open_index(&self) -> anyhow::Result<Index> {
+        let dir = self.index_dir()?;
+        if !dir.exists() {
+            anyhow::bail!(
+                "no index at `{}` yet\nhint: run `logidx sync OWNER/REPO` first (or pass the index with --index DIR)",
+                dir.display()
+            );
+        }
+        Ok(Index::open(dir)?)
+    }
+
+    pub(crate) fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    pub(crate) fn gh_host(&self) -> Option<&str> {
+        self.gh_host.as_deref()
+    }
+
+    pub(crate) fn stdout_colors(&self) -> Colors {
+        self.stdout_colors
+    }
+
+    pub(crate) fn stderr_colors(&self) -> Colors {
+        self.stderr_colors
+    }
+
+    /// `error: …` on stderr, then each cause on its own line.
+    pub(crate) fn print_error(&self, error: &anyhow::Error) {
+        let colors = self.stderr_colors;
+        eprintln!("{} {error}", colors.error("error:"));
+        for cause in error.chain().skip(1) {
+            eprintln!("  {} {cause}", colors.dim("caused by:"));
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/logidx`, else `~/.local/share/logidx`.
+fn default_index_dir() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/share"))
+        })?;
+    Some(data.join("logidx"))
+}
+
+/// Whether the error is a write to a closed pipe (`logidx search … | head`).
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Parses `--since`/`--until` as of now.
+pub(crate) fn time_bound(flag: &str, value: &str) -> anyhow::Result<jiff::Timestamp> {
+    logidx::parse_time_bound(value, jiff::Timestamp::now())
+        .with_context(|| format!("invalid value for `{flag}`"))
+}
+
+pub(crate) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut command = args::Cli::command();
+    let mut stdout = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command, "logidx", &mut stdout);
+    Ok(ExitCode::SUCCESS)
+}

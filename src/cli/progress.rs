@@ -1,0 +1,187 @@
+//! Sync progress on stderr: one live line on a terminal, plain lines otherwise.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use logidx::{AttemptDone, Outcome, RepoName, Reporter, SyncReporter};
+
+use super::Colors;
+
+/// Tells the user what a sync is doing.
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    colors: Colors,
+    verbose: bool,
+    quiet: bool,
+    runs: AtomicU64,
+    archives: AtomicU64,
+    bytes: AtomicU64,
+    lines: AtomicU64,
+}
+
+impl Progress {
+    /// A live line when `live` (stderr is a terminal and not `--quiet`), else plain lines.
+    pub(crate) fn new(live: bool, colors: Colors, verbose: bool, quiet: bool) -> Progress {
+        let bar = live.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .expect("the template is valid"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            colors,
+            verbose,
+            quiet,
+            runs: AtomicU64::new(0),
+            archives: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            lines: AtomicU64::new(0),
+        }
+    }
+
+    /// Removes the live line.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn warn(&self, line: &str) {
+        if !self.quiet {
+            self.say(&format!("{} {line}", self.colors.warning("warning:")));
+        }
+    }
+
+    fn refresh(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "{} runs listed · {} archives ({}) · {} lines indexed",
+                self.runs.load(Ordering::Relaxed),
+                self.archives.load(Ordering::Relaxed),
+                mebibytes(self.bytes.load(Ordering::Relaxed)),
+                thousands(self.lines.load(Ordering::Relaxed)),
+            ));
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn on_runs_listed(&self, runs: usize) {
+        self.runs.fetch_add(runs as u64, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    fn on_rate_limited(&self, resume_at: jiff::Timestamp) {
+        let at = resume_at.strftime("%H:%M:%S UTC");
+        self.warn(&format!("rate limited, resuming at {at}"));
+    }
+
+    fn on_retry(&self, what: &str, try_number: u32, reason: &str, wait: Duration) {
+        if self.verbose {
+            self.say(&format!(
+                "retrying {what} (try {try_number}) in {:.1} s: {reason}",
+                wait.as_secs_f64()
+            ));
+        }
+    }
+
+    fn on_download_progress(&self, _run_id: u64, _attempt: u32, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.refresh();
+    }
+}
+
+impl SyncReporter for Progress {
+    fn on_attempts_queued(&self, repo: &RepoName, attempts: usize) {
+        if self.verbose {
+            self.say(&format!("{repo}: {attempts} attempts to fetch"));
+        }
+    }
+
+    fn on_attempt_done(&self, done: &AttemptDone) {
+        let what = format!("{} run {} attempt {}", done.repo, done.run_id, done.attempt);
+        match &done.outcome {
+            Outcome::Indexed {
+                lines, warnings, ..
+            } => {
+                self.archives.fetch_add(1, Ordering::Relaxed);
+                self.lines.fetch_add(*lines, Ordering::Relaxed);
+                if self.verbose {
+                    self.say(&format!("{what}: {} lines", thousands(*lines)));
+                    for warning in warnings {
+                        self.warn(&format!("{what}: {warning}"));
+                    }
+                }
+                self.refresh();
+            }
+            Outcome::Gone { status } => {
+                if self.verbose {
+                    self.say(&format!("{what}: logs gone (HTTP {status})"));
+                }
+            }
+            Outcome::NotReady => self.warn(&format!(
+                "{what}: logs not ready yet; the next sync will fetch them"
+            )),
+            Outcome::Failed { error } => {
+                if !self.quiet {
+                    self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
+                }
+            }
+        }
+    }
+
+    fn on_repo_failed(&self, repo: &RepoName, error: &str) {
+        if !self.quiet {
+            self.say(&format!("{} {repo}: {error}", self.colors.error("failed:")));
+        }
+    }
+
+    fn on_committed(&self, lines: u64) {
+        if self.verbose {
+            self.say(&format!("committed: {} lines so far", thousands(lines)));
+        }
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes as `12.3 MiB`.
+pub(crate) fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,299 @@
+//! `logidx search`: hits grouped by run, job and step like ripgrep groups by file; or counts;
+//! or one JSON object per hit.
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query, web_base_from_api};
+
+use super::args::{CountBy, SearchArgs, Sort};
+use super::json::JsonLine;
+use super::{Colors, Context, NO_MATCH, time_bound};
+
+pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let query = build_query(context, args)?;
+    let index = context.open_index()?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let colors = context.stdout_colors();
+
+    if args.count || args.count_by.is_some() {
+        let group_by = match args.count_by {
+            None => GroupBy::Nothing,
+            Some(CountBy::Run) => GroupBy::Run,
+            Some(CountBy::Job) => GroupBy::Job,
+            Some(CountBy::Step) => GroupBy::Step,
+            Some(CountBy::Branch) => GroupBy::Branch,
+            Some(CountBy::Day) => GroupBy::Day,
+        };
+        let counts = index.count(&query, group_by)?;
+        print_counts(&mut out, &counts, args)?;
+        out.flush()?;
+        return Ok(exit_code(counts.total > 0));
+    }
+
+    let hits = index.search(&query)?;
+    if args.json {
+        for hit in &hits {
+            serde_json::to_writer(&mut out, &JsonLine::of_hit(hit))?;
+            out.write_all(b"\n")?;
+        }
+    } else if !hits.is_empty() {
+        let terms = highlight_terms(query.text_part());
+        print_grouped(&mut out, &hits, &terms, colors)?;
+        let total = if hits.len() < args.limit {
+            hits.len() as u64
+        } else {
+            index.count(&query, GroupBy::Nothing)?.total
+        };
+        let shown = hits.len() as u64;
+        let summary = if shown < total {
+            format!("{shown} of {total} matching lines (use -n to see more)")
+        } else {
+            format!("{total} matching line{}", if total == 1 { "" } else { "s" })
+        };
+        writeln!(out, "\n{}", colors.dim(&summary))?;
+    }
+    out.flush()?;
+    Ok(exit_code(!hits.is_empty()))
+}
+
+fn exit_code(matched: bool) -> ExitCode {
+    if matched {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(NO_MATCH)
+    }
+}
+
+fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
+    let mut query = Query::parse(&args.query)?;
+    let filters = [
+        args.repo.clone().map(Filter::Repo),
+        args.run.map(Filter::Run),
+        args.attempt.map(Filter::Attempt),
+        args.job.clone().map(Filter::Job),
+        args.step.clone().map(Filter::Step),
+        args.branch.clone().map(Filter::Branch),
+    ];
+    for filter in filters.into_iter().flatten() {
+        query = query.filter(filter);
+    }
+    if let Some(level) = &args.level {
+        let level = Level::parse(level).with_context(|| {
+            format!("invalid value `{level}` for `--level`\nhint: use one of error, warning, notice, debug, info")
+        })?;
+        query = query.filter(Filter::Level(level));
+    }
+    if let Some(since) = &args.since {
+        query = query.since(nanos(time_bound("--since", since)?));
+    }
+    if let Some(until) = &args.until {
+        query = query.until(nanos(time_bound("--until", until)?));
+    }
+    let before = args.before_context.or(args.context).unwrap_or(0);
+    let after = args.after_context.or(args.context).unwrap_or(0);
+    let order = match args.sort {
+        Sort::Newest => Order::NewestFirst,
+        Sort::Oldest => Order::OldestFirst,
+        Sort::Relevance => Order::Relevance,
+    };
+    Ok(query
+        .context(before, after)
+        .limit(args.limit)
+        .order(order)
+        .web_base(web_base_from_api(context.api_url())))
+}
+
+fn nanos(at: jiff::Timestamp) -> i64 {
+    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
+}
+
+fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> anyhow::Result<()> {
+    if args.json {
+        let groups: Vec<_> = counts
+            .groups
+            .iter()
+            .map(|(key, count)| serde_json::json!({ "key": key, "count": count }))
+            .collect();
+        let value = match args.count_by {
+            None => serde_json::json!({ "total": counts.total }),
+            Some(_) => serde_json::json!({ "total": counts.total, "groups": groups }),
+        };
+        serde_json::to_writer(&mut *out, &value)?;
+        writeln!(out)?;
+    } else if args.count_by.is_none() {
+        writeln!(out, "{}", counts.total)?;
+    } else {
+        for (key, count) in &counts.groups {
+            writeln!(out, "{key}\t{count}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The lowercased words of the query's positive text (not `-word`, `NOT word`, operators).
+fn highlight_terms(text: &str) -> HashSet<String> {
+    let mut terms = HashSet::new();
+    let mut negate_next = false;
+    for word in text.split_whitespace() {
+        match word {
+            "AND" | "OR" => continue,
+            "NOT" => negate_next = true,
+            _ if word.starts_with('-') || negate_next => negate_next = false,
+            _ => terms.extend(logidx::index::tokenize(word)),
+        }
+    }
+    terms
+}
+
+/// Hits grouped by attempt, then job and step, lines in order within a step; each group's
+/// place is that of its first hit in the query's order.
+fn print_grouped(
+    out: &mut impl Write,
+    hits: &[Hit],
+    terms: &HashSet<String>,
+    colors: Colors,
+) -> anyhow::Result<()> {
+    let key = |hit: &Hit| (hit.run.repo.clone(), hit.run.run_id, hit.run.run_attempt);
+    let step_key = |hit: &Hit| {
+        (
+            hit.step.job_id,
+            hit.step.step_number,
+            hit.step.job_name.clone(),
+        )
+    };
+    let mut attempts: Vec<(_, Vec<&Hit>)> = Vec::new();
+    for hit in hits {
+        match attempts.iter_mut().find(|(k, _)| *k == key(hit)) {
+            Some((_, group)) => group.push(hit),
+            None => attempts.push((key(hit), vec![hit])),
+        }
+    }
+    for (i, (_, group)) in attempts.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", colors.header(&attempt_header(group[0])))?;
+        let mut steps: Vec<(_, Vec<&Hit>)> = Vec::new();
+        for hit in group {
+            match steps.iter_mut().find(|(k, _)| *k == step_key(hit)) {
+                Some((_, lines)) => lines.push(hit),
+                None => steps.push((step_key(hit), vec![hit])),
+            }
+        }
+        for (_, mut lines) in steps {
+            lines.sort_by_key(|hit| hit.line_number);
+            let step = &lines[0].step;
+            let conclusion = match step.job_conclusion.as_str() {
+                "" => String::new(),
+                c => format!(" ({c})"),
+            };
+            let title = format!(
+                "  {}{conclusion} › {} {}",
+                step.job_name, step.step_number, step.step_name
+            );
+            writeln!(out, "{}", colors.step(&title))?;
+            print_step_lines(out, &lines, terms, colors)?;
+        }
+    }
+    Ok(())
+}
+
+fn attempt_header(hit: &Hit) -> String {
+    let run = &hit.run;
+    let date = jiff::Timestamp::from_nanosecond(i128::from(run.run_created_at))
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let web = hit.url.split("/actions/runs/").next().unwrap_or_default();
+    format!(
+        "{} · {} #{} · attempt {} · {} · {date} · {web}/actions/runs/{}/attempts/{}",
+        run.repo,
+        run.workflow_name,
+        run.run_number,
+        run.run_attempt,
+        run.head_branch,
+        run.run_id,
+        run.run_attempt
+    )
+}
+
+/// A step's hits with their context, each line once, `--` between runs of lines that do not
+/// touch (as grep).
+fn print_step_lines(
+    out: &mut impl Write,
+    hits: &[&Hit],
+    terms: &HashSet<String>,
+    colors: Colors,
+) -> anyhow::Result<()> {
+    let hit_lines: HashSet<u32> = hits.iter().map(|h| h.line_number).collect();
+    let mut printed_up_to = 0u32;
+    for hit in hits {
+        let lines = hit
+            .before
+            .iter()
+            .map(|l| (l.line_number, l.text.as_str()))
+            .chain([(hit.line_number, hit.text.as_str())])
+            .chain(hit.after.iter().map(|l| (l.line_number, l.text.as_str())));
+        for (number, text) in lines {
+            if number <= printed_up_to {
+                continue;
+            }
+            if printed_up_to > 0 && number > printed_up_to + 1 {
+                writeln!(out, "    {}", colors.dim("--"))?;
+            }
+            printed_up_to = number;
+            if hit_lines.contains(&number) {
+                let number = format!("{number:>6}");
+                let text = highlight(text, terms, colors);
+                writeln!(out, "{}: {text}", colors.number(&number))?;
+            } else {
+                writeln!(out, "{}", colors.dim(&format!("{number:>6}- {text}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `text` with the words of `terms` painted.
+fn highlight(text: &str, terms: &HashSet<String>, colors: Colors) -> String {
+    if !colors.is_on() || terms.is_empty() {
+        return text.to_owned();
+    }
+    let mut painted = String::with_capacity(text.len() + 16);
+    let mut at = 0;
+    for (span, token) in logidx::index::token_spans(text) {
+        if terms.contains(&token) {
+            painted.push_str(&text[at..span.start]);
+            painted.push_str(&colors.matched(&text[span.clone()]));
+            at = span.end;
+        }
+    }
+    painted.push_str(&text[at..]);
+    painted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_positive_words_are_highlighted() {
+        let terms = highlight_terms("\"panicked at\" AND NOT flaky -skip (Error OR timeout)");
+        let mut terms: Vec<_> = terms.into_iter().collect();
+        terms.sort();
+        assert_eq!(terms, ["at", "error", "panicked", "timeout"]);
+    }
+
+    #[test]
+    fn highlighting_paints_whole_tokens_case_insensitively() {
+        let terms = highlight_terms("error");
+        let colors = Colors::new(true);
+        assert_eq!(
+            highlight("Error: errors error", &terms, colors),
+            "\x1b[1;31mError\x1b[0m: errors \x1b[1;31merror\x1b[0m"
+        );
+        assert_eq!(highlight("Error", &terms, Colors::new(false)), "Error");
+    }
+}

@@ -1,0 +1,121 @@
+//! `logidx stats`: what the index holds, per repository.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use logidx::AttemptState;
+use serde::Serialize;
+
+use super::Context;
+use super::args::StatsArgs;
+use super::json::rfc3339_nanos;
+use super::progress::{mebibytes, thousands};
+
+/// One repository's share of the index.
+#[derive(Debug, Default, Serialize)]
+struct RepoStats {
+    repo: String,
+    runs: u64,
+    attempts_indexed: u64,
+    attempts_gone: u64,
+    attempts_failed: u64,
+    lines: u64,
+    first_run: String,
+    last_run: String,
+    #[serde(skip)]
+    run_ids: HashSet<u64>,
+    #[serde(skip)]
+    created: Option<(i64, i64)>,
+}
+
+/// The whole index.
+#[derive(Debug, Serialize)]
+struct IndexStats {
+    index: String,
+    bytes_on_disk: u64,
+    repos: Vec<RepoStats>,
+}
+
+pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let index = context.open_index()?;
+    let mut repos: BTreeMap<String, RepoStats> = BTreeMap::new();
+    for record in index.attempts(None)? {
+        let run = &record.attempt;
+        let stats = repos.entry(run.repo.to_lowercase()).or_default();
+        stats.repo.clone_from(&run.repo);
+        stats.run_ids.insert(run.run_id);
+        let (lo, hi) = stats.created.unwrap_or((i64::MAX, i64::MIN));
+        stats.created = Some((lo.min(run.run_created_at), hi.max(run.run_created_at)));
+        match record.state {
+            AttemptState::Indexed { lines, .. } => {
+                stats.attempts_indexed += 1;
+                stats.lines += lines;
+            }
+            AttemptState::Gone { .. } => stats.attempts_gone += 1,
+            AttemptState::Failed { .. } => stats.attempts_failed += 1,
+        }
+    }
+    let repos: Vec<RepoStats> = repos
+        .into_values()
+        .map(|mut stats| {
+            stats.runs = stats.run_ids.len() as u64;
+            if let Some((first, last)) = stats.created {
+                stats.first_run = rfc3339_nanos(first);
+                stats.last_run = rfc3339_nanos(last);
+            }
+            stats
+        })
+        .collect();
+    let stats = IndexStats {
+        index: index.path().display().to_string(),
+        bytes_on_disk: size_on_disk(index.path()),
+        repos,
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &stats)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "index {} ({} on disk)",
+        stats.index,
+        mebibytes(stats.bytes_on_disk)
+    )?;
+    if stats.repos.is_empty() {
+        writeln!(out, "no runs yet: `logidx sync OWNER/REPO` adds some")?;
+    }
+    for repo in &stats.repos {
+        writeln!(
+            out,
+            "{}: {} runs, {} attempts indexed ({} lines), {} gone, {} failed; runs from {} to {}",
+            repo.repo,
+            thousands(repo.runs),
+            thousands(repo.attempts_indexed),
+            thousands(repo.lines),
+            repo.attempts_gone,
+            repo.attempts_failed,
+            repo.first_run.get(..10).unwrap_or("?"),
+            repo.last_run.get(..10).unwrap_or("?"),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes of every file under `dir`.
+pub(crate) fn size_on_disk(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => size_on_disk(&entry.path()),
+            Ok(_) => entry.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}

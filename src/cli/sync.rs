@@ -1,0 +1,128 @@
+//! `logidx sync`: the library's sync with a token, progress, Ctrl-C and a summary.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
+
+use super::args::SyncArgs;
+use super::progress::{Progress, mebibytes, thousands};
+use super::{Context, FAILED, INTERRUPTED, time_bound};
+
+/// `--since` when none is given: a month, not the whole history of a busy repository.
+const DEFAULT_SINCE: &str = "30d";
+
+pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let repos = args
+        .repos
+        .iter()
+        .map(|r| RepoName::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let filter = RunFilter {
+        since: Some(time_bound(
+            "--since",
+            args.since.as_deref().unwrap_or(DEFAULT_SINCE),
+        )?),
+        until: args
+            .until
+            .as_deref()
+            .map(|u| time_bound("--until", u))
+            .transpose()?,
+        branch: args.branch.clone(),
+        event: args.event.clone(),
+        workflow: args.workflow.clone(),
+        status: args.status.clone(),
+        actor: args.actor.clone(),
+    };
+    let token = logidx::discover_token(context.gh_host())?;
+    let index = context.open_or_create_index()?;
+    let client = Client::builder()
+        .api_url(context.api_url())
+        .token(token)
+        .download_concurrency(usize::from(args.jobs))
+        .etag_dir(index.path().join("etags"));
+    let mut options = SyncOptions::new(repos, client);
+    options.filter = filter;
+    options.downloads = usize::from(args.jobs);
+    options.commit_interval = std::time::Duration::from_secs(args.commit_every);
+    stop_on_ctrl_c(options.cancel.clone());
+
+    let live = std::io::stderr().is_terminal() && !context.quiet;
+    let progress = Arc::new(Progress::new(
+        live,
+        context.stderr_colors(),
+        context.verbose,
+        context.quiet,
+    ));
+    let result = logidx::sync(&index, &options, progress.clone());
+    progress.finish();
+    let summary = result?;
+
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else if !context.quiet || summary.has_failures() {
+        print_summary(context, &summary);
+    }
+    Ok(if summary.cancelled {
+        ExitCode::from(INTERRUPTED)
+    } else if summary.has_failures() {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(context: &Context, summary: &SyncSummary) {
+    let colors = context.stdout_colors();
+    let verb = if summary.cancelled {
+        "interrupted after"
+    } else {
+        "synced in"
+    };
+    println!(
+        "{verb} {:.1} s: {} runs; {} attempts indexed ({} lines, {} of archives), {} already indexed, {} in progress, {} gone, {} not ready, {} failed",
+        summary.seconds,
+        thousands(summary.runs),
+        thousands(summary.attempts_indexed),
+        thousands(summary.lines),
+        mebibytes(summary.bytes),
+        thousands(summary.attempts_skipped),
+        summary.attempts_in_progress,
+        summary.attempts_gone,
+        summary.attempts_not_ready,
+        summary.attempts_failed,
+    );
+    for failure in &summary.failures {
+        let what = match (failure.run_id, failure.attempt) {
+            (Some(run), Some(attempt)) => format!("{} run {run} attempt {attempt}", failure.repo),
+            _ => failure.repo.clone(),
+        };
+        println!("{} {what}: {}", colors.error("failed:"), failure.error);
+    }
+    if summary.cancelled {
+        println!("what was indexed is committed; the next sync resumes from there");
+    }
+}
+
+/// First Ctrl-C: stop and commit. Second: leave at once (the index stays consistent; the
+/// uncommitted batch is lost).
+fn stop_on_ctrl_c(cancel: Cancel) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: committing what is indexed (Ctrl-C again to quit now)");
+                cancel.cancel();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+        });
+    });
+}

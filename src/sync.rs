@@ -1,0 +1,574 @@
+//! `sync`: list runs, download each new attempt's archive, extract it, index it, in three
+//! stages joined by bounded queues so that memory stays flat whatever the repository's size.
+//!
+//! ```text
+//! fetch (tokio: list runs, `downloads` attempts in flight)
+//!   → queue of `downloads` archives → extract (rayon, one archive per core)
+//!   → queue of 2 extracted attempts → index (this thread, the one writer)
+//! ```
+//! The index's own attempt records say what is done: an attempt indexed or gone is never
+//! fetched again, a failed one is retried by the next sync. The writer commits every
+//! [`SyncOptions::commit_interval`] and at the end, so a killed sync loses at most that much
+//! work and the next one resumes without duplicates (an attempt is replaced as a whole).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use logidx_extract::{AttemptLog, Extractor};
+use logidx_fetch::{Client, ClientBuilder, Job, LogsOutcome, RepoName, Reporter, Run, RunFilter};
+use logidx_index::{AttemptState, Index, RunAttempt, WriterOptions};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::convert;
+
+/// What to sync and how.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// The repositories, listed one after the other; their downloads overlap.
+    pub repos: Vec<RepoName>,
+    /// Which runs (created window, branch, event, workflow, status, actor).
+    pub filter: RunFilter,
+    /// The GitHub client: API base, token, concurrency, retries. Its reporter is replaced by
+    /// the sync's.
+    pub client: ClientBuilder,
+    /// Attempts fetched at once (each: one archive download and one jobs request).
+    pub downloads: usize,
+    /// How the index writer uses memory and cores.
+    pub writer: WriterOptions,
+    /// Commit at least this often, so that a killed sync loses at most this much work.
+    pub commit_interval: Duration,
+    /// Set it to stop early: in-flight downloads are dropped, what was indexed is committed.
+    pub cancel: Cancel,
+}
+
+impl SyncOptions {
+    /// Syncs `repos` with every run, the default client and 4 downloads at once.
+    pub fn new(repos: Vec<RepoName>, client: ClientBuilder) -> SyncOptions {
+        SyncOptions {
+            repos,
+            filter: RunFilter::default(),
+            client,
+            downloads: 4,
+            writer: WriterOptions::default().memory_budget(256 << 20),
+            commit_interval: Duration::from_secs(30),
+            cancel: Cancel::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("repos", &self.repos)
+            .field("filter", &self.filter)
+            .field("downloads", &self.downloads)
+            .field("commit_interval", &self.commit_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A flag that stops a [`sync`] (from a Ctrl-C handler, say). Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    notify: Arc<Notify>,
+}
+
+impl Cancel {
+    /// Asks the sync to stop: no new downloads, commit what is indexed, return.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Hears what a sync is doing; the fetch client's events come through the [`Reporter`]
+/// supertrait. Every method has a no-op default; calls come from several threads.
+pub trait SyncReporter: Reporter {
+    /// `attempts` attempts of `repo` were found that the index does not hold yet.
+    fn on_attempts_queued(&self, _repo: &RepoName, _attempts: usize) {}
+    /// An attempt is done with, one way or another.
+    fn on_attempt_done(&self, _done: &AttemptDone) {}
+    /// Listing a repository's runs failed; the other repositories go on.
+    fn on_repo_failed(&self, _repo: &RepoName, _error: &str) {}
+    /// Everything indexed so far is committed: `lines` lines in all this sync.
+    fn on_committed(&self, _lines: u64) {}
+}
+
+/// A reporter that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSyncReporter;
+impl Reporter for NoSyncReporter {}
+impl SyncReporter for NoSyncReporter {}
+
+/// One attempt's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptDone {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run.
+    pub run_id: u64,
+    /// The attempt.
+    pub attempt: u32,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What became of an attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its lines are indexed.
+    Indexed {
+        /// Lines indexed.
+        lines: u64,
+        /// Archive bytes downloaded.
+        bytes: u64,
+        /// What was odd about the archive (files matching no job, …), for the log.
+        warnings: Vec<String>,
+    },
+    /// GitHub no longer has its logs: recorded, never asked for again.
+    Gone {
+        /// The HTTP status GitHub answered.
+        status: u16,
+    },
+    /// GitHub has not finalised its logs yet: the next sync asks again.
+    NotReady,
+    /// Fetching, extracting or indexing it failed: recorded, and the next sync tries again.
+    Failed {
+        /// The error, with its causes.
+        error: String,
+    },
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncSummary {
+    /// Runs listed.
+    pub runs: u64,
+    /// Attempts indexed by this sync.
+    pub attempts_indexed: u64,
+    /// Attempts already indexed (or known gone): not downloaded again.
+    pub attempts_skipped: u64,
+    /// Attempts still running: picked up by a later sync.
+    pub attempts_in_progress: u64,
+    /// Attempts whose logs GitHub no longer has.
+    pub attempts_gone: u64,
+    /// Attempts whose logs GitHub has not finalised yet.
+    pub attempts_not_ready: u64,
+    /// Attempts that failed.
+    pub attempts_failed: u64,
+    /// Lines indexed.
+    pub lines: u64,
+    /// Archive bytes downloaded.
+    pub bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Whether it was cancelled before the end.
+    pub cancelled: bool,
+    /// Every failure: of a repository's listing (no run id) or of an attempt.
+    pub failures: Vec<SyncFailure>,
+}
+
+impl SyncSummary {
+    /// Whether anything failed.
+    pub fn has_failures(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// A failure a sync went on after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncFailure {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run, for an attempt's failure.
+    pub run_id: Option<u64>,
+    /// The attempt.
+    pub attempt: Option<u32>,
+    /// The error, with its causes.
+    pub error: String,
+}
+
+/// What stops a sync as a whole (an attempt's failure never does).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// GitHub refused the token or none was found: no repository can be synced.
+    #[error(transparent)]
+    Fetch(#[from] logidx_fetch::Error),
+    /// The index cannot be opened, written or committed.
+    #[error(transparent)]
+    Index(#[from] logidx_index::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// An attempt to fetch.
+struct Work {
+    repo: RepoName,
+    run: Arc<Run>,
+    attempt: u32,
+}
+
+/// An attempt on its way to the writer: `S` is [`Fetched`], then [`ToIndex`].
+struct Item<S> {
+    meta: RunAttempt,
+    stage: S,
+}
+
+/// What the fetch stage got.
+enum Fetched {
+    Downloaded { jobs: Vec<Job>, bytes: Vec<u8> },
+    Settled(ToIndex),
+}
+
+/// What the writer takes.
+enum ToIndex {
+    Extracted {
+        jobs: Vec<Job>,
+        log: AttemptLog,
+        bytes: u64,
+    },
+    Gone {
+        status: u16,
+    },
+    NotReady,
+    Failed {
+        error: String,
+    },
+}
+
+/// What the listing stage counted.
+#[derive(Default)]
+struct Listed {
+    runs: u64,
+    skipped: u64,
+    in_progress: u64,
+    failures: Vec<SyncFailure>,
+}
+
+/// Syncs `options.repos` into `index`: see the module's documentation. Blocks; from async
+/// code, call it on a blocking thread.
+///
+/// Returns an error only when nothing more can be done (the token is refused, the index
+/// cannot be written); a repository or an attempt that fails is reported in the summary and
+/// the others go on.
+pub fn sync(
+    index: &Index,
+    options: &SyncOptions,
+    reporter: Arc<dyn SyncReporter>,
+) -> Result<SyncSummary, SyncError> {
+    let started = Instant::now();
+    let mut writer = index.writer_with(options.writer.clone())?;
+    // What the index holds already; a failed attempt is tried again.
+    let done: HashMap<(String, u64, u32), bool> = index
+        .attempts(None)?
+        .into_iter()
+        .map(|r| {
+            let key = (
+                r.attempt.repo.to_lowercase(),
+                r.attempt.run_id,
+                r.attempt.run_attempt,
+            );
+            (key, !matches!(r.state, AttemptState::Failed { .. }))
+        })
+        .collect();
+    let client = options.client.clone().reporter(reporter.clone()).build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("logidx-fetch")
+        .enable_all()
+        .build()
+        .map_err(SyncError::Runtime)?;
+
+    let downloads = options.downloads.max(1);
+    let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
+    let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
+    let listed = std::sync::Mutex::new(Listed::default());
+    let mut summary = SyncSummary::default();
+
+    std::thread::scope(|scope| -> Result<(), SyncError> {
+        let fetch = scope.spawn(|| {
+            runtime.block_on(async {
+                let stage = fetch_stage(&client, options, &done, &*reporter, &listed, fetched_tx);
+                tokio::select! {
+                    result = stage => result,
+                    () = options.cancel.cancelled() => Ok(()),
+                }
+            })
+        });
+        scope.spawn(move || {
+            let items = std::iter::from_fn(|| fetched_rx.blocking_recv());
+            items.par_bridge().for_each_with(extracted_tx, |tx, item| {
+                // The writer receives until every sender is gone.
+                let _ = tx.send(extract(item));
+            });
+        });
+
+        let mut last_commit = Instant::now();
+        let mut failure = None;
+        for item in extracted_rx {
+            if failure.is_some() {
+                continue; // drain, so the other stages can end
+            }
+            let done = AttemptDone {
+                repo: item.meta.repo.clone(),
+                run_id: item.meta.run_id,
+                attempt: item.meta.run_attempt,
+                outcome: match index_item(&mut writer, item) {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        failure = Some(e);
+                        options.cancel.cancel();
+                        continue;
+                    }
+                },
+            };
+            summary.count(&done);
+            reporter.on_attempt_done(&done);
+            if last_commit.elapsed() >= options.commit_interval {
+                if let Err(e) = writer.commit() {
+                    failure = Some(e);
+                    options.cancel.cancel();
+                    continue;
+                }
+                reporter.on_committed(summary.lines);
+                last_commit = Instant::now();
+            }
+        }
+        let fetched = fetch.join().expect("the fetch stage does not panic");
+        match failure {
+            Some(e) => Err(e.into()),
+            None => fetched,
+        }
+    })?;
+    let listed = listed.into_inner().expect("the fetch stage does not panic");
+    writer.commit()?;
+    reporter.on_committed(summary.lines);
+    summary.runs = listed.runs;
+    summary.attempts_skipped = listed.skipped;
+    summary.attempts_in_progress = listed.in_progress;
+    summary.failures.splice(0..0, listed.failures);
+    summary.cancelled = options.cancel.is_cancelled();
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+impl SyncSummary {
+    fn count(&mut self, done: &AttemptDone) {
+        match &done.outcome {
+            Outcome::Indexed { lines, bytes, .. } => {
+                self.attempts_indexed += 1;
+                self.lines += lines;
+                self.bytes += bytes;
+            }
+            Outcome::Gone { .. } => self.attempts_gone += 1,
+            Outcome::NotReady => self.attempts_not_ready += 1,
+            Outcome::Failed { error } => {
+                self.attempts_failed += 1;
+                self.failures.push(SyncFailure {
+                    repo: done.repo.clone(),
+                    run_id: Some(done.run_id),
+                    attempt: Some(done.attempt),
+                    error: error.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Lists every repository's runs and fetches the attempts the index lacks, `downloads` at once.
+async fn fetch_stage(
+    client: &Client,
+    options: &SyncOptions,
+    done: &HashMap<(String, u64, u32), bool>,
+    reporter: &dyn SyncReporter,
+    listed: &std::sync::Mutex<Listed>,
+    fetched: tokio::sync::mpsc::Sender<Item<Fetched>>,
+) -> Result<(), SyncError> {
+    let (work_tx, mut work_rx) = tokio::sync::mpsc::channel::<Work>(options.downloads.max(1));
+    let lock = || listed.lock().expect("the fetch stage does not panic");
+    let list = async move {
+        for repo in &options.repos {
+            let repo_key = repo.to_string().to_lowercase();
+            let mut runs = std::pin::pin!(client.runs(repo, &options.filter));
+            let mut queued = 0;
+            while let Some(run) = runs.next().await {
+                let run = match run {
+                    Ok(run) => Arc::new(run),
+                    Err(
+                        e @ (logidx_fetch::Error::Unauthorized { .. }
+                        | logidx_fetch::Error::NoToken),
+                    ) => {
+                        return Err(SyncError::Fetch(e));
+                    }
+                    Err(e) => {
+                        let error = crate::error_chain(&e);
+                        reporter.on_repo_failed(repo, &error);
+                        lock().failures.push(SyncFailure {
+                            repo: repo.to_string(),
+                            run_id: None,
+                            attempt: None,
+                            error,
+                        });
+                        break;
+                    }
+                };
+                lock().runs += 1;
+                // Earlier attempts are complete even while the latest one runs.
+                let last_complete = if run.is_completed() {
+                    run.run_attempt
+                } else {
+                    lock().in_progress += 1;
+                    run.run_attempt - 1
+                };
+                for attempt in 1..=last_complete {
+                    if done.get(&(repo_key.clone(), run.id, attempt)) == Some(&true) {
+                        lock().skipped += 1;
+                        continue;
+                    }
+                    queued += 1;
+                    let work = Work {
+                        repo: repo.clone(),
+                        run: run.clone(),
+                        attempt,
+                    };
+                    if work_tx.send(work).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            reporter.on_attempts_queued(repo, queued);
+        }
+        Ok(())
+    };
+    let work = futures_util::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
+    let download = work
+        .map(|work| fetch_attempt(client, work))
+        .buffer_unordered(options.downloads.max(1))
+        .for_each(|item| {
+            let fetched = fetched.clone();
+            async move {
+                // The extract stage receives until the sync ends.
+                let _ = fetched.send(item).await;
+            }
+        });
+    let (listed, ()) = tokio::join!(list, download);
+    listed
+}
+
+/// Downloads one attempt's archive, then its jobs (not needed when the logs are gone).
+async fn fetch_attempt(client: &Client, work: Work) -> Item<Fetched> {
+    let meta = convert::run_attempt(&work.repo, &work.run, work.attempt);
+    let stage = match client
+        .download_logs(&work.repo, &work.run, work.attempt)
+        .await
+    {
+        Ok(LogsOutcome::Logs(archive)) => {
+            match client.jobs(&work.repo, work.run.id, work.attempt).await {
+                Ok(jobs) => match archive.into_bytes() {
+                    Ok(bytes) => Fetched::Downloaded { jobs, bytes },
+                    Err(e) => Fetched::Settled(ToIndex::Failed {
+                        error: format!("cannot read the spooled log archive: {e}"),
+                    }),
+                },
+                Err(e) => Fetched::Settled(ToIndex::Failed {
+                    error: crate::error_chain(&e),
+                }),
+            }
+        }
+        Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone { status }),
+        Ok(LogsOutcome::NotReady) => Fetched::Settled(ToIndex::NotReady),
+        Err(e) => Fetched::Settled(ToIndex::Failed {
+            error: crate::error_chain(&e),
+        }),
+    };
+    Item { meta, stage }
+}
+
+/// Extracts a downloaded archive; passes everything else through.
+fn extract(item: Item<Fetched>) -> Item<ToIndex> {
+    let (jobs, bytes) = match item.stage {
+        Fetched::Downloaded { jobs, bytes } => (jobs, bytes),
+        Fetched::Settled(stage) => {
+            return Item {
+                meta: item.meta,
+                stage,
+            };
+        }
+    };
+    let id = logidx_extract::ArchiveId {
+        run_id: item.meta.run_id,
+        attempt: item.meta.run_attempt,
+    };
+    let stage = match Extractor::new().extract_bytes(id, &convert::job_infos(&jobs), &bytes) {
+        Ok(log) => ToIndex::Extracted {
+            jobs,
+            log,
+            bytes: bytes.len() as u64,
+        },
+        Err(e) => ToIndex::Failed {
+            error: crate::error_chain(&e),
+        },
+    };
+    Item {
+        meta: item.meta,
+        stage,
+    }
+}
+
+/// Writes an attempt's lines or its state; only the index's own errors are returned.
+fn index_item(
+    writer: &mut logidx_index::Writer<'_>,
+    item: Item<ToIndex>,
+) -> logidx_index::Result<Outcome> {
+    let meta = &item.meta;
+    Ok(match item.stage {
+        ToIndex::Extracted { jobs, log, bytes } => {
+            let steps = convert::steps(&log, &jobs, meta.run_created_at);
+            writer.add_attempt(meta, &steps)?;
+            Outcome::Indexed {
+                lines: steps.iter().map(|s| s.lines.len() as u64).sum(),
+                bytes,
+                warnings: log.warnings.iter().map(ToString::to_string).collect(),
+            }
+        }
+        ToIndex::Gone { status } => {
+            let reason = format!("GitHub answered HTTP {status}: the logs expired or were deleted");
+            writer.mark_attempt(meta, AttemptState::Gone { reason })?;
+            Outcome::Gone { status }
+        }
+        ToIndex::NotReady => Outcome::NotReady,
+        ToIndex::Failed { error } => {
+            writer.mark_attempt(
+                meta,
+                AttemptState::Failed {
+                    reason: error.clone(),
+                },
+            )?;
+            Outcome::Failed { error }
+        }
+    })
+}
