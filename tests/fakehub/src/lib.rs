@@ -138,6 +138,11 @@ impl FakeHub {
             .push(fault);
     }
 
+    /// Removes every fault rule: the service recovers.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().expect("fault list lock").clear();
+    }
+
     /// Runs `f` on the generated data: repositories, logs, archives and their ground truth.
     pub fn with_world<R>(&self, f: impl FnOnce(&World) -> R) -> R {
         f(&self.shared.world.read().expect("world lock"))

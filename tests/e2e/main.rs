@@ -1,0 +1,8 @@
+//! End-to-end tests: the built `logidx` binary (and the library) against fakehub on loopback.
+
+mod env;
+
+mod errors;
+mod library;
+mod output;
+mod sync;
