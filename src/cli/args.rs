@@ -19,6 +19,7 @@ pub(crate) struct Cli {
 
 /// Options every command takes, before or after its name.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
     /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx].
     #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]

@@ -126,7 +126,12 @@ fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> any
     } else if args.count_by.is_none() {
         writeln!(out, "{}", counts.total)?;
     } else {
-        for (key, count) in &counts.groups {
+        // Days read best in order; runs, jobs, steps and branches most frequent first.
+        let mut groups: Vec<&(String, u64)> = counts.groups.iter().collect();
+        if args.count_by != Some(CountBy::Day) {
+            groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        for (key, count) in groups {
             writeln!(out, "{key}\t{count}")?;
         }
     }

@@ -246,3 +246,25 @@ fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
     };
     assert_eq!(failures(&env.index()), failures(&fresh));
 }
+
+#[test]
+fn a_rate_limited_sync_says_when_it_resumes_and_finishes() {
+    let env = Env::start(6, |c| {
+        c.rate_limit = 12;
+        c.rate_window = Duration::from_secs(2);
+    });
+    let output = env.run(&["sync", "acme/widgets", "--since", "30d"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("rate limited, resuming at"), "{stderr}");
+    let indexed = env.run(&["stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_slice(&indexed.stdout).unwrap();
+    let expected = env.hub.with_world(|w| {
+        let runs = &w.repo("acme/widgets").unwrap().runs;
+        runs.iter()
+            .flat_map(|r| &r.attempts)
+            .filter(|a| a.status == Status::Completed)
+            .count() as u64
+    });
+    assert_eq!(stats["repos"][0]["attempts_indexed"], expected);
+}
