@@ -268,3 +268,26 @@ fn a_rate_limited_sync_says_when_it_resumes_and_finishes() {
     });
     assert_eq!(stats["repos"][0]["attempts_indexed"], expected);
 }
+
+#[test]
+fn a_resync_of_a_window_over_the_1000_cap_is_answered_by_free_304s() {
+    let env = Env::start(2_500, |c| {
+        c.lines_per_job = 4;
+        c.days = 50;
+    });
+    env.sync();
+    let before = env.hub.stats();
+    let second = env.sync();
+    let after = env.hub.stats();
+    assert_eq!(second["attempts_indexed"], 0);
+    let lists = after.count("list_runs") - before.count("list_runs");
+    let free = after.count_status("list_runs", 304) - before.count_status("list_runs", 304);
+    assert!(
+        lists > 3,
+        "the window should be split: {lists} list requests"
+    );
+    assert_eq!(
+        free, lists,
+        "every list page should be revalidated for free"
+    );
+}

@@ -64,6 +64,20 @@ impl RunFilter {
     }
 }
 
+/// The width of the parts a window of `span` seconds is split into, about `span / parts`: a
+/// power of two of hours when that is at least an hour, so that the parts' bounds (and the
+/// URLs and `etag`s of their pages) do not move with the clock from one sync to the next.
+fn split_width(span: i64, parts: i64) -> i64 {
+    let width = (span / parts).max(1);
+    if width < 3_600 {
+        return width;
+    }
+    let hours = (width / 3_600) as u64;
+    // The power of two at or below, so that no part holds more than its share.
+    let hours = 1_u64 << (63 - hours.leading_zeros());
+    hours as i64 * 3_600
+}
+
 impl Client {
     /// Every run matching `filter`, newest first, each once. Follows `Link` pagination with
     /// `per_page=100`; when a `created` window holds more than GitHub's 1,000-result cap, it
@@ -107,9 +121,9 @@ impl Client {
             filter.since.map(|t| t.as_second()),
             filter.until.map(|t| t.as_second()),
         )];
-        while let Some((lo, hi)) = windows.pop() {
+        while let Some((lo, open_hi)) = windows.pop() {
             let mut params = filter.params();
-            if let Some(created) = created_param(lo, hi) {
+            if let Some(created) = created_param(lo, open_hi) {
                 params.push(("created", created));
             }
             params.push(("per_page", "100".to_owned()));
@@ -118,20 +132,21 @@ impl Client {
             let page: RunsPage = first.json()?;
             let (lo, hi) = (
                 lo.unwrap_or(EPOCH),
-                hi.unwrap_or_else(|| Timestamp::now().as_second()),
+                open_hi.unwrap_or_else(|| Timestamp::now().as_second()),
             );
             if page.total_count > RESULT_CAP && hi > lo {
                 let parts = page.total_count.div_ceil(WINDOW_TARGET).max(2) as i64;
-                let width = ((hi - lo + 1) / parts).max(1);
+                let width = split_width(hi - lo + 1, parts);
                 let mut start = lo;
                 while start <= hi {
+                    // The newest part of an open window stays open, like the window itself.
                     let end = if start + width > hi {
-                        hi
+                        open_hi
                     } else {
-                        start + width - 1
+                        Some(start + width - 1)
                     };
-                    windows.push((Some(start), Some(end)));
-                    start = end + 1;
+                    windows.push((Some(start), end));
+                    start = end.map_or(hi + 1, |end| end + 1);
                 }
                 tracing::debug!(
                     total = page.total_count,
@@ -293,6 +308,23 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_widths_do_not_move_with_the_clock() {
+        // A 60-day window split in 3, re-listed every few minutes over a day: one width.
+        let day = 86_400;
+        let widths: HashSet<i64> = (0..288)
+            .map(|five_minutes| split_width(60 * day + five_minutes * 300, 3))
+            .collect();
+        assert_eq!(widths.len(), 1, "{widths:?}");
+        let width = *widths.iter().next().unwrap();
+        assert_eq!(width % 3_600, 0);
+        assert!(((width / 3_600) as u64).is_power_of_two());
+        assert!(width <= 60 * day / 3);
+        // Below an hour, the split is exact: both bounds of such a window are fixed already.
+        assert_eq!(split_width(3_000, 3), 1_000);
+        assert_eq!(split_width(2, 4), 1);
+    }
 
     #[test]
     fn query_values_are_encoded() {

@@ -1,7 +1,8 @@
 //! The generated data without a server: for tests and benchmarks that need archives and their
 //! ground truth but no HTTP.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::archive::{self, Entry};
 use crate::config::Config;
@@ -15,6 +16,8 @@ use crate::rng::hash_bytes;
 pub struct World {
     config: Config,
     repos: Vec<Repo>,
+    /// Archives to serve as they are instead of generating them, by (repo, run, attempt).
+    recorded: HashMap<(String, u64, u32), Arc<Vec<u8>>>,
 }
 
 /// What the generated logs hold, for checking the corpus is realistic.
@@ -51,7 +54,11 @@ impl World {
         config.end =
             Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
         let repos = generate::build(&config);
-        Ok(World { config, repos })
+        Ok(World {
+            config,
+            repos,
+            recorded: HashMap::new(),
+        })
     }
 
     /// The configuration, with [`Config::end`] resolved.
@@ -103,8 +110,20 @@ impl World {
         ))
     }
 
+    /// Serves `bytes` as the archive of an attempt from now on, instead of generating it: a
+    /// benchmark's cached corpus (so that serving costs no generation) or a real archive. A
+    /// later [`World::complete_run`] or [`World::rerun`] of the run forgets it.
+    pub fn record_archive(&mut self, full_name: &str, run_id: u64, attempt: u32, bytes: Vec<u8>) {
+        let key = (full_name.to_lowercase(), run_id, attempt);
+        self.recorded.insert(key, Arc::new(bytes));
+    }
+
     /// An attempt's archive, zipped as the blob host serves it.
     pub fn archive(&self, full_name: &str, run_id: u64, attempt: u32) -> Option<Vec<u8>> {
+        let key = (full_name.to_lowercase(), run_id, attempt);
+        if let Some(bytes) = self.recorded.get(&key) {
+            return Some(bytes.to_vec());
+        }
         let layout = self.repo(full_name)?.run(run_id)?.layout;
         Some(archive::zip(
             &self.archive_entries(full_name, run_id, attempt)?,
@@ -129,6 +148,7 @@ impl World {
     /// [`Config::not_ready_for`] before it can be had. False when there is no such run or it
     /// had already completed.
     pub fn complete_run(&mut self, full_name: &str, run_id: u64) -> bool {
+        self.forget_recorded(full_name, run_id);
         let now = jiff::Timestamp::now().as_second();
         let Some(repo) = self
             .repos
@@ -148,6 +168,7 @@ impl World {
     /// Re-runs every job of a completed run as a new attempt that started an hour ago and
     /// passed. Returns the new attempt's number.
     pub fn rerun(&mut self, full_name: &str, run_id: u64) -> Option<u32> {
+        self.forget_recorded(full_name, run_id);
         let now = jiff::Timestamp::now().as_second();
         let seed = self.config.seed;
         let repo = self
@@ -168,6 +189,12 @@ impl World {
         let number = generate::rerun(&mut run, repo, last_job, now - 3_600, seed);
         *repo.run_mut(run_id).expect("found above") = run;
         Some(number)
+    }
+
+    fn forget_recorded(&mut self, full_name: &str, run_id: u64) {
+        let repo = full_name.to_lowercase();
+        self.recorded
+            .retain(|(r, run, _), _| *r != repo || *run != run_id);
     }
 
     /// Generates every archived job log once and measures it. Costs as much as serving them all.

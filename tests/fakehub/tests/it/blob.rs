@@ -419,3 +419,19 @@ async fn a_rerun_while_serving_adds_an_attempt_with_every_job() {
     .await;
     assert_eq!(response.status(), 302);
 }
+
+#[tokio::test]
+async fn a_recorded_archive_is_served_as_is_until_its_run_changes() {
+    let hub = hub(Config::default()).await;
+    let run = completed_run(&hub);
+    let recorded = b"PK\x05\x06 recorded bytes".to_vec();
+    hub.with_world_mut(|w| w.record_archive("acme/widgets", run, 1, recorded.clone()));
+    let served = client().get(resolve(&hub, run).await).send().await.unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), recorded.as_slice());
+
+    hub.with_world_mut(|w| w.rerun("acme/widgets", run))
+        .unwrap();
+    let generated = client().get(resolve(&hub, run).await).send().await.unwrap();
+    let bytes = generated.bytes().await.unwrap();
+    assert!(read_zip(&bytes).unwrap() > 0);
+}
