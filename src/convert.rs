@@ -3,7 +3,7 @@
 
 use logidx_extract::{AttemptLog, JobInfo, Part, Section, StepInfo};
 use logidx_fetch::{Job, RepoName, Run};
-use logidx_index::{Line, RunAttempt, Step, StepMeta};
+use logidx_index::{RunAttempt, StepMeta, StepSource};
 
 /// The step number of a job's lines outside its API steps (preamble, `system.txt`, a
 /// whole-job log of a job the API lists no steps for, a file that matches no job). GitHub
@@ -52,18 +52,47 @@ pub(crate) fn job_infos(jobs: &[Job]) -> Vec<JobInfo> {
         .collect()
 }
 
+/// One part of an extracted attempt as the index takes it: its lines lent from extract's
+/// buffers, not copied.
+pub(crate) struct PartStep<'a> {
+    meta: StepMeta,
+    part: &'a Part,
+    /// For lines before the part's first timestamp.
+    fallback: i64,
+}
+
+impl StepSource for PartStep<'_> {
+    fn meta(&self) -> &StepMeta {
+        &self.meta
+    }
+
+    fn lines(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.part
+            .lines()
+            .map(|line| (line.timestamp.unwrap_or(self.fallback), line.text))
+    }
+}
+
 /// The index's steps of an extracted attempt: one per part, each named from the API's jobs.
 ///
 /// Lines before the first timestamp of their part (rare: a file starting with continuation
 /// lines) take the part's first timestamp, else the run's creation time, so that time filters
 /// and ordering keep working.
-pub(crate) fn steps(log: &AttemptLog, jobs: &[Job], run_created_at: i64) -> Vec<Step> {
+pub(crate) fn steps<'a>(
+    log: &'a AttemptLog,
+    jobs: &[Job],
+    run_created_at: i64,
+) -> Vec<PartStep<'a>> {
     log.parts()
         .map(|part| {
             let job = part.job_id.and_then(|id| jobs.iter().find(|j| j.id == id));
-            Step {
+            PartStep {
                 meta: step_meta(part, job),
-                lines: lines(part, run_created_at),
+                part,
+                fallback: part
+                    .lines()
+                    .find_map(|line| line.timestamp)
+                    .unwrap_or(run_created_at),
             }
         })
         .collect()
@@ -93,19 +122,6 @@ fn step_meta(part: &Part, job: Option<&Job>) -> StepMeta {
         step_name,
         step_conclusion,
     }
-}
-
-fn lines(part: &Part, run_created_at: i64) -> Vec<Line> {
-    let first = part
-        .lines()
-        .find_map(|line| line.timestamp)
-        .unwrap_or(run_created_at);
-    part.lines()
-        .map(|line| Line {
-            timestamp: line.timestamp.unwrap_or(first),
-            text: line.text.to_owned(),
-        })
-        .collect()
 }
 
 /// Nanoseconds since the Unix epoch, as the index keeps time.

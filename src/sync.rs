@@ -550,7 +550,7 @@ fn index_item(
             let steps = convert::steps(&log, &jobs, meta.run_created_at);
             writer.add_attempt(meta, &steps)?;
             Outcome::Indexed {
-                lines: steps.iter().map(|s| s.lines.len() as u64).sum(),
+                lines: log.parts().map(|part| part.lines.len() as u64).sum(),
                 bytes,
                 warnings: log.warnings.iter().map(ToString::to_string).collect(),
             }

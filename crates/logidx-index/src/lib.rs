@@ -58,7 +58,7 @@ mod writer;
 pub use error::{Error, Result};
 pub use index::{Index, SCHEMA_VERSION};
 pub use level::Level;
-pub use model::{AttemptRecord, AttemptState, Line, RunAttempt, Step, StepMeta};
+pub use model::{AttemptRecord, AttemptState, Line, RunAttempt, Step, StepMeta, StepSource};
 pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
 pub use search::{ContextLine, Counts, GroupBy, Hit, Selection, ShownStep, line_url};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};

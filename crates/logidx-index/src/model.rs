@@ -64,6 +64,25 @@ pub struct Step {
     pub lines: Vec<Line>,
 }
 
+/// A step whose lines [`Writer::add_attempt`](crate::Writer::add_attempt) can read where they
+/// are: a [`Step`], or a caller's own type over borrowed text.
+pub trait StepSource {
+    /// Its job and step.
+    fn meta(&self) -> &StepMeta;
+    /// Its lines in order, as (nanoseconds since the Unix epoch, text).
+    fn lines(&self) -> impl Iterator<Item = (i64, &str)>;
+}
+
+impl StepSource for Step {
+    fn meta(&self) -> &StepMeta {
+        &self.meta
+    }
+
+    fn lines(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.lines.iter().map(|l| (l.timestamp, l.text.as_str()))
+    }
+}
+
 /// What the index knows of an attempt: indexed, or why it is not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

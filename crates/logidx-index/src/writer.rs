@@ -14,7 +14,7 @@ use crate::error::{Result, TantivyContext};
 use crate::index::{Index, StepCollector, read_texts, search};
 use crate::level::Level;
 use crate::lock::WriterLock;
-use crate::model::{AttemptRecord, AttemptState, RunAttempt, Step, StepMeta};
+use crate::model::{AttemptRecord, AttemptState, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 
@@ -143,7 +143,10 @@ impl<'a> Writer<'a> {
 
     /// Adds an attempt's steps and its record, replacing whatever the index held for the
     /// attempt. Visible at the next commit, all at once.
-    pub fn add_attempt(&mut self, attempt: &RunAttempt, steps: &[Step]) -> Result<()> {
+    ///
+    /// `steps` are [`Step`](crate::Step)s, or anything that lends its lines as a [`StepSource`] (a sync
+    /// hands over extract's buffers without a `String` per line).
+    pub fn add_attempt<S: StepSource>(&mut self, attempt: &RunAttempt, steps: &[S]) -> Result<()> {
         let fields = self.index.step_fields;
         let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
         self.steps
@@ -152,17 +155,14 @@ impl<'a> Writer<'a> {
         let mut occurrences = Vec::new();
         for step in steps {
             occurrences.clear();
-            for line in &step.lines {
-                let text_id = self.dictionary.id_of(&line.text, self.index, &self.texts)?;
-                occurrences.push(Occurrence {
-                    text_id,
-                    timestamp: line.timestamp,
-                });
+            for (timestamp, text) in step.lines() {
+                let text_id = self.dictionary.id_of(text, self.index, &self.texts)?;
+                occurrences.push(Occurrence { text_id, timestamp });
             }
-            lines += step.lines.len() as u64;
+            lines += occurrences.len() as u64;
             let (encoded, ids) = sequence::encode(&occurrences);
             let mut doc = attempt_doc(&fields, KIND_STEP, &key, attempt);
-            add_step_terms(&mut doc, &fields, &step.meta);
+            add_step_terms(&mut doc, &fields, step.meta());
             let times = occurrences.iter().map(|o| o.timestamp);
             doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
             doc.add_i64(fields.last_time, times.max().unwrap_or(i64::MIN));
@@ -171,7 +171,7 @@ impl<'a> Writer<'a> {
             }
             let meta = StoredStep {
                 attempt: attempt.clone(),
-                step: step.meta.clone(),
+                step: step.meta().clone(),
             };
             doc.add_bytes(
                 fields.meta,
