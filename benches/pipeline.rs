@@ -220,6 +220,25 @@ fn main() {
             name, query, hits, total, in_process, process.0, rg.0, unzip_rg.0,
         );
     }
+    // Failure intelligence: every error signature of the whole corpus.
+    let everything = Query::default();
+    let groups = index.errors(&everything).unwrap().len();
+    let in_process = percentiles(10, || {
+        index.errors(&everything).unwrap();
+    });
+    let process = percentiles(5, || {
+        let mut command = logidx(&["errors", "--since", "2026-01-01", "--json", "-n", "100"]);
+        command.stdout(Stdio::null()).status().unwrap();
+    });
+    report.row(
+        "errors: every signature of the corpus",
+        format!(
+            "{groups} signatures; in-process p50 {} p95 {}; `logidx errors --json` {}",
+            ms(in_process.0),
+            ms(in_process.1),
+            ms(process.0)
+        ),
+    );
     report.print(&corpus.dir.join("results.md"));
     runtime.block_on(hub.shutdown());
 }

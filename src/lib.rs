@@ -65,9 +65,9 @@ pub use logidx_fetch::{
     Client, ClientBuilder, GITHUB_API, RepoName, Reporter, RunFilter, Token, discover_token,
 };
 pub use logidx_index::{
-    AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, Filter, GroupBy, Hit,
-    Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection, ShownStep, Step,
-    StepMeta, WriterOptions, line_url, web_base_from_api,
+    AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
+    GroupBy, Hit, Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
+    ShownStep, Sighting, Step, StepMeta, WriterOptions, line_url, web_base_from_api,
 };
 
 /// An error and its causes on one line: `a: b: c`.

@@ -56,6 +56,8 @@ pub(crate) enum Command {
     Show(ShowArgs),
     /// What the index holds, per repository.
     Stats(StatsArgs),
+    /// Error lines grouped by signature: how many runs each hit, since when, in which jobs.
+    Errors(ErrorsArgs),
     /// Delete runs from the index.
     Prune(PruneArgs),
     /// Print a shell completion script.
@@ -195,6 +197,43 @@ pub(crate) struct ShowArgs {
     /// One JSON object per line (the fields of `search --json`).
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ErrorsArgs {
+    /// Only this repository (OWNER/REPO).
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// Only lines written since (an age such as `7d`, a date or a date-time) [default: 30d].
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// Only lines written until.
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
+    /// Only runs of this branch.
+    #[arg(long)]
+    pub(crate) branch: Option<String>,
+    /// Only runs of this workflow (name or file).
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    /// Only this job (name, case-insensitive, or id).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) job: Option<String>,
+    /// Order: by runs affected, or what started most recently first.
+    #[arg(long, value_enum, default_value_t = ErrorSort::Runs)]
+    pub(crate) sort: ErrorSort,
+    /// At most this many signatures.
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
+    pub(crate) limit: usize,
+    /// One JSON object per signature per line.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ErrorSort {
+    Runs,
+    Newest,
 }
 
 #[derive(Debug, Args)]

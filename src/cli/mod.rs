@@ -2,6 +2,7 @@
 
 pub(crate) mod args;
 mod color;
+pub(crate) mod errors;
 mod json;
 mod progress;
 pub(crate) mod prune;

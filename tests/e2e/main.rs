@@ -3,6 +3,7 @@
 mod env;
 
 mod errors;
+mod failures;
 mod library;
 mod output;
 mod sync;

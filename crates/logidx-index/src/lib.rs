@@ -52,6 +52,7 @@ mod query;
 mod schema;
 mod search;
 mod sequence;
+mod signature;
 mod tokenizer;
 mod writer;
 
@@ -60,6 +61,9 @@ pub use index::{Index, SCHEMA_VERSION};
 pub use level::Level;
 pub use model::{AttemptRecord, AttemptState, Line, RunAttempt, Step, StepMeta, StepSource};
 pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
-pub use search::{ContextLine, Counts, GroupBy, Hit, Selection, ShownStep, line_url};
+pub use search::{
+    ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
+};
+pub use signature::{is_error_line, mask, signature};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

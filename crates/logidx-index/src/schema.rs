@@ -1,8 +1,8 @@
 //! The two tantivy indexes and their fields.
 //!
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
-//! a dense `id` and the text's 64-bit `hash` (to find candidates for an already stored text
-//! without reading it). `steps/` holds one document per step, with its filter terms, the step's
+//! its error `signature`, a dense `id` and the text's 64-bit `hash` (to find candidates for an
+//! already stored text without reading it). `steps/` holds one document per step, with its filter terms, the step's
 //! distinct text ids as terms, and the encoded line sequence; and one record per attempt.
 
 use tantivy::schema::{
@@ -19,6 +19,8 @@ pub(crate) struct TextFields {
     pub(crate) hash: Field,
     pub(crate) text: Field,
     pub(crate) level: Field,
+    /// The error signature of the text ([`crate::signature`]), 0 for lines that are no errors.
+    pub(crate) signature: Field,
 }
 
 impl TextFields {
@@ -34,6 +36,7 @@ impl TextFields {
             hash: builder.add_u64_field("hash", FAST),
             text: builder.add_text_field("text", text_options),
             level: builder.add_text_field("level", STRING),
+            signature: builder.add_u64_field("signature", FAST),
         };
         (builder.build(), fields)
     }

@@ -21,6 +21,10 @@ use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::writer::StoredStep;
 
+mod errors;
+
+pub use errors::{ErrorGroup, Sighting};
+
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
 /// being looked up by a term per text (building a large term set costs more than it saves).
 const TERM_SET_LIMIT: usize = 1_024;
@@ -123,6 +127,21 @@ enum TextSet {
 }
 
 impl TextSet {
+    /// The set of `ids`.
+    fn of(ids: impl IntoIterator<Item = u32>) -> TextSet {
+        let mut bits = Vec::new();
+        let mut count = 0;
+        for id in ids {
+            let word = id as usize / 64;
+            if bits.len() <= word {
+                bits.resize(word + 1, 0u64);
+            }
+            count += usize::from(bits[word] & (1 << (id % 64)) == 0);
+            bits[word] |= 1 << (id % 64);
+        }
+        TextSet::Ids { bits, count }
+    }
+
     fn contains(&self, id: u32) -> bool {
         match self {
             TextSet::All => true,
@@ -216,7 +235,7 @@ impl Index {
         let (texts, steps) = self.searchers();
         let scored = query.order == Order::Relevance;
         let (set, scores) = self.matching_texts(&texts, query, scored)?;
-        let mut matches = self.matching_steps(&steps, query, &set)?;
+        let mut matches = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
         let wanted = query.offset.saturating_add(query.limit);
         if wanted == 0 {
             return Ok(Vec::new());
@@ -266,7 +285,7 @@ impl Index {
         let mut total = 0u64;
         let mut groups: BTreeMap<String, u64> = BTreeMap::new();
         let mut days: HashMap<i64, String> = HashMap::new();
-        for found in self.matching_steps(&steps, query, &set)? {
+        for found in self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)? {
             let step = self.load_step(&steps, found.address)?;
             let (run, meta) = (&step.stored.attempt, &step.stored.step);
             for line in &step.lines {
@@ -465,11 +484,14 @@ impl Index {
     }
 
     /// The steps passing the filters and time window that may hold a matching text.
+    /// The steps that may hold lines of `set` matching the query's filters; with at most
+    /// `term_set_limit` texts in `set`, only steps holding one of them.
     fn matching_steps(
         &self,
         steps: &Searcher,
         query: &Query,
         set: &TextSet,
+        term_set_limit: usize,
     ) -> Result<Vec<StepMatch>> {
         if matches!(set, TextSet::Ids { count: 0, .. }) {
             return Ok(Vec::new());
@@ -514,7 +536,7 @@ impl Index {
             ));
         }
         if let TextSet::Ids { bits, count } = set
-            && *count <= TERM_SET_LIMIT
+            && *count <= term_set_limit
         {
             let ids = bits.iter().enumerate().flat_map(|(word_index, &word)| {
                 (0..64)

@@ -17,6 +17,7 @@ use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
+use crate::signature::signature;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
 #[derive(Debug, Clone)]
@@ -481,6 +482,7 @@ impl Dictionary {
                 fields.hash => hash,
                 fields.text => text,
                 fields.level => Level::of(text).as_str(),
+                fields.signature => signature(text).unwrap_or(0),
             ))
             .doing("adding a text")?;
         Ok(id)

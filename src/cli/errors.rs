@@ -1,0 +1,179 @@
+//! `logidx errors`: error signatures across runs, with a per-day sparkline.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use logidx::{ErrorGroup, Filter, Query, Sighting, web_base_from_api};
+use serde::Serialize;
+
+use super::args::{ErrorSort, ErrorsArgs};
+use super::json::rfc3339_nanos;
+use super::{Context, time_bound};
+
+/// The window when no `--since` is given, as `sync`'s.
+const DEFAULT_SINCE: &str = "30d";
+const DAY: i64 = 86_400_000_000_000;
+
+pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCode> {
+    let since = time_bound("--since", args.since.as_deref().unwrap_or(DEFAULT_SINCE))?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| time_bound("--until", u))
+        .transpose()?;
+    let index = context.open_index()?;
+    let mut query = Query::default()
+        .since(nanos(since))
+        .web_base(web_base_from_api(context.api_url()));
+    if let Some(until) = until {
+        query = query.until(nanos(until));
+    }
+    let filters = [
+        args.repo.clone().map(Filter::Repo),
+        args.branch.clone().map(Filter::Branch),
+        args.workflow.clone().map(Filter::Workflow),
+        args.job.clone().map(Filter::Job),
+    ];
+    for filter in filters.into_iter().flatten() {
+        query = query.filter(filter);
+    }
+    let mut groups = index.errors(&query)?;
+    if args.sort == ErrorSort::Newest {
+        groups.sort_by_key(|g| std::cmp::Reverse(g.first_seen.timestamp));
+    }
+    groups.truncate(args.limit);
+
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        for group in &groups {
+            serde_json::to_writer(&mut out, &JsonGroup::of(group))?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        let from = nanos(since).div_euclid(DAY);
+        let to = until
+            .map_or_else(|| nanos(jiff::Timestamp::now()), nanos)
+            .div_euclid(DAY);
+        let colors = context.stdout_colors();
+        for group in &groups {
+            let (first, last) = (&group.first_seen, &group.last_seen);
+            writeln!(
+                out,
+                "{} runs, {} lines · first {} · last {} · {}",
+                group.runs,
+                group.occurrences,
+                seen(first),
+                seen(last),
+                sparkline(group, from, to),
+            )?;
+            writeln!(out, "    {}", colors.error(&last.text))?;
+            writeln!(
+                out,
+                "    {}",
+                colors.dim(&format!("jobs: {} · {}", group.jobs.join(", "), last.url))
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn nanos(at: jiff::Timestamp) -> i64 {
+    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
+}
+
+/// `2026-11-20 run #123 (4cd255c)`.
+fn seen(sighting: &Sighting) -> String {
+    let run = &sighting.run;
+    format!(
+        "{} #{} ({})",
+        &rfc3339_nanos(sighting.timestamp)[..10],
+        run.run_number,
+        &run.head_sha[..run.head_sha.len().min(7)]
+    )
+}
+
+/// Lines per day from day `from` to day `to` (days since the epoch), one block per day, the
+/// last 60 days at most.
+fn sparkline(group: &ErrorGroup, from: i64, to: i64) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let from = from.max(to - 59);
+    let counts: Vec<u64> = (from..=to)
+        .map(|day| {
+            let name = &rfc3339_nanos(day * DAY)[..10];
+            group
+                .days
+                .iter()
+                .find(|(d, _)| d == name)
+                .map_or(0, |(_, n)| *n)
+        })
+        .collect();
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&n| match n {
+            0 => '·',
+            n => BLOCKS[((n * 8 - 1) / max).min(7) as usize],
+        })
+        .collect()
+}
+
+/// `errors --json`: one object per signature.
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    signature: String,
+    runs: u64,
+    occurrences: u64,
+    first_seen: JsonSighting<'a>,
+    last_seen: JsonSighting<'a>,
+    days: Vec<JsonDay<'a>>,
+    jobs: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonSighting<'a> {
+    timestamp: String,
+    repo: &'a str,
+    run_id: u64,
+    run_attempt: u32,
+    run_number: u64,
+    head_sha: &'a str,
+    job_name: &'a str,
+    text: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDay<'a> {
+    day: &'a str,
+    count: u64,
+}
+
+impl<'a> JsonGroup<'a> {
+    fn of(group: &'a ErrorGroup) -> JsonGroup<'a> {
+        let sighting = |s: &'a Sighting| JsonSighting {
+            timestamp: rfc3339_nanos(s.timestamp),
+            repo: &s.run.repo,
+            run_id: s.run.run_id,
+            run_attempt: s.run.run_attempt,
+            run_number: s.run.run_number,
+            head_sha: &s.run.head_sha,
+            job_name: &s.step.job_name,
+            text: &s.text,
+            url: &s.url,
+        };
+        JsonGroup {
+            signature: format!("{:016x}", group.signature),
+            runs: group.runs,
+            occurrences: group.occurrences,
+            first_seen: sighting(&group.first_seen),
+            last_seen: sighting(&group.last_seen),
+            days: group
+                .days
+                .iter()
+                .map(|(day, count)| JsonDay { day, count: *count })
+                .collect(),
+            jobs: &group.jobs,
+        }
+    }
+}
