@@ -47,10 +47,12 @@
 #![warn(missing_docs)]
 
 mod convert;
+mod intel;
 mod sync;
 mod time;
 
 pub use convert::OUTSIDE_STEPS;
+pub use intel::{NewInFailure, NewLine, new_in_failures};
 pub use sync::{
     AttemptDone, Cancel, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,

@@ -58,6 +58,8 @@ pub(crate) enum Command {
     Stats(StatsArgs),
     /// Error lines grouped by signature: how many runs each hit, since when, in which jobs.
     Errors(ErrorsArgs),
+    /// What is new in a failed run: error lines its last success on the branch did not have.
+    New(NewArgs),
     /// Delete runs from the index.
     Prune(PruneArgs),
     /// Print a shell completion script.
@@ -226,6 +228,24 @@ pub(crate) struct ErrorsArgs {
     #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
     pub(crate) limit: usize,
     /// One JSON object per signature per line.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// The failed run's id.
+    pub(crate) run: u64,
+    /// The repository, when two indexed repositories have the run id.
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// The attempt [default: the latest indexed].
+    #[arg(long, value_name = "N")]
+    pub(crate) attempt: Option<u32>,
+    /// Only this failed job (name, case-insensitive, or id).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub(crate) job: Option<String>,
+    /// One JSON object per line (the fields of `search --json`).
     #[arg(long)]
     pub(crate) json: bool,
 }

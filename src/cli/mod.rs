@@ -4,6 +4,7 @@ pub(crate) mod args;
 mod color;
 pub(crate) mod errors;
 mod json;
+pub(crate) mod new;
 mod progress;
 pub(crate) mod prune;
 pub(crate) mod search;
@@ -112,6 +113,28 @@ impl Context {
         for cause in error.chain().skip(1) {
             eprintln!("  {} {cause}", colors.dim("caused by:"));
         }
+    }
+}
+
+/// The repository an indexed run belongs to (`repo` narrows it when two have the id).
+pub(crate) fn repo_of_run(index: &Index, run: u64, repo: Option<&str>) -> anyhow::Result<String> {
+    let mut repos: Vec<String> = index
+        .attempts(repo)?
+        .into_iter()
+        .filter(|r| r.attempt.run_id == run)
+        .map(|r| r.attempt.repo)
+        .collect();
+    repos.dedup();
+    match repos.as_slice() {
+        [repo] => Ok(repo.clone()),
+        [] => anyhow::bail!(
+            "run `{run}` is not in the index{}\nhint: `logidx sync OWNER/REPO` with a --since that covers it",
+            repo.map(|r| format!(" for `{r}`")).unwrap_or_default()
+        ),
+        _ => anyhow::bail!(
+            "run `{run}` is in several repositories: {}\nhint: pass --repo OWNER/REPO",
+            repos.join(", ")
+        ),
     }
 }
 

@@ -11,29 +11,7 @@ use super::{Colors, Context};
 
 pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
-    let mut repos: Vec<String> = index
-        .attempts(args.repo.as_deref())?
-        .into_iter()
-        .filter(|r| r.attempt.run_id == args.run)
-        .map(|r| r.attempt.repo)
-        .collect();
-    repos.dedup();
-    let repo = match repos.as_slice() {
-        [repo] => repo.clone(),
-        [] => anyhow::bail!(
-            "run `{}` is not in the index{}\nhint: `logidx sync OWNER/REPO` with a --since that covers it",
-            args.run,
-            args.repo
-                .as_ref()
-                .map(|r| format!(" for `{r}`"))
-                .unwrap_or_default()
-        ),
-        _ => anyhow::bail!(
-            "run `{}` is in several repositories: {}\nhint: pass --repo OWNER/REPO",
-            args.run,
-            repos.join(", ")
-        ),
-    };
+    let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
     let selection = Selection {
         repo,
         run_id: args.run,

@@ -158,3 +158,51 @@ fn errors_finds_each_planted_failure_as_one_signature_with_its_runs_and_dates() 
         assert_eq!(at(&group["last_seen"]), last, "{mode}");
     }
 }
+
+#[test]
+fn new_shows_the_planted_failure_in_a_few_error_lines() {
+    let env = Env::start(40, |c| c.in_progress = 0);
+    env.sync();
+    // A planted failure on main after a success of the same job on main.
+    let repo = env.hub.repo("acme/widgets").unwrap();
+    let (run, attempt, job, mode) = repo
+        .runs
+        .iter()
+        .filter(|r| r.head_branch == "main")
+        .flat_map(|r| r.attempts.iter().map(move |a| (r, a)))
+        .flat_map(|(r, a)| a.archived_jobs().map(move |j| (r, a, j)))
+        .find_map(|(run, attempt, job)| {
+            let planted = job.planted?;
+            let succeeded_before = repo.runs.iter().any(|earlier| {
+                earlier.head_branch == "main"
+                    && earlier.created_at < run.created_at
+                    && earlier.workflow == run.workflow
+                    && earlier.attempts.iter().flat_map(|a| &a.jobs).any(|j| {
+                        j.name == job.name && j.conclusion == Some(fakehub::Conclusion::Success)
+                    })
+            });
+            succeeded_before.then_some((run.id, attempt.number, job.id, planted.mode))
+        })
+        .expect("a planted failure on main after a success");
+    let key = KEY_LINES.iter().find(|(m, _)| *m == mode).unwrap().1;
+
+    let output = env.run(&[
+        "new",
+        &run.to_string(),
+        "--attempt",
+        &attempt.to_string(),
+        "--job",
+        &job.to_string(),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let lines = json_lines(&output);
+    assert!((1..=10).contains(&lines.len()), "{}", text(&output.stdout));
+    assert!(lines.iter().any(|l| l["text"].as_str().unwrap().contains(key)), "{mode}");
+    for line in &lines {
+        assert_eq!(line["job_id"], job);
+        assert!(logidx::index::is_error_line(line["text"].as_str().unwrap()), "{line}");
+    }
+    let human = env.run(&["new", &run.to_string(), "--attempt", &attempt.to_string()]);
+    assert!(text(&human.stdout).contains("compared with"), "{}", text(&human.stdout));
+}

@@ -1,0 +1,98 @@
+//! `logidx new`: the error lines of a failed run that its branch's last success did not have.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use logidx::{NewInFailure, web_base_from_api};
+
+use super::args::NewArgs;
+use super::json::{JsonLine, rfc3339_nanos};
+use super::{Context, NO_MATCH};
+
+pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
+    let index = context.open_index()?;
+    let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
+    let web_base = web_base_from_api(context.api_url());
+    let failures = logidx::new_in_failures(
+        &index,
+        &repo,
+        args.run,
+        args.attempt,
+        args.job.as_deref(),
+        &web_base,
+    )?;
+    if failures.is_empty() {
+        anyhow::bail!(
+            "run `{}` has no failed job{} in the index",
+            args.run,
+            args.job
+                .as_ref()
+                .map(|j| format!(" `{j}`"))
+                .unwrap_or_default()
+        );
+    }
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let colors = context.stdout_colors();
+    for failure in &failures {
+        if args.json {
+            for line in &failure.lines {
+                let json = JsonLine::of_line(
+                    &failure.run,
+                    &line.step,
+                    line.line_number,
+                    line.timestamp,
+                    &line.text,
+                    line.url.clone(),
+                );
+                serde_json::to_writer(&mut out, &json)?;
+                out.write_all(b"\n")?;
+            }
+            continue;
+        }
+        writeln!(out, "{}", colors.header(&header(failure)))?;
+        for line in &failure.lines {
+            let title = format!("{} {}", line.step.step_number, line.step.step_name);
+            let number = format!("{:>6}", line.line_number);
+            writeln!(
+                out,
+                "{}: {}  {}",
+                colors.number(&number),
+                colors.error(&line.text),
+                colors.dim(&format!("({title})"))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    let any = failures.iter().any(|f| !f.lines.is_empty());
+    Ok(if any {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(NO_MATCH)
+    })
+}
+
+fn header(failure: &NewInFailure) -> String {
+    let run = &failure.run;
+    let against = match &failure.baseline {
+        Some((base, _)) => format!(
+            "compared with {} #{} attempt {} on {} ({})",
+            base.workflow_name,
+            base.run_number,
+            base.run_attempt,
+            base.head_branch,
+            &rfc3339_nanos(base.run_created_at)[..10]
+        ),
+        None => "no earlier success of this job on the branch or main: every error line".to_owned(),
+    };
+    format!(
+        "{} · {} #{} · attempt {} · {} · job `{}` failed; {} new error lines, {against}",
+        run.repo,
+        run.workflow_name,
+        run.run_number,
+        run.run_attempt,
+        run.head_branch,
+        failure.job_name,
+        failure.lines.len(),
+    )
+}

@@ -1,0 +1,157 @@
+//! Failure intelligence over the index: what is new in a failed job.
+
+use std::collections::HashSet;
+
+use logidx_index::{Filter, Index, Query, RunAttempt, Selection, StepMeta, line_url, signature};
+
+/// A failed job and the error lines its branch's last success of it did not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInFailure {
+    /// The failed job's attempt.
+    pub run: RunAttempt,
+    /// The failed job's id.
+    pub job_id: u64,
+    /// Its name.
+    pub job_name: String,
+    /// The attempt and job id of the success it is compared with, if there is one.
+    pub baseline: Option<(RunAttempt, u64)>,
+    /// Error lines whose signature the baseline lacks (every error line without a baseline).
+    pub lines: Vec<NewLine>,
+}
+
+/// An error line of a failed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    /// Its step.
+    pub step: StepMeta,
+    /// 1-based in the step.
+    pub line_number: u32,
+    /// Nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The text.
+    pub text: String,
+    /// Its web page.
+    pub url: String,
+}
+
+/// Branches a failed job is compared on when its own branch has no success of it: the usual
+/// default branches (the index does not know a repository's).
+const DEFAULT_BRANCHES: [&str; 2] = ["main", "master"];
+
+/// For each failed job of an attempt (the latest indexed one unless `attempt` is given; only
+/// `job`, an id or a case-insensitive name, when given): its error lines whose signatures do
+/// not appear in the last successful run of the same job and workflow on the same branch, or
+/// else on `main` or `master`.
+pub fn new_in_failures(
+    index: &Index,
+    repo: &str,
+    run_id: u64,
+    attempt: Option<u32>,
+    job: Option<&str>,
+    web_base: &str,
+) -> logidx_index::Result<Vec<NewInFailure>> {
+    let mut steps = index.show(&Selection {
+        repo: repo.to_owned(),
+        run_id,
+        run_attempt: attempt,
+        job_id: None,
+        step_number: None,
+    })?;
+    let latest = steps.iter().map(|s| s.run.run_attempt).max();
+    steps.retain(|s| Some(s.run.run_attempt) == latest);
+    steps.retain(|s| {
+        s.step.job_conclusion == "failure"
+            && job.is_none_or(|j| {
+                s.step.job_id.to_string() == j || s.step.job_name.eq_ignore_ascii_case(j)
+            })
+    });
+    let mut failures: Vec<NewInFailure> = Vec::new();
+    // The baseline's signatures, one set per failure.
+    let mut seen: Vec<HashSet<u64>> = Vec::new();
+    for step in steps {
+        let known = failures.iter().position(|f| f.job_id == step.step.job_id);
+        let at = match known {
+            Some(at) => at,
+            None => {
+                let baseline = last_success(index, &step.run, &step.step.job_name)?;
+                seen.push(match &baseline {
+                    Some((run, job_id)) => signatures_of(index, run, *job_id)?,
+                    None => HashSet::new(),
+                });
+                failures.push(NewInFailure {
+                    run: step.run.clone(),
+                    job_id: step.step.job_id,
+                    job_name: step.step.job_name.clone(),
+                    baseline,
+                    lines: Vec::new(),
+                });
+                failures.len() - 1
+            }
+        };
+        for (i, line) in step.lines.iter().enumerate() {
+            let Some(sig) = signature(&line.text) else {
+                continue;
+            };
+            if seen[at].contains(&sig) {
+                continue;
+            }
+            let line_number = i as u32 + 1;
+            failures[at].lines.push(NewLine {
+                url: line_url(web_base, &step.run, &step.step, line_number),
+                step: step.step.clone(),
+                line_number,
+                timestamp: line.timestamp,
+                text: line.text.clone(),
+            });
+        }
+    }
+    Ok(failures)
+}
+
+/// The newest attempt, created before `run`, in which job `job_name` of the same workflow
+/// succeeded: on `run`'s branch, else on a default branch.
+fn last_success(
+    index: &Index,
+    run: &RunAttempt,
+    job_name: &str,
+) -> logidx_index::Result<Option<(RunAttempt, u64)>> {
+    let branches = std::iter::once(run.head_branch.as_str()).chain(
+        DEFAULT_BRANCHES
+            .into_iter()
+            .filter(|b| *b != run.head_branch),
+    );
+    for branch in branches {
+        let query = Query::default()
+            .filter(Filter::Repo(run.repo.clone()))
+            .filter(Filter::Workflow(run.workflow_name.clone()))
+            .filter(Filter::Job(job_name.to_owned()))
+            .filter(Filter::Conclusion("success".to_owned()))
+            .filter(Filter::Branch(branch.to_owned()))
+            .until(run.run_created_at)
+            .limit(1);
+        if let Some(hit) = index.search(&query)?.pop() {
+            return Ok(Some((hit.run, hit.step.job_id)));
+        }
+    }
+    Ok(None)
+}
+
+/// The error signatures of one job of one attempt.
+fn signatures_of(
+    index: &Index,
+    run: &RunAttempt,
+    job_id: u64,
+) -> logidx_index::Result<HashSet<u64>> {
+    let steps = index.show(&Selection {
+        repo: run.repo.clone(),
+        run_id: run.run_id,
+        run_attempt: Some(run.run_attempt),
+        job_id: Some(job_id),
+        step_number: None,
+    })?;
+    Ok(steps
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter_map(|line| signature(&line.text))
+        .collect())
+}
