@@ -155,3 +155,145 @@ fn signatures_of(
         .filter_map(|line| signature(&line.text))
         .collect())
 }
+
+/// A job that both failed and passed on the same commit: the signature of a flaky job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlakyJob {
+    /// `owner/name`.
+    pub repo: String,
+    /// The workflow's name.
+    pub workflow_name: String,
+    /// The job's name.
+    pub job_name: String,
+    /// Commits it ran on.
+    pub commits: u64,
+    /// Commits on which it both failed and passed.
+    pub flaky_commits: u64,
+    /// Runs in which a failed attempt of it was followed by a passing one.
+    pub passed_on_rerun: u64,
+    /// The latest failed attempt on a flaky commit.
+    pub last_flake: RunAttempt,
+    /// The failed job's id in that attempt.
+    pub last_flake_job_id: u64,
+    /// The error signatures of its failed attempts on flaky commits, the most frequent
+    /// first, as (example line, occurrences).
+    pub signatures: Vec<(String, u64)>,
+}
+
+impl FlakyJob {
+    /// Flaky commits per commit run on.
+    pub fn flake_rate(&self) -> f64 {
+        self.flaky_commits as f64 / self.commits.max(1) as f64
+    }
+}
+
+/// One job's outcomes on one commit.
+#[derive(Default)]
+struct OnCommit {
+    passed: bool,
+    failed: Vec<(RunAttempt, u64)>,
+    /// Runs in which it passed, in some attempt.
+    passed_in_runs: HashSet<u64>,
+}
+
+/// Jobs of `repo` (or of every repository) with both a failure and a success on one commit in
+/// runs created since `since` (ns), the most flaky first.
+pub fn flaky_jobs(
+    index: &Index,
+    repo: Option<&str>,
+    since: Option<i64>,
+) -> logidx_index::Result<Vec<FlakyJob>> {
+    use std::collections::BTreeMap;
+
+    use logidx_index::AttemptState;
+
+    type Key = (String, String, String);
+    let mut jobs: BTreeMap<Key, BTreeMap<String, OnCommit>> = BTreeMap::new();
+    for record in index.attempts(repo)? {
+        let run = record.attempt;
+        if since.is_some_and(|since| run.run_created_at < since) {
+            continue;
+        }
+        let AttemptState::Indexed { jobs: outcomes, .. } = record.state else {
+            continue;
+        };
+        for outcome in outcomes {
+            let key = (
+                run.repo.to_lowercase(),
+                run.workflow_name.clone(),
+                outcome.job_name.clone(),
+            );
+            let on = jobs
+                .entry(key)
+                .or_default()
+                .entry(run.head_sha.clone())
+                .or_default();
+            match outcome.conclusion.as_str() {
+                "success" => {
+                    on.passed = true;
+                    on.passed_in_runs.insert(run.run_id);
+                }
+                "failure" | "timed_out" => on.failed.push((run.clone(), outcome.job_id)),
+                _ => {}
+            }
+        }
+    }
+    let mut flaky = Vec::new();
+    for ((_, workflow_name, job_name), commits) in jobs {
+        let flaky_failures: Vec<&(RunAttempt, u64)> = commits
+            .values()
+            .filter(|on| on.passed && !on.failed.is_empty())
+            .flat_map(|on| &on.failed)
+            .collect();
+        let Some((last, last_job_id)) = flaky_failures
+            .iter()
+            .max_by_key(|(run, _)| (run.run_created_at, run.run_attempt))
+            .map(|(run, job)| (run.clone(), *job))
+        else {
+            continue;
+        };
+        let passed_on_rerun = commits
+            .values()
+            .flat_map(|on| {
+                on.failed
+                    .iter()
+                    .filter(|(run, _)| on.passed_in_runs.contains(&run.run_id))
+                    .map(|(run, _)| run.run_id)
+            })
+            .collect::<HashSet<u64>>()
+            .len() as u64;
+        let mut query = Query::default()
+            .filter(Filter::Repo(last.repo.clone()))
+            .filter(Filter::Workflow(workflow_name.clone()))
+            .filter(Filter::Job(job_name.clone()))
+            .filter(Filter::Conclusion("failure".to_owned()));
+        let runs: HashSet<u64> = flaky_failures.iter().map(|(run, _)| run.run_id).collect();
+        for run in runs {
+            query = query.filter(Filter::Run(run));
+        }
+        let signatures = index
+            .errors(&query)?
+            .into_iter()
+            .map(|group| (group.last_seen.text, group.occurrences))
+            .collect();
+        flaky.push(FlakyJob {
+            repo: last.repo.clone(),
+            workflow_name,
+            job_name,
+            commits: commits.len() as u64,
+            flaky_commits: commits
+                .values()
+                .filter(|on| on.passed && !on.failed.is_empty())
+                .count() as u64,
+            passed_on_rerun,
+            last_flake: last,
+            last_flake_job_id: last_job_id,
+            signatures,
+        });
+    }
+    flaky.sort_by(|a, b| {
+        (b.flaky_commits, b.last_flake.run_created_at)
+            .cmp(&(a.flaky_commits, a.last_flake.run_created_at))
+    });
+    Ok(flaky)
+}

@@ -52,7 +52,7 @@ mod sync;
 mod time;
 
 pub use convert::OUTSIDE_STEPS;
-pub use intel::{NewInFailure, NewLine, new_in_failures};
+pub use intel::{FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
 pub use sync::{
     AttemptDone, Cancel, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,

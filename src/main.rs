@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Show(args) => cli::show::run(&context, &args),
         Command::Stats(args) => cli::stats::run(&context, &args),
         Command::Errors(args) => cli::errors::run(&context, &args),
+        Command::Flaky(args) => cli::flaky::run(&context, &args),
         Command::New(args) => cli::new::run(&context, &args),
         Command::Prune(args) => cli::prune::run(&context, &args),
         Command::Completions { shell } => cli::completions(shell),

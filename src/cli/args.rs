@@ -58,6 +58,8 @@ pub(crate) enum Command {
     Stats(StatsArgs),
     /// Error lines grouped by signature: how many runs each hit, since when, in which jobs.
     Errors(ErrorsArgs),
+    /// Jobs that both failed and passed on one commit.
+    Flaky(FlakyArgs),
     /// What is new in a failed run: error lines its last success on the branch did not have.
     New(NewArgs),
     /// Delete runs from the index.
@@ -228,6 +230,19 @@ pub(crate) struct ErrorsArgs {
     #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
     pub(crate) limit: usize,
     /// One JSON object per signature per line.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FlakyArgs {
+    /// Only this repository (OWNER/REPO).
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// Only runs created since (an age such as `7d`, a date or a date-time) [default: 30d].
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// One JSON object per job per line.
     #[arg(long)]
     pub(crate) json: bool,
 }

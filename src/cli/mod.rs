@@ -3,6 +3,7 @@
 pub(crate) mod args;
 mod color;
 pub(crate) mod errors;
+pub(crate) mod flaky;
 mod json;
 pub(crate) mod new;
 mod progress;

@@ -198,11 +198,93 @@ fn new_shows_the_planted_failure_in_a_few_error_lines() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let lines = json_lines(&output);
     assert!((1..=10).contains(&lines.len()), "{}", text(&output.stdout));
-    assert!(lines.iter().any(|l| l["text"].as_str().unwrap().contains(key)), "{mode}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().contains(key)),
+        "{mode}"
+    );
     for line in &lines {
         assert_eq!(line["job_id"], job);
-        assert!(logidx::index::is_error_line(line["text"].as_str().unwrap()), "{line}");
+        assert!(
+            logidx::index::is_error_line(line["text"].as_str().unwrap()),
+            "{line}"
+        );
     }
     let human = env.run(&["new", &run.to_string(), "--attempt", &attempt.to_string()]);
-    assert!(text(&human.stdout).contains("compared with"), "{}", text(&human.stdout));
+    assert!(
+        text(&human.stdout).contains("compared with"),
+        "{}",
+        text(&human.stdout)
+    );
+}
+
+#[test]
+fn flaky_finds_the_jobs_that_failed_and_passed_on_one_commit_and_no_others() {
+    let env = Env::start(60, |c| c.in_progress = 0);
+    env.sync();
+    // Ground truth: per (workflow, job name), the commits with both outcomes, from fakehub.
+    let repo = env.hub.repo("acme/widgets").unwrap();
+    let mut outcomes: BTreeMap<(String, String), BTreeMap<String, (bool, bool)>> = BTreeMap::new();
+    let mut rerun_flakes: BTreeSet<(String, String)> = BTreeSet::new();
+    for run in &repo.runs {
+        let workflow = repo.workflows[run.workflow].name.clone();
+        for attempt in &run.attempts {
+            for job in attempt.archived_jobs() {
+                let on = outcomes
+                    .entry((workflow.clone(), job.name.clone()))
+                    .or_default()
+                    .entry(run.head_sha.clone())
+                    .or_default();
+                match job.conclusion {
+                    Some(fakehub::Conclusion::Success) => on.0 = true,
+                    Some(fakehub::Conclusion::Failure) => on.1 = true,
+                    _ => {}
+                }
+                let passed_later = run.attempts.iter().any(|later| {
+                    later.number > attempt.number
+                        && later.archived_jobs().any(|j| {
+                            j.name == job.name && j.conclusion == Some(fakehub::Conclusion::Success)
+                        })
+                });
+                if job.planted.is_some_and(|p| p.flaky) && passed_later {
+                    rerun_flakes.insert((workflow.clone(), job.name.clone()));
+                }
+            }
+        }
+    }
+    let expected: BTreeMap<(String, String), u64> = outcomes
+        .into_iter()
+        .map(|(job, commits)| {
+            (
+                job,
+                commits.values().filter(|(p, f)| *p && *f).count() as u64,
+            )
+        })
+        .filter(|(_, flaky)| *flaky > 0)
+        .collect();
+    assert!(
+        !rerun_flakes.is_empty(),
+        "the corpus should re-run planted flaky failures"
+    );
+
+    let output = env.run(&["flaky", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let found: BTreeMap<(String, String), u64> = json_lines(&output)
+        .iter()
+        .map(|j| {
+            let name = |f: &str| j[f].as_str().unwrap().to_owned();
+            (
+                (name("workflow_name"), name("job_name")),
+                j["flaky_commits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    for job in &rerun_flakes {
+        assert!(
+            found.contains_key(job),
+            "planted flaky job {job:?} not found"
+        );
+    }
 }

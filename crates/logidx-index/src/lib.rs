@@ -59,7 +59,9 @@ mod writer;
 pub use error::{Error, Result};
 pub use index::{Index, SCHEMA_VERSION};
 pub use level::Level;
-pub use model::{AttemptRecord, AttemptState, Line, RunAttempt, Step, StepMeta, StepSource};
+pub use model::{
+    AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
+};
 pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,

@@ -93,6 +93,9 @@ pub enum AttemptState {
         steps: u64,
         /// Lines indexed.
         lines: u64,
+        /// The jobs with lines in it and how each ended (for flaky-job detection without
+        /// reading steps).
+        jobs: Vec<JobOutcome>,
     },
     /// Its logs are gone from GitHub (expired or deleted): nothing to fetch, ever.
     Gone {
@@ -104,6 +107,17 @@ pub enum AttemptState {
         /// The error.
         reason: String,
     },
+}
+
+/// How a job of an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOutcome {
+    /// The job's id.
+    pub job_id: u64,
+    /// Its name.
+    pub job_name: String,
+    /// `success`, `failure`, … (empty if unknown).
+    pub conclusion: String,
 }
 
 /// The record of an attempt, committed with its steps: the index's own account of what it holds.

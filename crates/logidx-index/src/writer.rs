@@ -14,7 +14,7 @@ use crate::error::{Result, TantivyContext};
 use crate::index::{Index, StepCollector, read_texts, search};
 use crate::level::Level;
 use crate::lock::WriterLock;
-use crate::model::{AttemptRecord, AttemptState, RunAttempt, StepMeta, StepSource};
+use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::signature::signature;
@@ -181,11 +181,23 @@ impl<'a> Writer<'a> {
             doc.add_bytes(fields.lines, &encoded);
             self.steps.add_document(doc).doing("adding a step")?;
         }
+        let mut jobs: Vec<JobOutcome> = Vec::new();
+        for step in steps {
+            let meta = step.meta();
+            if !jobs.iter().any(|j| j.job_id == meta.job_id) {
+                jobs.push(JobOutcome {
+                    job_id: meta.job_id,
+                    job_name: meta.job_name.clone(),
+                    conclusion: meta.job_conclusion.clone(),
+                });
+            }
+        }
         let record = AttemptRecord {
             attempt: attempt.clone(),
             state: AttemptState::Indexed {
                 steps: steps.len() as u64,
                 lines,
+                jobs,
             },
         };
         self.add_record(&key, &record)?;

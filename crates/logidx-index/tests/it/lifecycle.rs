@@ -134,13 +134,25 @@ fn shows_a_job_and_records_each_attempt() {
         .attempt("acme/widgets", attempt.run_id, attempt.run_attempt)
         .unwrap()
         .unwrap();
-    assert_eq!(
-        record.state,
-        AttemptState::Indexed {
-            steps: steps.len() as u64,
-            lines
-        }
-    );
+    let AttemptState::Indexed {
+        steps: steps_indexed,
+        lines: lines_indexed,
+        jobs,
+    } = record.state
+    else {
+        panic!("{record:?}");
+    };
+    assert_eq!((steps_indexed, lines_indexed), (steps.len() as u64, lines));
+    let mut expected: Vec<(u64, &str)> = steps
+        .iter()
+        .map(|s| (s.meta.job_id, s.meta.job_conclusion.as_str()))
+        .collect();
+    expected.dedup();
+    let recorded: Vec<(u64, &str)> = jobs
+        .iter()
+        .map(|j| (j.job_id, j.conclusion.as_str()))
+        .collect();
+    assert_eq!(recorded, expected);
     assert_eq!(
         index.attempts(Some("ACME/widgets")).unwrap().len(),
         corpus.attempts.len()

@@ -1,0 +1,121 @@
+//! `logidx flaky`: jobs that both failed and passed on one commit.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use logidx::{FlakyJob, web_base_from_api};
+use serde::Serialize;
+
+use super::args::FlakyArgs;
+use super::json::rfc3339_nanos;
+use super::{Context, time_bound};
+
+/// The window when no `--since` is given, as `sync`'s.
+const DEFAULT_SINCE: &str = "30d";
+
+pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
+    let since = time_bound("--since", args.since.as_deref().unwrap_or(DEFAULT_SINCE))?;
+    let index = context.open_index()?;
+    let since = i64::try_from(since.as_nanosecond()).unwrap_or(i64::MAX);
+    let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
+    let web_base = web_base_from_api(context.api_url());
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let colors = context.stdout_colors();
+    for job in &jobs {
+        let run = &job.last_flake;
+        let url = format!(
+            "{web_base}/{}/actions/runs/{}/job/{}",
+            run.repo, run.run_id, job.last_flake_job_id
+        );
+        if args.json {
+            serde_json::to_writer(&mut out, &JsonFlaky::of(job, &url))?;
+            out.write_all(b"\n")?;
+            continue;
+        }
+        let title = format!("{} · {} · {}", job.job_name, job.workflow_name, job.repo);
+        writeln!(
+            out,
+            "{}: flaky on {} of {} commits ({:.0}%), {} passed on re-run, last {} #{} attempt {}",
+            colors.header(&title),
+            job.flaky_commits,
+            job.commits,
+            job.flake_rate() * 100.0,
+            job.passed_on_rerun,
+            &rfc3339_nanos(run.run_created_at)[..10],
+            run.run_number,
+            run.run_attempt,
+        )?;
+        for (text, count) in job.signatures.iter().take(3) {
+            writeln!(
+                out,
+                "    {} {}",
+                colors.error(text),
+                colors.dim(&format!("(×{count})"))
+            )?;
+        }
+        writeln!(out, "    {}", colors.dim(&url))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `flaky --json`: one object per job.
+#[derive(Serialize)]
+struct JsonFlaky<'a> {
+    repo: &'a str,
+    workflow_name: &'a str,
+    job_name: &'a str,
+    commits: u64,
+    flaky_commits: u64,
+    flake_rate: f64,
+    passed_on_rerun: u64,
+    last_flake: JsonRun<'a>,
+    signatures: Vec<JsonSignature<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    run_id: u64,
+    run_attempt: u32,
+    run_number: u64,
+    head_sha: &'a str,
+    created_at: String,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSignature<'a> {
+    example: &'a str,
+    occurrences: u64,
+}
+
+impl<'a> JsonFlaky<'a> {
+    fn of(job: &'a FlakyJob, url: &'a str) -> JsonFlaky<'a> {
+        let run = &job.last_flake;
+        JsonFlaky {
+            repo: &job.repo,
+            workflow_name: &job.workflow_name,
+            job_name: &job.job_name,
+            commits: job.commits,
+            flaky_commits: job.flaky_commits,
+            flake_rate: job.flake_rate(),
+            passed_on_rerun: job.passed_on_rerun,
+            last_flake: JsonRun {
+                run_id: run.run_id,
+                run_attempt: run.run_attempt,
+                run_number: run.run_number,
+                head_sha: &run.head_sha,
+                created_at: rfc3339_nanos(run.run_created_at),
+                url,
+            },
+            signatures: job
+                .signatures
+                .iter()
+                .map(|(example, occurrences)| JsonSignature {
+                    example,
+                    occurrences: *occurrences,
+                })
+                .collect(),
+        }
+    }
+}
