@@ -29,4 +29,6 @@ set -x
 "$logidx" sync acme/widgets --since 30d
 "$logidx" search '"panicked at"' -n 3 -C 1
 "$logidx" search 'ModuleNotFoundError OR "timed out"' --count-by day
+"$logidx" errors -n 5
+"$logidx" flaky
 "$logidx" stats
