@@ -30,14 +30,19 @@ impl SyncReporter for Counting {
     }
 }
 
+/// Syncing fakehub's `acme/widgets`, as a library user would set it up.
+fn options_for(env: &Env) -> SyncOptions {
+    let client = Client::builder()
+        .api_url(env.hub.api_url())
+        .token(Token::new(env.hub.token()));
+    SyncOptions::new(vec![RepoName::parse("acme/widgets").unwrap()], client)
+}
+
 #[test]
 fn sync_and_search_from_code() {
     let env = Env::start(8, |_| ());
     let index = Index::open(env.index()).unwrap();
-    let client = Client::builder()
-        .api_url(env.hub.api_url())
-        .token(Token::new(env.hub.token()));
-    let options = SyncOptions::new(vec![RepoName::parse("acme/widgets").unwrap()], client);
+    let options = options_for(&env);
     let reporter = Arc::new(Counting::default());
     let summary = logidx::sync(&index, &options, reporter.clone()).unwrap();
     assert_eq!(
@@ -60,16 +65,52 @@ fn sync_and_search_from_code() {
 }
 
 #[test]
-fn a_cancelled_sync_commits_what_it_indexed() {
+fn a_sync_cancelled_before_it_starts_downloads_nothing() {
     let env = Env::start(8, |_| ());
     let index = Index::open(env.index()).unwrap();
-    let client = Client::builder()
-        .api_url(env.hub.api_url())
-        .token(Token::new(env.hub.token()));
-    let options = SyncOptions::new(vec![RepoName::parse("acme/widgets").unwrap()], client);
+    let options = options_for(&env);
     options.cancel.cancel();
     let summary = logidx::sync(&index, &options, Arc::new(logidx::NoSyncReporter)).unwrap();
     assert!(summary.cancelled);
     assert_eq!(summary.attempts_indexed, 0);
     assert_eq!(env.hub.stats().count("blob"), 0);
+}
+
+/// Cancels the sync once `after` attempts are done, as a Ctrl-C would.
+struct CancelAfter {
+    cancel: logidx::Cancel,
+    after: u64,
+    done: AtomicU64,
+}
+
+impl Reporter for CancelAfter {}
+
+impl SyncReporter for CancelAfter {
+    fn on_attempt_done(&self, _done: &AttemptDone) {
+        if self.done.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
+            self.cancel.cancel();
+        }
+    }
+}
+
+#[test]
+fn a_sync_cancelled_midway_commits_what_it_indexed_and_the_next_resumes() {
+    let env = Env::start(60, |_| ());
+    let index = Index::open(env.index()).unwrap();
+    let options = options_for(&env);
+    let reporter = Arc::new(CancelAfter {
+        cancel: options.cancel.clone(),
+        after: 3,
+        done: AtomicU64::new(0),
+    });
+    let summary = logidx::sync(&index, &options, reporter).unwrap();
+    assert!(summary.cancelled);
+    index.reload().unwrap();
+    let committed = index.attempts(None).unwrap().len() as u64;
+    assert!(committed >= 3, "{summary:?}");
+    assert_eq!(committed, summary.attempts_indexed);
+
+    let rest = logidx::sync(&index, &options_for(&env), Arc::new(logidx::NoSyncReporter)).unwrap();
+    assert!(!rest.cancelled && rest.attempts_indexed > 0);
+    assert_eq!(rest.attempts_skipped, committed);
 }
