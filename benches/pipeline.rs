@@ -132,6 +132,15 @@ fn main() {
     let index_dir = work.path().join("index");
     let logidx = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_logidx"));
+        // fakehub's token only: a real one from the environment must never reach it.
+        for name in [
+            "GITHUB_TOKEN",
+            "GH_ENTERPRISE_TOKEN",
+            "GITHUB_ENTERPRISE_TOKEN",
+            "GH_HOST",
+        ] {
+            command.env_remove(name);
+        }
         command
             .args(args)
             .env("LOGIDX_INDEX", &index_dir)

@@ -22,6 +22,8 @@ done
 api="$(awk '/^api:/ {print $2}' "$work/fakehub.txt")"
 [ -n "$api" ] || { cat "$work/fakehub.txt"; exit 1; }
 
+# fakehub's token only: a real one from the environment must never reach it.
+unset GITHUB_TOKEN GH_ENTERPRISE_TOKEN GITHUB_ENTERPRISE_TOKEN GH_HOST
 export LOGIDX_API_URL="$api" GH_TOKEN=fakehub LOGIDX_INDEX="$work/index"
 logidx=./target/release/logidx
 set -x

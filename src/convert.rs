@@ -27,7 +27,7 @@ pub(crate) fn run_attempt(repo: &RepoName, run: &Run, attempt: u32) -> RunAttemp
             .as_ref()
             .map(|a| a.login.clone())
             .unwrap_or_default(),
-        run_created_at: nanos(run.created_at),
+        run_created_at: crate::nanos(run.created_at),
     }
 }
 
@@ -122,9 +122,4 @@ fn step_meta(part: &Part, job: Option<&Job>) -> StepMeta {
         step_name,
         step_conclusion,
     }
-}
-
-/// Nanoseconds since the Unix epoch, as the index keeps time.
-pub(crate) fn nanos(at: jiff::Timestamp) -> i64 {
-    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
 }

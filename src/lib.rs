@@ -7,13 +7,16 @@
 //! whole as [`fetch`] (the GitHub client), [`extract`] (archive and line parsing) and
 //! [`index`] (the deduplicating tantivy index).
 //!
-//! Searching an index that `logidx sync` filled:
+//! Searching an index that `logidx sync` filled (here a new, empty one):
 //!
-//! ```no_run
+//! ```
 //! use logidx::{Index, Order, Query};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let index = Index::open("/home/me/.local/share/logidx")?;
+//! # let dir = tempfile::tempdir()?;
+//! # let dir = dir.path().join("logidx");
+//! let index = Index::open(&dir)?; // `logidx sync` puts it in ~/.local/share/logidx
+//! # assert!(index.search(&Query::parse("anything")?)?.is_empty());
 //! let query = Query::parse("\"panicked at\" branch:main")?
 //!     .order(Order::NewestFirst)
 //!     .limit(10)
@@ -48,6 +51,7 @@
 
 mod convert;
 mod intel;
+pub mod json;
 mod sync;
 mod time;
 
@@ -71,6 +75,15 @@ pub use logidx_index::{
     GroupBy, Hit, Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
     ShownStep, Sighting, Step, StepMeta, WriterOptions, line_url, web_base_from_api,
 };
+
+/// Nanoseconds since the Unix epoch, as the index keeps time (saturating past 2262).
+pub fn nanos(at: jiff::Timestamp) -> i64 {
+    i64::try_from(at.as_nanosecond()).unwrap_or(if at.as_second() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
 
 /// An error and its causes on one line: `a: b: c`.
 pub fn error_chain(error: &dyn std::error::Error) -> String {

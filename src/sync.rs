@@ -11,7 +11,7 @@
 //! [`SyncOptions::commit_interval`] and at the end, so a killed sync loses at most that much
 //! work and the next one resumes without duplicates (an attempt is replaced as a whole).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -282,17 +282,17 @@ pub fn sync(
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     let mut writer = index.writer_with(options.writer.clone())?;
-    // What the index holds already; a failed attempt is tried again.
-    let done: HashMap<(String, u64, u32), bool> = index
+    // Attempts the index holds (indexed, or gone); a failed one is tried again.
+    let settled: HashSet<(String, u64, u32)> = index
         .attempts(None)?
         .into_iter()
+        .filter(|r| !matches!(r.state, AttemptState::Failed { .. }))
         .map(|r| {
-            let key = (
+            (
                 r.attempt.repo.to_lowercase(),
                 r.attempt.run_id,
                 r.attempt.run_attempt,
-            );
-            (key, !matches!(r.state, AttemptState::Failed { .. }))
+            )
         })
         .collect();
     let client = options.client.clone().reporter(reporter.clone()).build()?;
@@ -308,54 +308,83 @@ pub fn sync(
     let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
     let listed = std::sync::Mutex::new(Listed::default());
     let mut summary = SyncSummary::default();
+    // Stops this sync when the index fails, without touching the caller's `Cancel`.
+    let stop = Cancel::default();
 
-    std::thread::scope(|scope| -> Result<(), SyncError> {
+    let outcome = std::thread::scope(|scope| -> Result<(), SyncError> {
         let fetch = scope.spawn(|| {
             runtime.block_on(async {
-                let stage = fetch_stage(&client, options, &done, &*reporter, &listed, fetched_tx);
+                let stage =
+                    fetch_stage(&client, options, &settled, &*reporter, &listed, fetched_tx);
                 tokio::select! {
                     result = stage => result,
                     () = options.cancel.cancelled() => Ok(()),
+                    () = stop.cancelled() => Ok(()),
                 }
             })
         });
         scope.spawn(move || {
             let items = std::iter::from_fn(|| fetched_rx.blocking_recv());
             items.par_bridge().for_each_with(extracted_tx, |tx, item| {
-                // The writer receives until every sender is gone.
+                // The writer receives until every sender is gone (it drains after a failure).
                 let _ = tx.send(extract(item));
             });
         });
 
-        let mut last_commit = Instant::now();
+        let mut last_commit = Instant::now(); // of the first work since the last commit
+        let mut uncommitted = false;
         let mut failure = None;
-        for item in extracted_rx {
+        loop {
+            // With work uncommitted, wait no longer than its commit is due, so it is committed
+            // on time even while nothing arrives (a rate-limit wait, a slow download).
+            let item = if uncommitted {
+                let due = options
+                    .commit_interval
+                    .saturating_sub(last_commit.elapsed());
+                match extracted_rx.recv_timeout(due) {
+                    Ok(item) => Some(item),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match extracted_rx.recv() {
+                    Ok(item) => Some(item),
+                    Err(mpsc::RecvError) => break,
+                }
+            };
             if failure.is_some() {
                 continue; // drain, so the other stages can end
             }
-            let done = AttemptDone {
-                repo: item.meta.repo.clone(),
-                run_id: item.meta.run_id,
-                attempt: item.meta.run_attempt,
-                outcome: match index_item(&mut writer, item) {
-                    Ok(outcome) => outcome,
-                    Err(e) => {
-                        failure = Some(e);
-                        options.cancel.cancel();
-                        continue;
-                    }
-                },
-            };
-            summary.count(&done);
-            reporter.on_attempt_done(&done);
-            if last_commit.elapsed() >= options.commit_interval {
+            if let Some(item) = item {
+                let done = AttemptDone {
+                    repo: item.meta.repo.clone(),
+                    run_id: item.meta.run_id,
+                    attempt: item.meta.run_attempt,
+                    outcome: match index_item(&mut writer, item) {
+                        Ok(outcome) => outcome,
+                        Err(e) => {
+                            failure = Some(e);
+                            stop.cancel();
+                            continue;
+                        }
+                    },
+                };
+                if !uncommitted && !matches!(done.outcome, Outcome::NotReady) {
+                    // The interval counts from the first work after a commit.
+                    uncommitted = true;
+                    last_commit = Instant::now();
+                }
+                summary.count(&done);
+                reporter.on_attempt_done(&done);
+            }
+            if uncommitted && last_commit.elapsed() >= options.commit_interval {
                 if let Err(e) = writer.commit() {
                     failure = Some(e);
-                    options.cancel.cancel();
+                    stop.cancel();
                     continue;
                 }
                 reporter.on_committed(summary.lines);
-                last_commit = Instant::now();
+                uncommitted = false;
             }
         }
         let fetched = fetch.join().expect("the fetch stage does not panic");
@@ -363,10 +392,14 @@ pub fn sync(
             Some(e) => Err(e.into()),
             None => fetched,
         }
-    })?;
+    });
+    // What was indexed before a fatal fetch error (a token revoked mid-sync) is kept too.
+    if !matches!(outcome, Err(SyncError::Index(_))) {
+        writer.commit()?;
+        reporter.on_committed(summary.lines);
+    }
+    outcome?;
     let listed = listed.into_inner().expect("the fetch stage does not panic");
-    writer.commit()?;
-    reporter.on_committed(summary.lines);
     summary.runs = listed.runs;
     summary.attempts_skipped = listed.skipped;
     summary.attempts_in_progress = listed.in_progress;
@@ -403,7 +436,7 @@ impl SyncSummary {
 async fn fetch_stage(
     client: &Client,
     options: &SyncOptions,
-    done: &HashMap<(String, u64, u32), bool>,
+    settled: &HashSet<(String, u64, u32)>,
     reporter: &dyn SyncReporter,
     listed: &std::sync::Mutex<Listed>,
     fetched: tokio::sync::mpsc::Sender<Item<Fetched>>,
@@ -442,10 +475,10 @@ async fn fetch_stage(
                     run.run_attempt
                 } else {
                     lock().in_progress += 1;
-                    run.run_attempt - 1
+                    run.run_attempt.saturating_sub(1)
                 };
                 for attempt in 1..=last_complete {
-                    if done.get(&(repo_key.clone(), run.id, attempt)) == Some(&true) {
+                    if settled.contains(&(repo_key.clone(), run.id, attempt)) {
                         lock().skipped += 1;
                         continue;
                     }
@@ -523,13 +556,28 @@ fn extract(item: Item<Fetched>) -> Item<ToIndex> {
         run_id: item.meta.run_id,
         attempt: item.meta.run_attempt,
     };
-    let stage = match Extractor::new().extract_bytes(id, &convert::job_infos(&jobs), &bytes) {
-        Ok(log) => ToIndex::Extracted {
+    let jobs_info = convert::job_infos(&jobs);
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Extractor::new().extract_bytes(id, &jobs_info, &bytes)
+    }));
+    let stage = match extracted {
+        // A bug, not the archive's fault; the other attempts go on.
+        Err(panic) => ToIndex::Failed {
+            error: format!(
+                "extracting the archive panicked (a bug in logidx: please report it): {}",
+                panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("no message")
+            ),
+        },
+        Ok(Ok(log)) => ToIndex::Extracted {
             jobs,
             log,
             bytes: bytes.len() as u64,
         },
-        Err(e) => ToIndex::Failed {
+        Ok(Err(e)) => ToIndex::Failed {
             error: crate::error_chain(&e),
         },
     };

@@ -7,15 +7,16 @@ use logidx::{ErrorGroup, Filter, Query, Sighting, web_base_from_api};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
-use super::json::rfc3339_nanos;
 use super::{Context, time_bound};
+use logidx::json::rfc3339_nanos;
 
-/// The window when no `--since` is given, as `sync`'s.
-const DEFAULT_SINCE: &str = "30d";
 const DAY: i64 = 86_400_000_000_000;
 
 pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCode> {
-    let since = time_bound("--since", args.since.as_deref().unwrap_or(DEFAULT_SINCE))?;
+    let since = time_bound(
+        "--since",
+        args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
+    )?;
     let until = args
         .until
         .as_deref()
@@ -23,10 +24,10 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         .transpose()?;
     let index = context.open_index()?;
     let mut query = Query::default()
-        .since(nanos(since))
+        .since(logidx::nanos(since))
         .web_base(web_base_from_api(context.api_url()));
     if let Some(until) = until {
-        query = query.until(nanos(until));
+        query = query.until(logidx::nanos(until));
     }
     let filters = [
         args.repo.clone().map(Filter::Repo),
@@ -50,9 +51,9 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
             out.write_all(b"\n")?;
         }
     } else {
-        let from = nanos(since).div_euclid(DAY);
+        let from = logidx::nanos(since).div_euclid(DAY);
         let to = until
-            .map_or_else(|| nanos(jiff::Timestamp::now()), nanos)
+            .map_or_else(|| logidx::nanos(jiff::Timestamp::now()), logidx::nanos)
             .div_euclid(DAY);
         let colors = context.stdout_colors();
         for group in &groups {
@@ -76,10 +77,6 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn nanos(at: jiff::Timestamp) -> i64 {
-    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
 }
 
 /// `2026-11-20 run #123 (4cd255c)`.

@@ -7,16 +7,16 @@ use logidx::{FlakyJob, web_base_from_api};
 use serde::Serialize;
 
 use super::args::FlakyArgs;
-use super::json::rfc3339_nanos;
 use super::{Context, time_bound};
-
-/// The window when no `--since` is given, as `sync`'s.
-const DEFAULT_SINCE: &str = "30d";
+use logidx::json::rfc3339_nanos;
 
 pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
-    let since = time_bound("--since", args.since.as_deref().unwrap_or(DEFAULT_SINCE))?;
+    let since = time_bound(
+        "--since",
+        args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
+    )?;
     let index = context.open_index()?;
-    let since = i64::try_from(since.as_nanosecond()).unwrap_or(i64::MAX);
+    let since = logidx::nanos(since);
     let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
     let web_base = web_base_from_api(context.api_url());
     let mut out = BufWriter::new(std::io::stdout().lock());

@@ -4,7 +4,6 @@ pub(crate) mod args;
 mod color;
 pub(crate) mod errors;
 pub(crate) mod flaky;
-mod json;
 pub(crate) mod new;
 mod progress;
 pub(crate) mod prune;
@@ -24,6 +23,10 @@ use logidx::Index;
 use args::{ColorChoice, Global};
 pub(crate) use color::Colors;
 
+/// `--since` of `sync`, `errors` and `flaky` when none is given: a month, not the whole history
+/// of a busy repository.
+pub(crate) const DEFAULT_SINCE: &str = "30d";
+
 /// Exit code of `search` when nothing matched, as grep's.
 pub(crate) const NO_MATCH: u8 = 1;
 /// Exit code when something failed (after doing all the rest).
@@ -35,7 +38,6 @@ pub(crate) const INTERRUPTED: u8 = 130;
 pub(crate) struct Context {
     index_dir: Option<PathBuf>,
     api_url: String,
-    gh_host: Option<String>,
     stdout_colors: Colors,
     stderr_colors: Colors,
     pub(crate) verbose: bool,
@@ -60,7 +62,6 @@ impl Context {
         Context {
             index_dir: global.index.clone().or_else(default_index_dir),
             api_url,
-            gh_host,
             stdout_colors: colors(std::io::stdout().is_terminal()),
             stderr_colors: colors(std::io::stderr().is_terminal()),
             verbose: global.verbose,
@@ -95,8 +96,10 @@ impl Context {
         &self.api_url
     }
 
-    pub(crate) fn gh_host(&self) -> Option<&str> {
-        self.gh_host.as_deref()
+    /// The host whose token to use: the API URL's own (`github.com` for `api.github.com`), never
+    /// `GH_HOST` when the API URL names another host, so a token only goes where it belongs.
+    pub(crate) fn token_host(&self) -> String {
+        api_host(&self.api_url)
     }
 
     pub(crate) fn stdout_colors(&self) -> Colors {
@@ -114,6 +117,17 @@ impl Context {
         for cause in error.chain().skip(1) {
             eprintln!("  {} {cause}", colors.dim("caused by:"));
         }
+    }
+}
+
+/// The host of an API base URL as `gh` names hosts: `github.com` for `https://api.github.com`,
+/// `HOST` for GitHub Enterprise Server's `https://HOST/api/v3`, else the URL's host (and port).
+fn api_host(api_url: &str) -> String {
+    let rest = api_url.split_once("://").map_or(api_url, |(_, rest)| rest);
+    let host = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
+    match host.as_str() {
+        "api.github.com" => "github.com".to_owned(),
+        _ => host,
     }
 }
 
@@ -175,4 +189,17 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCod
     let mut stdout = std::io::stdout().lock();
     clap_complete::generate(shell, &mut command, "logidx", &mut stdout);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_host;
+
+    #[test]
+    fn tokens_are_looked_up_for_the_api_urls_own_host() {
+        assert_eq!(api_host("https://api.github.com"), "github.com");
+        assert_eq!(api_host("https://API.github.com/"), "github.com");
+        assert_eq!(api_host("https://ghe.corp/api/v3"), "ghe.corp");
+        assert_eq!(api_host("http://127.0.0.1:8787"), "127.0.0.1:8787");
+    }
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use logidx::{NewInFailure, web_base_from_api};
 
 use super::args::NewArgs;
-use super::json::{JsonLine, rfc3339_nanos};
 use super::{Context, NO_MATCH};
+use logidx::json::{JsonLine, rfc3339_nanos};
 
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;

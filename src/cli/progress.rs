@@ -105,8 +105,11 @@ impl Reporter for Progress {
 
 impl SyncReporter for Progress {
     fn on_attempts_queued(&self, repo: &RepoName, attempts: usize) {
-        if self.verbose {
-            self.say(&format!("{repo}: {attempts} attempts to fetch"));
+        if !self.quiet && (self.bar.is_none() || self.verbose) {
+            let runs = self.runs.load(Ordering::Relaxed);
+            self.say(&format!(
+                "{repo}: {runs} runs listed, {attempts} attempts to fetch"
+            ));
         }
     }
 
@@ -149,8 +152,14 @@ impl SyncReporter for Progress {
     }
 
     fn on_committed(&self, lines: u64) {
-        if self.verbose {
-            self.say(&format!("committed: {} lines so far", thousands(lines)));
+        // Without a live line, each commit is the plain progress line.
+        if !self.quiet && (self.bar.is_none() || self.verbose) {
+            self.say(&format!(
+                "indexed {} archives ({}), {} lines; committed",
+                self.archives.load(Ordering::Relaxed),
+                mebibytes(self.bytes.load(Ordering::Relaxed)),
+                thousands(lines)
+            ));
         }
     }
 }

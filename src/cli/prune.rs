@@ -1,5 +1,6 @@
 //! `logidx prune`: delete old runs, or a repository's, and say what that freed.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use logidx::Deletion;
@@ -24,7 +25,7 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
         .as_deref()
         .map(|age| time_bound("--older-than", age))
         .transpose()?
-        .map(|at| i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX));
+        .map(logidx::nanos);
     let deletion = match (&args.repo, before) {
         (None, None) => anyhow::bail!(
             "nothing to prune\nhint: pass --older-than AGE (such as 90d), --repo OWNER/REPO, or both"
@@ -45,16 +46,19 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
         texts: stats.texts,
         bytes_freed: size_before.saturating_sub(size_on_disk(index.path())),
     };
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string(&pruned)?);
+        serde_json::to_writer(&mut out, &pruned)?;
+        writeln!(out)?;
     } else if !context.quiet {
-        println!(
-            "pruned {} attempts ({} steps, {} distinct lines no longer used); {} freed",
+        writeln!(
+            out,
+            "pruned {} attempts ({} steps, {} distinct lines no longer used); {} freed on disk so far (more once segments merge)",
             pruned.attempts,
             pruned.steps,
             pruned.texts,
             mebibytes(pruned.bytes_freed)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

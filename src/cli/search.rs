@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query, web_base_from_api};
 
 use super::args::{CountBy, SearchArgs, Sort};
-use super::json::JsonLine;
 use super::{Colors, Context, NO_MATCH, time_bound};
+use logidx::json::JsonLine;
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let query = build_query(context, args)?;
@@ -87,10 +87,10 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         query = query.filter(Filter::Level(level));
     }
     if let Some(since) = &args.since {
-        query = query.since(nanos(time_bound("--since", since)?));
+        query = query.since(logidx::nanos(time_bound("--since", since)?));
     }
     if let Some(until) = &args.until {
-        query = query.until(nanos(time_bound("--until", until)?));
+        query = query.until(logidx::nanos(time_bound("--until", until)?));
     }
     let before = args.before_context.or(args.context).unwrap_or(0);
     let after = args.after_context.or(args.context).unwrap_or(0);
@@ -104,10 +104,6 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         .limit(args.limit)
         .order(order)
         .web_base(web_base_from_api(context.api_url())))
-}
-
-fn nanos(at: jiff::Timestamp) -> i64 {
-    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
 }
 
 fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> anyhow::Result<()> {
@@ -155,40 +151,23 @@ fn highlight_terms(text: &str) -> HashSet<String> {
 
 /// Hits grouped by attempt, then job and step, lines in order within a step; each group's
 /// place is that of its first hit in the query's order.
-fn print_grouped(
+fn print_grouped<'h>(
     out: &mut impl Write,
-    hits: &[Hit],
+    hits: &'h [Hit],
     terms: &HashSet<String>,
     colors: Colors,
 ) -> anyhow::Result<()> {
-    let key = |hit: &Hit| (hit.run.repo.clone(), hit.run.run_id, hit.run.run_attempt);
-    let step_key = |hit: &Hit| {
-        (
-            hit.step.job_id,
-            hit.step.step_number,
-            hit.step.job_name.clone(),
-        )
+    let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
+    let step_key = |hit: &'h Hit| {
+        let step = &hit.step;
+        (step.job_id, step.step_number, step.job_name.as_str())
     };
-    let mut attempts: Vec<(_, Vec<&Hit>)> = Vec::new();
-    for hit in hits {
-        match attempts.iter_mut().find(|(k, _)| *k == key(hit)) {
-            Some((_, group)) => group.push(hit),
-            None => attempts.push((key(hit), vec![hit])),
-        }
-    }
-    for (i, (_, group)) in attempts.iter().enumerate() {
+    for (i, group) in grouped(hits.iter(), key).into_iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         writeln!(out, "{}", colors.header(&attempt_header(group[0])))?;
-        let mut steps: Vec<(_, Vec<&Hit>)> = Vec::new();
-        for hit in group {
-            match steps.iter_mut().find(|(k, _)| *k == step_key(hit)) {
-                Some((_, lines)) => lines.push(hit),
-                None => steps.push((step_key(hit), vec![hit])),
-            }
-        }
-        for (_, mut lines) in steps {
+        for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
             let step = &lines[0].step;
             let conclusion = match step.job_conclusion.as_str() {
@@ -204,6 +183,23 @@ fn print_grouped(
         }
     }
     Ok(())
+}
+
+/// `items` in groups of equal `key`, each group where its first item was, items in order.
+fn grouped<'h, K: std::hash::Hash + Eq>(
+    items: impl Iterator<Item = &'h Hit>,
+    key: impl Fn(&'h Hit) -> K,
+) -> Vec<Vec<&'h Hit>> {
+    let mut groups: Vec<Vec<&Hit>> = Vec::new();
+    let mut at: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for item in items {
+        let index = *at.entry(key(item)).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[index].push(item);
+    }
+    groups
 }
 
 fn attempt_header(hit: &Hit) -> String {

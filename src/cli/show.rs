@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use logidx::{Level, Selection, ShownStep, line_url, web_base_from_api};
 
 use super::args::ShowArgs;
-use super::json::JsonLine;
 use super::{Colors, Context};
+use logidx::json::JsonLine;
 
 pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;

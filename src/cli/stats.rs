@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::Context;
 use super::args::StatsArgs;
-use super::json::rfc3339_nanos;
 use super::progress::{mebibytes, thousands};
+use logidx::json::rfc3339_nanos;
 
 /// One repository's share of the index.
 #[derive(Debug, Default, Serialize)]

@@ -1,6 +1,6 @@
 //! `logidx sync`: the library's sync with a token, progress, Ctrl-C and a summary.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -9,9 +9,6 @@ use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
 use super::args::SyncArgs;
 use super::progress::{Progress, mebibytes, thousands};
 use super::{Context, FAILED, INTERRUPTED, time_bound};
-
-/// `--since` when none is given: a month, not the whole history of a busy repository.
-const DEFAULT_SINCE: &str = "30d";
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let repos = args
@@ -22,7 +19,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     let filter = RunFilter {
         since: Some(time_bound(
             "--since",
-            args.since.as_deref().unwrap_or(DEFAULT_SINCE),
+            args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
         )?),
         until: args
             .until
@@ -35,7 +32,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         status: args.status.clone(),
         actor: args.actor.clone(),
     };
-    let token = logidx::discover_token(context.gh_host())?;
+    let token = logidx::discover_token(Some(&context.token_host()))?;
     let index = context.open_or_create_index()?;
     let client = Client::builder()
         .api_url(context.api_url())
@@ -59,10 +56,12 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     progress.finish();
     let summary = result?;
 
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        serde_json::to_writer(&mut out, &summary)?;
+        writeln!(out)?;
     } else if !context.quiet || summary.has_failures() {
-        print_summary(context, &summary);
+        print_summary(&mut out, context, &summary)?;
     }
     Ok(if summary.cancelled {
         ExitCode::from(INTERRUPTED)
@@ -73,14 +72,19 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     })
 }
 
-fn print_summary(context: &Context, summary: &SyncSummary) {
+fn print_summary(
+    out: &mut impl Write,
+    context: &Context,
+    summary: &SyncSummary,
+) -> std::io::Result<()> {
     let colors = context.stdout_colors();
     let verb = if summary.cancelled {
         "interrupted after"
     } else {
         "synced in"
     };
-    println!(
+    writeln!(
+        out,
         "{verb} {:.1} s: {} runs; {} attempts indexed ({} lines, {} of archives), {} already indexed, {} in progress, {} gone, {} not ready, {} failed",
         summary.seconds,
         thousands(summary.runs),
@@ -92,17 +96,21 @@ fn print_summary(context: &Context, summary: &SyncSummary) {
         summary.attempts_gone,
         summary.attempts_not_ready,
         summary.attempts_failed,
-    );
+    )?;
     for failure in &summary.failures {
         let what = match (failure.run_id, failure.attempt) {
             (Some(run), Some(attempt)) => format!("{} run {run} attempt {attempt}", failure.repo),
             _ => failure.repo.clone(),
         };
-        println!("{} {what}: {}", colors.error("failed:"), failure.error);
+        writeln!(out, "{} {what}: {}", colors.error("failed:"), failure.error)?;
     }
     if summary.cancelled {
-        println!("what was indexed is committed; the next sync resumes from there");
+        writeln!(
+            out,
+            "what was indexed is committed; the next sync resumes from there"
+        )?;
     }
+    Ok(())
 }
 
 /// First Ctrl-C: stop and commit. Second: leave at once (the index stays consistent; the

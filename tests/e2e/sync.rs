@@ -172,9 +172,9 @@ fn a_failed_archive_is_reported_the_others_are_indexed_and_the_next_sync_retries
 #[test]
 fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
     let env = Env::start(30, |c| c.lines_per_job = 120);
-    // Slow downloads, so that the kill lands mid-sync.
+    // Slow downloads, so that the kill lands mid-sync with work indexed but not committed.
     env.hub
-        .inject(Fault::blob("/logs.zip", FaultKind::Slow(400_000)));
+        .inject(Fault::blob("/logs.zip", FaultKind::Slow(150_000)));
     let mut child = env
         .logidx()
         .args([
@@ -183,7 +183,7 @@ fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
             "--since",
             "30d",
             "--commit-every",
-            "0",
+            "1",
             "-j",
             "2",
         ])
@@ -209,7 +209,9 @@ fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap();
-    child.wait().unwrap();
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "the sync ended before the kill");
 
     let resumed = env.sync();
     assert!(
@@ -238,13 +240,22 @@ fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
     let failures = |index: &std::path::Path| {
         let output = env
             .logidx()
-            .args(["search", FAILURE, "--json", "-n", "100000"])
+            .args([
+                "search",
+                "\"Process completed with exit code\" level:error",
+                "--json",
+                "-n",
+                "100000",
+            ])
             .env("LOGIDX_INDEX", index)
             .output()
             .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
         json_lines(&output).iter().map(place).collect::<Vec<_>>()
     };
-    assert_eq!(failures(&env.index()), failures(&fresh));
+    let (resumed, clean) = (failures(&env.index()), failures(&fresh));
+    assert!(!clean.is_empty());
+    assert_eq!(resumed, clean);
 }
 
 #[test]

@@ -1,37 +1,43 @@
-//! The JSON line of `search --json` and `show --json`: a contract (README.md documents it).
-//! Exactly these fields, in this order; adding one is a change users will see.
+//! The JSON line `logidx search --json`, `show --json` and `new --json` print: a contract
+//! (README.md documents it). Exactly these fields, in this order; adding one is a change users
+//! will see.
 
-use logidx::{ContextLine, Hit, Level, RunAttempt, StepMeta};
+use logidx_index::{ContextLine, Hit, Level, RunAttempt, StepMeta};
 use serde::Serialize;
 
-/// One line of a log, with everything needed to find it again.
+/// One line of a log, with everything needed to find it again. Fields as README.md describes.
 #[derive(Debug, Serialize)]
-pub(crate) struct JsonLine<'a> {
-    repo: &'a str,
-    run_id: u64,
-    run_attempt: u32,
-    run_number: u64,
-    workflow_name: &'a str,
-    head_branch: &'a str,
-    head_sha: &'a str,
-    event: &'a str,
-    job_id: u64,
-    job_name: &'a str,
-    job_conclusion: &'a str,
-    step_number: u32,
-    step_name: &'a str,
-    line_number: u32,
+#[allow(
+    missing_docs,
+    reason = "README.md documents each field of the contract"
+)]
+pub struct JsonLine<'a> {
+    pub repo: &'a str,
+    pub run_id: u64,
+    pub run_attempt: u32,
+    pub run_number: u64,
+    pub workflow_name: &'a str,
+    pub head_branch: &'a str,
+    pub head_sha: &'a str,
+    pub event: &'a str,
+    pub job_id: u64,
+    pub job_name: &'a str,
+    pub job_conclusion: &'a str,
+    pub step_number: u32,
+    pub step_name: &'a str,
+    pub line_number: u32,
     /// RFC 3339 in UTC with nine fractional digits.
-    timestamp: String,
-    level: Level,
-    text: &'a str,
-    url: String,
-    before: Vec<&'a str>,
-    after: Vec<&'a str>,
+    pub timestamp: String,
+    pub level: Level,
+    pub text: &'a str,
+    pub url: String,
+    pub before: Vec<&'a str>,
+    pub after: Vec<&'a str>,
 }
 
 impl<'a> JsonLine<'a> {
-    pub(crate) fn of_hit(hit: &'a Hit) -> JsonLine<'a> {
+    /// The line of a search hit, with its context.
+    pub fn of_hit(hit: &'a Hit) -> JsonLine<'a> {
         let texts = |lines: &'a [ContextLine]| lines.iter().map(|l| l.text.as_str()).collect();
         JsonLine {
             before: texts(&hit.before),
@@ -47,7 +53,8 @@ impl<'a> JsonLine<'a> {
         }
     }
 
-    pub(crate) fn of_line(
+    /// A line without context.
+    pub fn of_line(
         run: &'a RunAttempt,
         step: &'a StepMeta,
         line_number: u32,
@@ -81,7 +88,7 @@ impl<'a> JsonLine<'a> {
 }
 
 /// `2024-01-28T19:27:26.054762800Z`.
-pub(crate) fn rfc3339_nanos(nanos: i64) -> String {
+pub fn rfc3339_nanos(nanos: i64) -> String {
     let seconds = nanos.div_euclid(1_000_000_000);
     let fraction = nanos.rem_euclid(1_000_000_000);
     match jiff::Timestamp::from_second(seconds) {
