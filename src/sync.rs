@@ -310,6 +310,8 @@ pub fn sync(
     let mut summary = SyncSummary::default();
     // Stops this sync when the index fails, without touching the caller's `Cancel`.
     let stop = Cancel::default();
+    // Whether the caller's `Cancel` cut the listing and downloads short (not merely came late).
+    let cut_short = AtomicBool::new(false);
 
     let outcome = std::thread::scope(|scope| -> Result<(), SyncError> {
         let fetch = scope.spawn(|| {
@@ -318,7 +320,10 @@ pub fn sync(
                     fetch_stage(&client, options, &settled, &*reporter, &listed, fetched_tx);
                 tokio::select! {
                     result = stage => result,
-                    () = options.cancel.cancelled() => Ok(()),
+                    () = options.cancel.cancelled() => {
+                        cut_short.store(true, Ordering::SeqCst);
+                        Ok(())
+                    }
                     () = stop.cancelled() => Ok(()),
                 }
             })
@@ -404,7 +409,7 @@ pub fn sync(
     summary.attempts_skipped = listed.skipped;
     summary.attempts_in_progress = listed.in_progress;
     summary.failures.splice(0..0, listed.failures);
-    summary.cancelled = options.cancel.is_cancelled();
+    summary.cancelled = cut_short.load(Ordering::SeqCst);
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

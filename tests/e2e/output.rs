@@ -167,3 +167,26 @@ fn completions_are_printed_for_each_shell() {
         assert!(text(&output.stdout).contains("search"), "{shell}");
     }
 }
+
+#[test]
+fn a_log_line_pasted_as_a_query_finds_itself() {
+    let env = Env::start(10, |_| ());
+    env.sync();
+    let count = |query: &str| {
+        let output = env.run(&["search", query, "--count"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{query}: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout).trim().parse::<u64>().unwrap()
+    };
+    let pasted = count("##[error]Process completed with exit code 101.");
+    assert!(pasted > 0);
+    assert_eq!(
+        pasted,
+        count("\"Process completed with exit code 101\" level:error")
+    );
+    assert!(count("\"Os { code: 110, kind: TimedOut\"") > 0);
+}

@@ -179,7 +179,7 @@ impl Query {
         let tokens = split_tokens(input)?;
         for (i, token) in tokens.iter().enumerate() {
             let Some((negated, name, value)) = as_filter(&token.text) else {
-                kept.push(token.text.clone());
+                kept.push(escape_reserved(&token.text));
                 continue;
             };
             let syntax = |reason: &str| Error::Syntax {
@@ -369,6 +369,20 @@ pub fn web_base_from_api(api_base: &str) -> String {
     }
 }
 
+/// A word with tantivy's range, boost, fuzzy and field characters escaped: log text is full of
+/// them (`##[error]`, `{...}`, `^~~~`, `code: 110`), and the index has no ranges, boosts or
+/// fuzziness to ask for. Tokens split on them anyway, so the word matches as written.
+fn escape_reserved(word: &str) -> String {
+    let mut escaped = String::with_capacity(word.len());
+    for c in word.chars() {
+        if "[]{}^~!:".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 struct Token {
     text: String,
     /// Parentheses open before it.
@@ -501,6 +515,24 @@ mod tests {
     const JAN_31_2024: i64 = 1_706_659_200 * 1_000_000_000;
 
     #[test]
+    fn log_punctuation_is_searched_as_written() {
+        for (input, text) in [
+            (
+                "##[error]Process completed",
+                "##\\[error\\]Process completed",
+            ),
+            (
+                "\"##[error]Process completed\"",
+                "\"##\\[error\\]Process completed\"",
+            ),
+            ("{code: 110} ^~~~ !", "\\{code\\: 110\\} \\^\\~\\~\\~ \\!"),
+        ] {
+            let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(query.text_part(), text);
+        }
+    }
+
+    #[test]
     fn splits_filters_from_text() {
         let cases: &[(&str, &str, &[Filter], &[Filter])] = &[
             ("panicked at", "panicked at", &[], &[]),
@@ -543,7 +575,7 @@ mod tests {
             ("(a OR b) -c", "(a OR b) -c", &[], &[]),
             (
                 "\"http://x\" LEVEL:Error",
-                "\"http://x\"",
+                "\"http\\://x\"",
                 &[Filter::Level(Level::Error)],
                 &[],
             ),
