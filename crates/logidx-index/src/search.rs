@@ -25,6 +25,9 @@ mod errors;
 
 pub use errors::{ErrorGroup, Sighting};
 
+/// Up to this many matching texts, each text id's steps are looked up term by term.
+const LOOKUP_LIMIT: usize = 512;
+
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
 /// being looked up by a term per text (building a large term set costs more than it saves).
 const TERM_SET_LIMIT: usize = 1_024;
@@ -546,7 +549,23 @@ impl Index {
             let terms: Vec<Term> = ids
                 .map(|id| Term::from_field_u64(fields.texts, id))
                 .collect();
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            // A few terms are looked up one by one; a set query streams the whole term
+            // dictionary of the field (every distinct text id), which costs milliseconds at 1 GB.
+            let any_text: Box<dyn TantivyQuery> = if terms.len() <= LOOKUP_LIMIT {
+                Box::new(BooleanQuery::new(
+                    terms
+                        .into_iter()
+                        .map(|t| {
+                            let q: Box<dyn TantivyQuery> =
+                                Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+                            (Occur::Should, q)
+                        })
+                        .collect(),
+                ))
+            } else {
+                Box::new(TermSetQuery::new(terms))
+            };
+            clauses.push((Occur::Must, any_text));
         }
         search(steps, &BooleanQuery::new(clauses), &StepCollector)
     }
