@@ -190,3 +190,57 @@ fn a_log_line_pasted_as_a_query_finds_itself() {
     );
     assert!(count("\"Os { code: 110, kind: TimedOut\"") > 0);
 }
+
+#[test]
+fn context_lines_are_the_steps_own_neighbours() {
+    let env = Env::start(10, |_| ());
+    env.sync();
+    let output = env.run(&["search", "\"panicked at\"", "--json", "-C", "2", "-n", "5"]);
+    let hits = json_lines(&output);
+    assert!(!hits.is_empty());
+    for hit in &hits {
+        let show = env.run(&[
+            "show",
+            &hit["run_id"].to_string(),
+            "--attempt",
+            &hit["run_attempt"].to_string(),
+            "--job",
+            &hit["job_id"].to_string(),
+            "--step",
+            &hit["step_number"].to_string(),
+            "--json",
+        ]);
+        let step: Vec<String> = json_lines(&show)
+            .iter()
+            .map(|l| l["text"].as_str().unwrap().to_owned())
+            .collect();
+        let at = hit["line_number"].as_u64().unwrap() as usize - 1;
+        assert_eq!(hit["text"].as_str().unwrap(), step[at]);
+        let texts = |field: &str| -> Vec<String> {
+            hit[field]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(texts("before"), step[at.saturating_sub(2)..at]);
+        assert_eq!(texts("after"), step[at + 1..(at + 3).min(step.len())]);
+    }
+
+    // Human output: `N:` for the hit, `N-` for context, in order.
+    let human = env.run(&["search", "\"panicked at\"", "-C", "1", "-n", "1"]);
+    let out = text(&human.stdout);
+    let numbered: Vec<(u64, char)> = out
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let end = l.find(|c: char| !c.is_ascii_digit())?;
+            let mark = l[end..].chars().next().filter(|c| matches!(c, '-' | ':'))?;
+            Some((l[..end].parse().ok()?, mark))
+        })
+        .collect();
+    assert_eq!(numbered.len(), 3, "{out}");
+    let n = numbered[1].0;
+    assert_eq!(numbered, [(n - 1, '-'), (n, ':'), (n + 1, '-')], "{out}");
+}
