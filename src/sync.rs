@@ -283,8 +283,11 @@ pub fn sync(
     let started = Instant::now();
     let mut writer = index.writer_with(options.writer.clone())?;
     // Attempts the index holds (indexed, or gone); a failed one is tried again.
-    let settled: HashSet<(String, u64, u32)> = index
-        .attempts(None)?
+    let mut records = Vec::new();
+    for repo in &options.repos {
+        records.extend(index.attempts(Some(&repo.to_string()))?);
+    }
+    let settled: HashSet<(String, u64, u32)> = records
         .into_iter()
         .filter(|r| !matches!(r.state, AttemptState::Failed { .. }))
         .map(|r| {

@@ -99,7 +99,7 @@ impl Context {
     /// The host whose token to use: the API URL's own (`github.com` for `api.github.com`), never
     /// `GH_HOST` when the API URL names another host, so a token only goes where it belongs.
     pub(crate) fn token_host(&self) -> String {
-        api_host(&self.api_url)
+        logidx::fetch::token_host(&self.api_url)
     }
 
     pub(crate) fn stdout_colors(&self) -> Colors {
@@ -120,14 +120,11 @@ impl Context {
     }
 }
 
-/// The host of an API base URL as `gh` names hosts: `github.com` for `https://api.github.com`,
-/// `HOST` for GitHub Enterprise Server's `https://HOST/api/v3`, else the URL's host (and port).
-fn api_host(api_url: &str) -> String {
-    let rest = api_url.split_once("://").map_or(api_url, |(_, rest)| rest);
-    let host = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
-    match host.as_str() {
-        "api.github.com" => "github.com".to_owned(),
-        _ => host,
+/// ` (failure)` after a job or step name; nothing when the conclusion is unknown.
+pub(crate) fn conclusion_suffix(conclusion: &str) -> String {
+    match conclusion {
+        "" => String::new(),
+        c => format!(" ({c})"),
     }
 }
 
@@ -189,17 +186,4 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCod
     let mut stdout = std::io::stdout().lock();
     clap_complete::generate(shell, &mut command, "logidx", &mut stdout);
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::api_host;
-
-    #[test]
-    fn tokens_are_looked_up_for_the_api_urls_own_host() {
-        assert_eq!(api_host("https://api.github.com"), "github.com");
-        assert_eq!(api_host("https://API.github.com/"), "github.com");
-        assert_eq!(api_host("https://ghe.corp/api/v3"), "ghe.corp");
-        assert_eq!(api_host("http://127.0.0.1:8787"), "127.0.0.1:8787");
-    }
 }

@@ -170,10 +170,7 @@ fn print_grouped<'h>(
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
             let step = &lines[0].step;
-            let conclusion = match step.job_conclusion.as_str() {
-                "" => String::new(),
-                c => format!(" ({c})"),
-            };
+            let conclusion = super::conclusion_suffix(&step.job_conclusion);
             let title = format!(
                 "  {}{conclusion} › {} {}",
                 step.job_name, step.step_number, step.step_name

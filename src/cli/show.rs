@@ -75,20 +75,14 @@ fn print_steps(out: &mut impl Write, steps: &[ShownStep], colors: Colors) -> any
         }
         if job != Some(step.step.job_id) {
             job = Some(step.step.job_id);
-            let conclusion = match step.step.job_conclusion.as_str() {
-                "" => String::new(),
-                c => format!(" ({c})"),
-            };
+            let conclusion = super::conclusion_suffix(&step.step.job_conclusion);
             writeln!(
                 out,
                 "{}",
                 colors.step(&format!("{}{conclusion}", step.step.job_name))
             )?;
         }
-        let conclusion = match step.step.step_conclusion.as_str() {
-            "" => String::new(),
-            c => format!(" ({c})"),
-        };
+        let conclusion = super::conclusion_suffix(&step.step.step_conclusion);
         writeln!(
             out,
             "  ▸ {} {}{conclusion}",

@@ -125,3 +125,36 @@ fn an_index_of_another_schema_version_is_refused_with_a_hint() {
     assert!(stderr.contains("schema version `999`"), "{stderr}");
     assert!(stderr.contains("sync again"), "{stderr}");
 }
+
+#[test]
+fn commands_name_what_they_cannot_find_or_use() {
+    let env = Env::start(6, |c| c.in_progress = 0);
+    env.sync();
+    let cases: [(&[&str], &str); 5] = [
+        (&["show", "424242"], "run `424242` is not in the index"),
+        (&["new", "424242"], "run `424242` is not in the index"),
+        (&["prune"], "nothing to prune"),
+        (
+            &["search", "x", "--level", "fatal"],
+            "invalid value `fatal` for `--level`",
+        ),
+        (
+            &["errors", "--since", "yesterday"],
+            "`yesterday` is not a time",
+        ),
+    ];
+    for (args, message) in cases {
+        let stderr = stderr_of(env.logidx().args(args));
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    // A run with no failed job: `new` says so.
+    let passed = env.hub.with_world(|w| {
+        let runs = &w.repo("acme/widgets").unwrap().runs;
+        runs.iter()
+            .find(|r| r.latest().conclusion == Some(fakehub::Conclusion::Success))
+            .unwrap()
+            .id
+    });
+    let stderr = stderr_of(env.logidx().args(["new", &passed.to_string()]));
+    assert!(stderr.contains("has no failed job"), "{stderr}");
+}

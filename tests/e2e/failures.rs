@@ -35,25 +35,6 @@ struct Planted {
     text: String,
 }
 
-fn strip_ansi(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ parameters, then a final letter.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn planted(env: &Env) -> Vec<Planted> {
     let mut found = Vec::new();
     for repo_name in REPOS {
@@ -80,15 +61,13 @@ fn planted(env: &Env) -> Vec<Planted> {
                     };
                     let line = lines
                         .iter()
-                        .find(|l| strip_ansi(&l.text).contains(key))
+                        .find(|l| l.plain_text().contains(key))
                         .unwrap_or_else(|| panic!("`{mode}` wrote no `{key}` in job {}", job.id));
                     found.push(Planted {
                         mode,
                         run: (repo_name.to_owned(), run.id),
                         timestamp: line.ticks * 100,
-                        text: strip_ansi(&line.text)
-                            .trim_start_matches('\u{feff}')
-                            .to_owned(),
+                        text: line.plain_text().trim_start_matches('\u{feff}').to_owned(),
                     });
                 }
             }

@@ -47,4 +47,4 @@ pub use logs::{Archive, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Run, Step};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::RunFilter;
-pub use token::{Token, discover_token};
+pub use token::{Token, discover_token, token_host};

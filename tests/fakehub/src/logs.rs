@@ -23,6 +23,33 @@ pub struct LogLine {
     pub bom: bool,
 }
 
+impl LogLine {
+    /// The text as a reader sees it: ANSI codes removed, invalid UTF-8 replaced. This is what
+    /// a log indexer should store for the line.
+    pub fn plain_text(&self) -> String {
+        String::from_utf8_lossy(&strip_ansi(&self.text)).into_owned()
+    }
+}
+
+/// Removes ANSI CSI sequences (`ESC [ … final`), the form GitHub logs use.
+pub(crate) fn strip_ansi(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The lines of one step, as its per-step file holds them.
 #[derive(Debug, Clone)]
 pub struct StepLog {

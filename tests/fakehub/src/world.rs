@@ -225,7 +225,7 @@ impl World {
                         for (_, line) in log.job_file_lines() {
                             summary.lines += 1;
                             summary.bytes += line.text.len() + 30;
-                            seen.insert(hash_bytes(&strip_ansi(&line.text)));
+                            seen.insert(hash_bytes(&logs::strip_ansi(&line.text)));
                         }
                     }
                 }
@@ -234,23 +234,4 @@ impl World {
         summary.distinct_lines = seen.len();
         summary
     }
-}
-
-/// Removes ANSI CSI sequences (`ESC [ … final`), the form GitHub logs use.
-fn strip_ansi(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
-            i += 2;
-            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
-                i += 1;
-            }
-            i += 1;
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    out
 }

@@ -64,8 +64,7 @@ impl Corpus {
                                 .into_iter()
                                 .map(|line| Line {
                                     timestamp: line.ticks * 100,
-                                    text: String::from_utf8_lossy(&strip_ansi(&line.text))
-                                        .into_owned(),
+                                    text: line.plain_text(),
                                 })
                                 .collect(),
                         });
@@ -88,23 +87,4 @@ impl Corpus {
             })
         })
     }
-}
-
-/// Removes ANSI CSI sequences (`ESC [ … final byte`), as extract does.
-pub(crate) fn strip_ansi(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == 0x1b && text.get(i + 1) == Some(&b'[') {
-            i += 2;
-            while i < text.len() && !(0x40..=0x7e).contains(&text[i]) {
-                i += 1;
-            }
-            i += 1;
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    out
 }
