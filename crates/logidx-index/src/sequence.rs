@@ -1,10 +1,14 @@
 //! A step's lines as stored: which text each line has and when it was written, compactly.
 //!
-//! Layout, all LEB128 varints: the number of distinct text ids, then the ids ascending as
-//! deltas; the number of lines, then per line the index of its text among those ids and the
-//! zig-zag delta of its timestamp from the previous line's (the first from 0). Lines rarely
-//! repeat within a step, so the local index costs about what a dense id would, and timestamps
-//! of consecutive lines cost one to three bytes.
+//! Layout, all LEB128 varints: the number of lines; the timestamp unit as a power of ten of
+//! nanoseconds (the largest that divides every timestamp of the step: runners write 100 ns
+//! ticks, so usually 2); then per line the zig-zag delta of its text id from the previous line's
+//! and the zig-zag delta of its timestamp, in units, from the previous line's (both from 0 for
+//! the first line).
+//!
+//! Ids are dense and given in first-seen order, so a step that repeats an earlier run's step
+//! (the common case in CI) walks the ids it was given then in the same order: most deltas are
+//! +1, one byte. Consecutive lines are mostly written within milliseconds: two or three bytes.
 
 /// One line of a stored step: its text id and timestamp (nanoseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,47 +17,57 @@ pub(crate) struct Occurrence {
     pub(crate) timestamp: i64,
 }
 
+/// Timestamp units tried, coarsest first, as powers of ten of nanoseconds.
+const UNIT_EXPONENTS: [u32; 6] = [9, 7, 6, 3, 2, 0];
+
 /// Encodes `lines`; returns the bytes and the distinct ids ascending (the step's terms).
 pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
     let mut ids: Vec<u32> = lines.iter().map(|l| l.text_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = Vec::with_capacity(lines.len() * 4 + ids.len() * 3 + 8);
-    put_varint(&mut out, ids.len() as u64);
-    let mut previous = 0;
-    for &id in &ids {
-        put_varint(&mut out, u64::from(id - previous));
-        previous = id;
+    let mut exponent_at = 0;
+    for line in lines {
+        while line.timestamp % 10_i64.pow(UNIT_EXPONENTS[exponent_at]) != 0 {
+            exponent_at += 1;
+        }
     }
+    let exponent = UNIT_EXPONENTS[exponent_at];
+    let unit = 10_i64.pow(exponent);
+    let mut out = Vec::with_capacity(lines.len() * 4 + 8);
     put_varint(&mut out, lines.len() as u64);
+    put_varint(&mut out, u64::from(exponent));
+    let mut previous_id = 0i64;
     let mut previous_time = 0i64;
     for line in lines {
-        let local = ids
-            .binary_search(&line.text_id)
-            .expect("ids hold every line's id");
-        put_varint(&mut out, local as u64);
-        put_varint(&mut out, zigzag(line.timestamp.wrapping_sub(previous_time)));
-        previous_time = line.timestamp;
+        let id = i64::from(line.text_id);
+        put_varint(&mut out, zigzag(id - previous_id));
+        previous_id = id;
+        // Exact: `unit` divides every timestamp; the difference of two quotients fits an i64.
+        let time = line.timestamp / unit;
+        put_varint(&mut out, zigzag(time.wrapping_sub(previous_time)));
+        previous_time = time;
     }
     (out, ids)
 }
 
 /// Decodes what [`encode`] wrote, or `None` if the bytes are not such an encoding.
 pub(crate) fn decode(mut bytes: &[u8]) -> Option<Vec<Occurrence>> {
-    let distinct = usize::try_from(take_varint(&mut bytes)?).ok()?;
-    let mut ids = Vec::with_capacity(distinct.min(bytes.len()));
-    let mut id = 0u32;
-    for _ in 0..distinct {
-        id = id.checked_add(u32::try_from(take_varint(&mut bytes)?).ok()?)?;
-        ids.push(id);
-    }
     let count = usize::try_from(take_varint(&mut bytes)?).ok()?;
+    let exponent = u32::try_from(take_varint(&mut bytes)?).ok()?;
+    if !UNIT_EXPONENTS.contains(&exponent) {
+        return None;
+    }
+    let unit = 10_i64.pow(exponent);
     let mut lines = Vec::with_capacity(count.min(bytes.len()));
-    let mut timestamp = 0i64;
+    let mut id = 0i64;
+    let mut time = 0i64;
     for _ in 0..count {
-        let text_id = *ids.get(usize::try_from(take_varint(&mut bytes)?).ok()?)?;
-        timestamp = timestamp.wrapping_add(unzigzag(take_varint(&mut bytes)?));
-        lines.push(Occurrence { text_id, timestamp });
+        id = id.checked_add(unzigzag(take_varint(&mut bytes)?))?;
+        time = time.wrapping_add(unzigzag(take_varint(&mut bytes)?));
+        lines.push(Occurrence {
+            text_id: u32::try_from(id).ok()?,
+            timestamp: time.checked_mul(unit)?,
+        });
     }
     bytes.is_empty().then_some(lines)
 }
@@ -112,8 +126,52 @@ mod tests {
         let (bytes, ids) = encode(&lines);
         assert_eq!(ids, [3, 7, 900]);
         assert_eq!(decode(&bytes), Some(lines));
-        // 4 ids, 1 count, 4 lines of index + delta; only the first timestamp is long.
-        assert!(bytes.len() <= 4 + 1 + 4 * 3 + 9, "{} bytes", bytes.len());
+        // Count and unit, then per line an id delta and a time delta in 100 ns ticks: only the
+        // first line's are long.
+        assert_eq!(bytes[1], 2, "unit of 100 ns");
+        assert!(
+            bytes.len() <= 2 + (1 + 9) + 3 * (2 + 2),
+            "{} bytes",
+            bytes.len()
+        );
+    }
+
+    #[test]
+    fn picks_the_coarsest_unit_that_keeps_every_timestamp_exact() {
+        let base = 1_700_000_000_000_000_000;
+        for (times, exponent) in [
+            (vec![base, base + 2_000_000_000], 9),
+            (vec![base, base + 100, base - 300], 2),
+            (vec![base, base + 1_000, base + 7], 0),
+            (vec![-1_000_000, 3_000_000], 6),
+        ] {
+            let lines: Vec<Occurrence> = times
+                .iter()
+                .map(|&timestamp| Occurrence {
+                    text_id: 1,
+                    timestamp,
+                })
+                .collect();
+            let (bytes, _) = encode(&lines);
+            assert_eq!(u32::from(bytes[1]), exponent, "{times:?}");
+            assert_eq!(decode(&bytes), Some(lines));
+        }
+    }
+
+    #[test]
+    fn a_step_that_repeats_an_earlier_one_costs_about_a_byte_per_id() {
+        // Ids given in first-seen order to an earlier run, met again in the same order.
+        let lines: Vec<Occurrence> = (0..1_000)
+            .map(|n| Occurrence {
+                text_id: 50_000 + n,
+                timestamp: 1_700_000_000_000_000_000 + i64::from(n) * 12_300,
+            })
+            .collect();
+        let (bytes, ids) = encode(&lines);
+        assert_eq!(ids.len(), 1_000);
+        // 1 byte of id delta and 2 of time delta (123 ticks) a line, after the first.
+        assert!(bytes.len() <= 20 + 999 * 3, "{} bytes", bytes.len());
+        assert_eq!(decode(&bytes), Some(lines));
     }
 
     #[test]
@@ -140,6 +198,19 @@ mod tests {
             let lines = occurrences(&pairs);
             let (bytes, ids) = encode(&lines);
             prop_assert!(ids.windows(2).all(|w| w[0] < w[1]));
+            prop_assert_eq!(decode(&bytes), Some(lines));
+        }
+
+        #[test]
+        fn round_trips_runner_ticks(
+            pairs in proptest::collection::vec((0..5_000_000u32, -(1i64 << 56)..(1i64 << 56)), 0..50),
+        ) {
+            let lines: Vec<Occurrence> = pairs
+                .iter()
+                .map(|&(text_id, ticks)| Occurrence { text_id, timestamp: ticks * 100 })
+                .collect();
+            let (bytes, _) = encode(&lines);
+            prop_assert!(lines.is_empty() || bytes[1] >= 2);
             prop_assert_eq!(decode(&bytes), Some(lines));
         }
     }
