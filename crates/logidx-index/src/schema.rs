@@ -1,9 +1,10 @@
 //! The two tantivy indexes and their fields.
 //!
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
-//! its error `signature`, a dense `id` and the text's 64-bit `hash` (to find candidates for an
-//! already stored text without reading it). `steps/` holds one document per step, with its filter terms, the step's
-//! distinct text ids as terms, and the encoded line sequence; and one record per attempt.
+//! its error `signature`, a dense `id` and a 32-bit `hash` key (to find candidates for an
+//! already stored text without reading it). `steps/` holds one document per step, with its
+//! filter terms, the step's distinct text ids as terms, and the encoded line sequence; and one
+//! record per attempt. Both document stores are zstd-compressed.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
