@@ -451,7 +451,7 @@ impl Dictionary {
 
     /// The id of `text`, adding it to the texts index if it is new.
     fn id_of(&mut self, text: &str, index: &Index, texts: &IndexWriter) -> Result<u32> {
-        let hash = xxh3_64(text.as_bytes());
+        let hash = text_key(text);
         if let Some(known) = self.by_hash.get_mut(&hash) {
             if known.text.is_none() {
                 let found = read_texts(&self.committed, &index.text_fields, [known.id])?;
@@ -508,7 +508,15 @@ impl Dictionary {
     }
 }
 
-/// Keys are already xxh3 hashes: hashing them again is wasted work.
+/// A text's dictionary key, stored with it: 32 bits of its xxh3. Two texts with one key are
+/// told apart by comparing them, so the width only sets how often that happens (a few times
+/// in a million texts), while 64 bits would cost 4% of the index on disk.
+fn text_key(text: &str) -> u64 {
+    xxh3_64(text.as_bytes()) >> 32
+}
+
+/// Keys are already hashes, but of 32 bits: one multiplication spreads them over the 64 bits
+/// the table uses (its control bytes come from the top bits).
 #[derive(Default)]
 struct PassThrough(u64);
 
@@ -524,6 +532,90 @@ impl Hasher for PassThrough {
     }
 
     fn write_u64(&mut self, value: u64) {
-        self.0 = value;
+        self.0 = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::{Line, Query, Step};
+
+    /// Two texts of the form `line N` whose keys are equal, found by a birthday search.
+    fn colliding_texts() -> (String, String) {
+        let mut seen = HashMap::new();
+        for n in 0u64.. {
+            let text = format!("line {n}");
+            if let Some(other) = seen.insert(text_key(&text), text.clone()) {
+                return (other, text);
+            }
+        }
+        unreachable!("a 32-bit key repeats within 2^32 + 1 texts")
+    }
+
+    fn attempt(run_id: u64) -> RunAttempt {
+        RunAttempt {
+            repo: "acme/widgets".to_owned(),
+            run_id,
+            run_attempt: 1,
+            run_number: run_id,
+            workflow_name: "CI".to_owned(),
+            workflow_path: ".github/workflows/ci.yml".to_owned(),
+            event: "push".to_owned(),
+            head_branch: "main".to_owned(),
+            head_sha: "0".repeat(40),
+            actor: "octocat".to_owned(),
+            run_created_at: 0,
+        }
+    }
+
+    fn step(texts: &[&str]) -> Step {
+        Step {
+            meta: StepMeta {
+                job_id: 1,
+                job_name: "test".to_owned(),
+                job_conclusion: "success".to_owned(),
+                step_number: 1,
+                step_name: "Run tests".to_owned(),
+                step_conclusion: "success".to_owned(),
+            },
+            lines: texts
+                .iter()
+                .zip(1..)
+                .map(|(text, second)| Line {
+                    timestamp: second * 1_000_000_000,
+                    text: (*text).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn texts_sharing_a_key_keep_their_own_ids_across_writers() {
+        let (first, second) = colliding_texts();
+        assert_ne!(first, second);
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        writer
+            .add_attempt(&attempt(1), &[step(&[&first, &second])])
+            .unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        // A new writer loads both from disk: the second one met must be read to tell them apart.
+        let mut writer = index.writer().unwrap();
+        writer
+            .add_attempt(&attempt(2), &[step(&[&second, &first, &second])])
+            .unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        for (text, expected) in [(&first, 2), (&second, 3)] {
+            let query = Query::parse(&format!("\"{text}\"")).unwrap().limit(10);
+            let hits = index.search(&query).unwrap();
+            assert_eq!(hits.len(), expected, "{text}");
+            assert!(hits.iter().all(|hit| &hit.text == text), "{text}: {hits:?}");
+        }
     }
 }
