@@ -159,8 +159,9 @@ fn create_index_dirs(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Stored texts and line sequences are most of the index: zstd keeps them about a third
-/// smaller than lz4 (its entropy coder also shrinks the skewed bytes of the varint sequences).
+/// Stored texts and line sequences are most of the index: with zstd, whose entropy coder also
+/// shrinks the skewed bytes of the varint sequences, the whole index is a tenth smaller than
+/// with lz4 (0.153× against 0.168× the text at 1 GB).
 fn store_settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {

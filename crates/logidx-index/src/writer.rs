@@ -382,7 +382,7 @@ fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMet
     doc.add_text(fields.conclusion, step.job_conclusion.to_lowercase());
 }
 
-/// Text → dense id, exact: a 64-bit hash finds the candidate, the text itself confirms it.
+/// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.
 struct Dictionary {
     by_hash: HashMap<u64, Known, BuildHasherDefault<PassThrough>>,
     /// Texts whose hash another text already has (expected never to be used).
