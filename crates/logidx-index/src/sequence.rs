@@ -8,7 +8,8 @@
 //!
 //! Ids are dense and given in first-seen order, so a step that repeats an earlier run's step
 //! (the common case in CI) walks the ids it was given then in the same order: most deltas are
-//! +1, one byte. Consecutive lines are mostly written within milliseconds: two or three bytes.
+//! +1, one byte. A timestamp delta takes two to four bytes (a line written a few seconds after
+//! the previous one: four), and is now most of a step's bytes.
 
 /// One line of a stored step: its text id and timestamp (nanoseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

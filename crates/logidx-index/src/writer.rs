@@ -385,7 +385,7 @@ fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMet
 /// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.
 struct Dictionary {
     by_hash: HashMap<u64, Known, BuildHasherDefault<PassThrough>>,
-    /// Texts whose hash another text already has (expected never to be used).
+    /// Texts whose key another text already has (at a million texts, about one in 4,300).
     collided: HashMap<Box<str>, u32>,
     next_id: u32,
     /// The committed texts when the writer started, to read a candidate's text once.
@@ -509,8 +509,8 @@ impl Dictionary {
 }
 
 /// A text's dictionary key, stored with it: 32 bits of its xxh3. Two texts with one key are
-/// told apart by comparing them, so the width only sets how often that happens (a few times
-/// in a million texts), while 64 bits would cost 4% of the index on disk.
+/// told apart by comparing them, so the width only sets how often that happens (at a million
+/// texts, for about one in 4,300), while 64 bits would cost 4% of the index on disk.
 fn text_key(text: &str) -> u64 {
     xxh3_64(text.as_bytes()) >> 32
 }
