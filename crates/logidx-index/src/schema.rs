@@ -1,10 +1,10 @@
 //! The two tantivy indexes and their fields.
 //!
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
-//! its error `signature`, a dense `id` and a 32-bit `hash` key (to find candidates for an
-//! already stored text without reading it). `steps/` holds one document per step, with its
-//! filter terms, the step's distinct text ids as terms, and the encoded line sequence; and one
-//! record per attempt. Both document stores are zstd-compressed.
+//! its error `signature`, a dense `id` and a 32-bit `key` from its xxh3 hash (to find
+//! candidates for an already stored text without reading it). `steps/` holds one document per
+//! step, with its filter terms, the step's distinct text ids as terms, and the encoded line
+//! sequence; and one record per attempt. Both document stores are zstd-compressed.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -17,7 +17,8 @@ use crate::tokenizer::{LOG_TOKENIZER, LogTokenizer};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TextFields {
     pub(crate) id: Field,
-    pub(crate) hash: Field,
+    /// 32 bits of the text's xxh3: the writer's dictionary key, shared by a few texts.
+    pub(crate) key: Field,
     pub(crate) text: Field,
     pub(crate) level: Field,
     /// The error signature of the text ([`crate::signature`]), 0 for lines that are no errors.
@@ -34,7 +35,7 @@ impl TextFields {
         );
         let fields = TextFields {
             id: builder.add_u64_field("id", INDEXED | FAST),
-            hash: builder.add_u64_field("hash", FAST),
+            key: builder.add_u64_field("key", FAST),
             text: builder.add_text_field("text", text_options),
             level: builder.add_text_field("level", STRING),
             signature: builder.add_u64_field("signature", FAST),

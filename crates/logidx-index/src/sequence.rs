@@ -18,25 +18,32 @@ pub(crate) struct Occurrence {
     pub(crate) timestamp: i64,
 }
 
-/// Timestamp units tried, coarsest first, as powers of ten of nanoseconds.
-const UNIT_EXPONENTS: [u32; 6] = [9, 7, 6, 3, 2, 0];
+/// Timestamp units tried, coarsest first: (power of ten, nanoseconds).
+const UNITS: [(u64, i64); 6] = [
+    (9, 1_000_000_000),
+    (7, 10_000_000),
+    (6, 1_000_000),
+    (3, 1_000),
+    (2, 100),
+    (0, 1),
+];
 
 /// Encodes `lines`; returns the bytes and the distinct ids ascending (the step's terms).
 pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
     let mut ids: Vec<u32> = lines.iter().map(|l| l.text_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut exponent_at = 0;
+    let mut coarsest = 0;
     for line in lines {
-        while line.timestamp % 10_i64.pow(UNIT_EXPONENTS[exponent_at]) != 0 {
-            exponent_at += 1;
+        // Ends at the last unit, 1 ns, which divides every timestamp.
+        while line.timestamp % UNITS[coarsest].1 != 0 {
+            coarsest += 1;
         }
     }
-    let exponent = UNIT_EXPONENTS[exponent_at];
-    let unit = 10_i64.pow(exponent);
+    let (exponent, unit) = UNITS[coarsest];
     let mut out = Vec::with_capacity(lines.len() * 4 + 8);
     put_varint(&mut out, lines.len() as u64);
-    put_varint(&mut out, u64::from(exponent));
+    put_varint(&mut out, exponent);
     let mut previous_id = 0i64;
     let mut previous_time = 0i64;
     for line in lines {
@@ -54,11 +61,8 @@ pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
 /// Decodes what [`encode`] wrote, or `None` if the bytes are not such an encoding.
 pub(crate) fn decode(mut bytes: &[u8]) -> Option<Vec<Occurrence>> {
     let count = usize::try_from(take_varint(&mut bytes)?).ok()?;
-    let exponent = u32::try_from(take_varint(&mut bytes)?).ok()?;
-    if !UNIT_EXPONENTS.contains(&exponent) {
-        return None;
-    }
-    let unit = 10_i64.pow(exponent);
+    let exponent = take_varint(&mut bytes)?;
+    let (_, unit) = UNITS.into_iter().find(|&(e, _)| e == exponent)?;
     let mut lines = Vec::with_capacity(count.min(bytes.len()));
     let mut id = 0i64;
     let mut time = 0i64;
@@ -154,7 +158,7 @@ mod tests {
                 })
                 .collect();
             let (bytes, _) = encode(&lines);
-            assert_eq!(u32::from(bytes[1]), exponent, "{times:?}");
+            assert_eq!(u64::from(bytes[1]), exponent, "{times:?}");
             assert_eq!(decode(&bytes), Some(lines));
         }
     }
@@ -183,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_truncated_and_trailing_bytes() {
+    fn rejects_truncated_trailing_and_impossible_bytes() {
         let (bytes, _) = encode(&occurrences(&[(1, 5), (2, -5)]));
         for end in 0..bytes.len() {
             assert_eq!(decode(&bytes[..end]), None, "truncated at {end}");
@@ -191,6 +195,13 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(decode(&longer), None);
+        // A unit that is no power of ten the encoder uses (with 100 ns, the same bytes decode).
+        assert!(decode(&[1, 2, 2, 2]).is_some());
+        assert_eq!(decode(&[1, 5, 2, 2]), None);
+        // A timestamp that overflows nanoseconds once multiplied by its unit (seconds).
+        let mut overflowing = vec![1, 9, 2];
+        put_varint(&mut overflowing, zigzag(i64::MAX / 1_000));
+        assert_eq!(decode(&overflowing), None);
     }
 
     proptest! {

@@ -304,18 +304,15 @@ impl<'a> Writer<'a> {
         let mut collected = 0;
         for segment in texts_searcher.segment_readers() {
             let ids = segment.fast_fields().u64("id").doing("collecting texts")?;
-            let hashes = segment
-                .fast_fields()
-                .u64("hash")
-                .doing("collecting texts")?;
+            let keys = segment.fast_fields().u64("key").doing("collecting texts")?;
             for doc in segment.doc_ids_alive() {
-                let (Some(id), Some(hash)) = (ids.first(doc), hashes.first(doc)) else {
+                let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) else {
                     continue;
                 };
                 if !referenced.contains(&(id as u32)) {
                     self.texts
                         .delete_term(Term::from_field_u64(self.index.text_fields.id, id));
-                    self.dictionary.forget(hash, id as u32);
+                    self.dictionary.forget(key, id as u32);
                     collected += 1;
                 }
             }
@@ -384,7 +381,7 @@ fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMet
 
 /// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.
 struct Dictionary {
-    by_hash: HashMap<u64, Known, BuildHasherDefault<PassThrough>>,
+    by_key: HashMap<u64, Known, BuildHasherDefault<SpreadKey>>,
     /// Texts whose key another text already has (at a million texts, about one in 4,300).
     collided: HashMap<Box<str>, u32>,
     next_id: u32,
@@ -401,7 +398,7 @@ struct Known {
 impl Dictionary {
     fn load(index: &Index) -> Result<Dictionary> {
         let (committed, _) = index.searchers();
-        let mut by_hash = HashMap::default();
+        let mut by_key = HashMap::default();
         let mut colliding_ids = Vec::new();
         let mut max_id = None;
         for segment in committed.segment_readers() {
@@ -409,17 +406,17 @@ impl Dictionary {
                 .fast_fields()
                 .u64("id")
                 .doing("loading the dictionary")?;
-            let hashes = segment
+            let keys = segment
                 .fast_fields()
-                .u64("hash")
+                .u64("key")
                 .doing("loading the dictionary")?;
             for doc in segment.doc_ids_alive() {
-                let (Some(id), Some(hash)) = (ids.first(doc), hashes.first(doc)) else {
+                let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) else {
                     continue;
                 };
                 let id = id as u32;
                 max_id = max_id.max(Some(id));
-                match by_hash.entry(hash) {
+                match by_key.entry(key) {
                     Entry::Occupied(_) => colliding_ids.push(id),
                     Entry::Vacant(vacant) => {
                         vacant.insert(Known { id, text: None });
@@ -442,7 +439,7 @@ impl Dictionary {
             .unwrap_or(0)
             .max(max_id.map_or(0, |m| m + 1));
         Ok(Dictionary {
-            by_hash,
+            by_key,
             collided,
             next_id,
             committed,
@@ -451,8 +448,8 @@ impl Dictionary {
 
     /// The id of `text`, adding it to the texts index if it is new.
     fn id_of(&mut self, text: &str, index: &Index, texts: &IndexWriter) -> Result<u32> {
-        let hash = text_key(text);
-        if let Some(known) = self.by_hash.get_mut(&hash) {
+        let key = text_key(text);
+        if let Some(known) = self.by_key.get_mut(&key) {
             if known.text.is_none() {
                 let found = read_texts(&self.committed, &index.text_fields, [known.id])?;
                 let (_, stored) = found
@@ -467,13 +464,13 @@ impl Dictionary {
             if let Some(&id) = self.collided.get(text) {
                 return Ok(id);
             }
-            let id = self.add(text, hash, index, texts)?;
+            let id = self.add(text, key, index, texts)?;
             self.collided.insert(text.into(), id);
             return Ok(id);
         }
-        let id = self.add(text, hash, index, texts)?;
-        self.by_hash.insert(
-            hash,
+        let id = self.add(text, key, index, texts)?;
+        self.by_key.insert(
+            key,
             Known {
                 id,
                 text: Some(text.into()),
@@ -482,7 +479,7 @@ impl Dictionary {
         Ok(id)
     }
 
-    fn add(&mut self, text: &str, hash: u64, index: &Index, texts: &IndexWriter) -> Result<u32> {
+    fn add(&mut self, text: &str, key: u64, index: &Index, texts: &IndexWriter) -> Result<u32> {
         let id = self.next_id;
         self.next_id = id
             .checked_add(1)
@@ -491,7 +488,7 @@ impl Dictionary {
         texts
             .add_document(doc!(
                 fields.id => u64::from(id),
-                fields.hash => hash,
+                fields.key => key,
                 fields.text => text,
                 fields.level => Level::of(text).as_str(),
                 fields.signature => signature(text).unwrap_or(0),
@@ -500,9 +497,9 @@ impl Dictionary {
         Ok(id)
     }
 
-    fn forget(&mut self, hash: u64, id: u32) {
-        if self.by_hash.get(&hash).is_some_and(|known| known.id == id) {
-            self.by_hash.remove(&hash);
+    fn forget(&mut self, key: u64, id: u32) {
+        if self.by_key.get(&key).is_some_and(|known| known.id == id) {
+            self.by_key.remove(&key);
         }
         self.collided.retain(|_, known| *known != id);
     }
@@ -516,11 +513,11 @@ fn text_key(text: &str) -> u64 {
 }
 
 /// Keys are already hashes, but of 32 bits: one multiplication spreads them over the 64 bits
-/// the table uses (its control bytes come from the top bits).
+/// the table uses (its control bytes come from the top bits), cheaper than hashing them again.
 #[derive(Default)]
-struct PassThrough(u64);
+struct SpreadKey(u64);
 
-impl Hasher for PassThrough {
+impl Hasher for SpreadKey {
     fn finish(&self) -> u64 {
         self.0
     }
