@@ -135,6 +135,73 @@ fn inflate(archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize 
     total
 }
 
+/// Inflates every entry extraction reads, on `pool`'s threads; returns the bytes inflated.
+fn inflate_all(pool: &rayon::ThreadPool, corpus: &Corpus) -> usize {
+    pool.install(|| {
+        corpus
+            .archives
+            .par_iter()
+            .zip(&corpus.read_entries)
+            .map_init(Vec::new, |buffer, (archive, entries)| {
+                inflate(archive, entries, buffer)
+            })
+            .sum::<usize>()
+    })
+}
+
+/// Extracts every archive and reads every line's text; returns the bytes of text.
+fn extract_all(extractor: &Extractor, corpus: &Corpus) -> usize {
+    let mut text_bytes = 0;
+    extractor.extract_all(corpus.archives.iter().cloned(), 4, |log| {
+        let log = log.expect("extracts");
+        text_bytes += log.lines().map(|l| black_box(l.text).len()).sum::<usize>();
+    });
+    text_bytes
+}
+
+/// This VM's speed drifts by a quarter from one minute to the next, more than the gap to the
+/// goal, and criterion measures all of inflate before all of extraction. Rounds that alternate
+/// the two see the same drift, so the median of their ratios holds still.
+fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extractor: &Extractor) {
+    let rounds: usize = std::env::var("LOGIDX_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    if rounds == 0 {
+        return;
+    }
+    let mib = corpus.text_bytes as f64 / (1 << 20) as f64;
+    let (mut inflate, mut lines, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let start = std::time::Instant::now();
+        black_box(inflate_all(pool, corpus));
+        let inflated = start.elapsed().as_secs_f64();
+        let start = std::time::Instant::now();
+        black_box(extract_all(extractor, corpus));
+        let extracted = start.elapsed().as_secs_f64();
+        inflate.push(mib / inflated);
+        lines.push(mib / extracted);
+        ratios.push(inflated / extracted);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (low, high) = (
+        ratios.iter().copied().fold(f64::MAX, f64::min),
+        ratios.iter().copied().fold(0.0, f64::max),
+    );
+    eprintln!(
+        "paired, {threads} thread(s), {rounds} rounds: inflate {:.0} MiB/s, extract {:.0} MiB/s, \
+         extract at {:.0}% of inflate (median of rounds; {:.0}–{:.0}%)",
+        median(&mut inflate),
+        median(&mut lines),
+        100.0 * median(&mut ratios),
+        100.0 * low,
+        100.0 * high,
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let corpus = corpus();
     eprintln!(
@@ -150,30 +217,13 @@ fn bench(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("a pool");
-        group.bench_function(format!("inflate/{threads}"), |b| {
-            b.iter(|| {
-                pool.install(|| {
-                    corpus
-                        .archives
-                        .par_iter()
-                        .zip(&corpus.read_entries)
-                        .map_init(Vec::new, |buffer, (archive, entries)| {
-                            inflate(archive, entries, buffer)
-                        })
-                        .sum::<usize>()
-                })
-            })
-        });
         let extractor = Extractor::new().with_threads(threads).expect("a pool");
+        paired_rounds(&corpus, threads, &pool, &extractor);
+        group.bench_function(format!("inflate/{threads}"), |b| {
+            b.iter(|| inflate_all(&pool, &corpus))
+        });
         group.bench_function(format!("lines/{threads}"), |b| {
-            b.iter(|| {
-                let mut text_bytes = 0;
-                extractor.extract_all(corpus.archives.iter().cloned(), 4, |log| {
-                    let log = log.expect("extracts");
-                    text_bytes += log.lines().map(|l| black_box(l.text).len()).sum::<usize>();
-                });
-                text_bytes
-            })
+            b.iter(|| extract_all(&extractor, &corpus))
         });
     }
     group.finish();

@@ -99,8 +99,8 @@ impl Summary {
             lines: lines.len() as u64,
             ..Summary::default()
         };
-        for (index, line) in lines.iter().enumerate() {
-            match line.level {
+        for (index, level) in lines.levels().enumerate() {
+            match level {
                 Level::Error => {
                     summary.errors += 1;
                     summary.first_error.get_or_insert(LineRef {

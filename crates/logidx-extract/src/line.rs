@@ -3,7 +3,6 @@
 //!
 //! All lines of a file share one text buffer, so parsing allocates per file, not per line.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -101,38 +100,90 @@ pub struct Lines {
 impl Lines {
     /// Parses a whole log file.
     pub fn parse(raw: &[u8]) -> Lines {
-        let whole = std::str::from_utf8(raw).ok();
         // Log lines average 60–100 bytes; counting them first would cost another pass.
         let mut lines = Lines {
             text: String::with_capacity(raw.len()),
             records: Vec::with_capacity(raw.len() / 64 + 1),
         };
+        match std::str::from_utf8(raw) {
+            Ok(whole) => lines.parse_utf8(whole),
+            Err(_) => lines.parse_lossy(raw),
+        }
+        lines
+    }
+
+    /// One scan of the whole file finds line ends, escape codes and CRs together: most lines
+    /// hold an escape code, so searching each line again for them cost a second pass. The
+    /// result is the same as [`Lines::parse_lossy`]'s, which a property test checks.
+    fn parse_utf8(&mut self, whole: &str) {
+        let raw = whole.as_bytes();
+        // A BOM inside a line is rare (they start files and steps): such a line is cleaned
+        // the slow way.
+        let mut boms = memchr::memmem::find_iter(raw, BOM).peekable();
+        let mut in_line = Vec::new();
+        let mut last_timestamp = None;
+        let mut minutes = MinuteCache::default();
+        let mut start = 0;
+        let mut at = 0;
+        while start < raw.len() {
+            in_line.clear();
+            let end = loop {
+                match next_control(raw, at) {
+                    Some(pos) if raw[pos] == b'\n' => break pos,
+                    Some(pos) => {
+                        if matches!(raw[pos], ESC | b'\r') {
+                            in_line.push(pos);
+                        }
+                        at = pos + 1;
+                    }
+                    None => break raw.len(),
+                }
+            };
+            at = end + 1;
+            let body = start + skip_prefix(&raw[start..end], &mut minutes, &mut last_timestamp);
+            while boms.next_if(|&pos| pos < body).is_some() {}
+            let begin = self.text.len();
+            if boms.peek().is_some_and(|&pos| pos < end) {
+                clean_into(&whole[body..end], &mut self.text);
+            } else {
+                let line = &raw[..end];
+                let mut copied = body;
+                for &pos in &in_line {
+                    if pos < copied {
+                        continue; // inside an escape sequence already skipped
+                    }
+                    let skip_to = if raw[pos] == ESC {
+                        escape_end(line, pos)
+                    } else {
+                        pos + 1
+                    };
+                    self.text.push_str(&whole[copied..pos]);
+                    copied = skip_to;
+                }
+                self.text.push_str(&whole[copied..end]);
+            }
+            self.finish_line(begin, start as u64, last_timestamp);
+            start = end + 1;
+        }
+    }
+
+    /// Line by line, each decoded lossily: for files that are not valid UTF-8.
+    fn parse_lossy(&mut self, raw: &[u8]) {
         let mut last_timestamp = None;
         let mut minutes = MinuteCache::default();
         let mut start = 0;
         while start < raw.len() {
             let end = memchr::memchr(b'\n', &raw[start..]).map_or(raw.len(), |i| start + i);
-            let mut body = start;
-            while raw[body..end].starts_with(BOM) {
-                body += BOM.len();
-            }
-            if let Some((nanos, len)) = minutes.parse(&raw[body..end]) {
-                last_timestamp = Some(nanos);
-                body += len;
-            }
-            let text = match whole {
-                Some(s) => Cow::Borrowed(&s[body..end]),
-                None => String::from_utf8_lossy(&raw[body..end]),
-            };
-            lines.push_clean(&text, start as u64, last_timestamp);
+            let body = start + skip_prefix(&raw[start..end], &mut minutes, &mut last_timestamp);
+            let begin = self.text.len();
+            clean_into(&String::from_utf8_lossy(&raw[body..end]), &mut self.text);
+            self.finish_line(begin, start as u64, last_timestamp);
             start = end + 1;
         }
-        lines
     }
 
-    fn push_clean(&mut self, text: &str, raw_offset: u64, timestamp: Option<i64>) {
-        let begin = self.text.len();
-        clean_into(text, &mut self.text);
+    /// Ends the line whose clean text starts at `begin`: cuts it if too long, notes its level.
+    fn finish_line(&mut self, begin: usize, raw_offset: u64, timestamp: Option<i64>) {
         let kept = self.text.len() - begin;
         if kept > MAX_LINE_BYTES {
             let mut cut = begin + MAX_LINE_BYTES;
@@ -185,6 +236,11 @@ impl Lines {
         }
     }
 
+    /// Each line's level, in order: cheaper than [`Lines::iter`] when only levels count.
+    pub(crate) fn levels(&self) -> impl Iterator<Item = Level> + '_ {
+        self.records.iter().map(|r| r.level)
+    }
+
     /// The lines in order, without job or step ([`Part::lines`](crate::Part::lines) has them).
     pub fn iter(&self) -> impl ExactSizeIterator<Item = LogLine<'_>> + '_ {
         (0..self.len()).map(|i| self.get(i))
@@ -208,6 +264,40 @@ impl Lines {
                 .collect(),
         }
     }
+}
+
+/// Where the first byte below 0x20 (line feed, CR, ESC, tab…) is at or after `at`.
+///
+/// Eight bytes at a time: log lines are short and hold several such bytes each, so a SIMD
+/// search restarted at each of them spent more on starting than on searching.
+fn next_control(bytes: &[u8], mut at: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // The high bit of each byte below 0x20; a borrow may also mark bytes after the
+        // first, so only the lowest mark is certain.
+        let below = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        if below != 0 {
+            return Some(at + (below.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter().position(|&b| b < 0x20).map(|i| at + i)
+}
+
+/// Length of the BOMs and timestamp `line` starts with; notes the timestamp in `last`.
+fn skip_prefix(line: &[u8], minutes: &mut MinuteCache, last: &mut Option<i64>) -> usize {
+    let mut body = 0;
+    while line[body..].starts_with(BOM) {
+        body += BOM.len();
+    }
+    if let Some((nanos, len)) = minutes.parse(&line[body..]) {
+        *last = Some(nanos);
+        body += len;
+    }
+    body
 }
 
 /// Appends `text` to `out` without ANSI escape sequences, U+FEFF or CR.
@@ -335,6 +425,12 @@ fn parse_second(line: &[u8]) -> Option<(i64, usize)> {
     let second = digits(line.get(MINUTE_LEN..MINUTE_LEN + 2)?)?;
     if second > 60 {
         return None;
+    }
+    // The runner writes seven fractional digits: read them without the general loop.
+    if let Some([b'.', ticks @ .., b'Z', b' ']) = line.get(MINUTE_LEN + 2..MINUTE_LEN + 12)
+        && let Some(ticks) = digits(ticks)
+    {
+        return Some((second * 1_000_000_000 + ticks * 100, MINUTE_LEN + 12));
     }
     let mut i = MINUTE_LEN + 2;
     let mut nanos = 0;
@@ -529,6 +625,18 @@ mod tests {
             for line in lines.iter() {
                 prop_assert!(!line.text.contains(['\r', '\n', '\u{feff}', '\x1b']), "{:?}", line.text);
             }
+        }
+
+        #[test]
+        fn one_scan_cleans_as_line_by_line(pieces in proptest::collection::vec(prop_oneof![
+            Just("\x1b"), Just("["), Just("]"), Just("\x07"), Just("\\"), Just("\r"),
+            Just("\n"), Just("\t"), Just("\u{feff}"), Just("\u{efbb}"), Just("36;1m"), Just("é"),
+            Just("text "), Just("2024-01-28T19:27:26.0547628Z "),
+        ], 0..60)) {
+            let raw = pieces.concat();
+            let mut by_line = Lines::default();
+            by_line.parse_lossy(raw.as_bytes());
+            prop_assert_eq!(Lines::parse(raw.as_bytes()), by_line);
         }
 
         #[test]
