@@ -3,9 +3,8 @@
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
 //! its error `signature`, a dense `id` and a 32-bit `key` from its xxh3 hash (to find
 //! candidates for an already stored text without reading it). `steps/` holds one document per
-//! step, with its filter terms, the blocks of its text ids as terms, its distinct text ids as
-//! a fast field, and the encoded line sequence; and one record per attempt. Both document
-//! stores are zstd-compressed.
+//! step, with its filter terms, the step's distinct text ids as terms, and the encoded line
+//! sequence; and one record per attempt. Both document stores are zstd-compressed.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -67,11 +66,8 @@ pub(crate) struct StepFields {
     /// First and last line timestamps (ns): for newest/oldest-first walks and date filters.
     pub(crate) first_time: Field,
     pub(crate) last_time: Field,
-    /// The [`text_block`]s of the step's text ids: candidates for a text, to confirm with
-    /// `text_ids`.
-    pub(crate) text_blocks: Field,
-    /// The step's distinct text ids ([`crate::sequence::encode_ids`]).
-    pub(crate) text_ids: Field,
+    /// The step's distinct text ids.
+    pub(crate) texts: Field,
     /// JSON of the attempt and step metadata, or of the attempt record.
     pub(crate) meta: Field,
     /// The encoded line sequence (see [`crate::sequence`]).
@@ -100,27 +96,12 @@ impl StepFields {
             run_created_at: builder.add_i64_field("run_created_at", INDEXED | FAST),
             first_time: builder.add_i64_field("first_time", FAST),
             last_time: builder.add_i64_field("last_time", FAST),
-            text_blocks: builder.add_u64_field("text_blocks", INDEXED),
-            text_ids: builder.add_bytes_field("text_ids", FAST),
+            texts: builder.add_u64_field("texts", INDEXED),
             meta: builder.add_bytes_field("meta", STORED),
             lines: builder.add_bytes_field("lines", STORED),
         };
         (builder.build(), fields)
     }
-}
-
-/// Consecutive text ids that share one term in the steps index.
-const TEXT_BLOCK_BITS: u32 = 4;
-
-/// The term a step holds for text `id`: its block of 16 consecutive ids.
-///
-/// Ids are given in first-seen order, so a step that repeats an earlier one walks runs of
-/// consecutive ids: one term per block instead of one per text took a quarter off indexing
-/// time (tantivy's postings writer was its largest cost). A block also matches steps that
-/// hold only its other texts; the `text_ids` fast field tells those apart before a step's
-/// document is read.
-pub(crate) fn text_block(id: u32) -> u64 {
-    u64::from(id >> TEXT_BLOCK_BITS)
 }
 
 /// The key of an attempt: repository (lowercased), run and attempt.

@@ -2,12 +2,10 @@
 //! and each step's stored sequence turns matching text ids into lines.
 
 use std::cmp::Ordering;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::ops::Bound;
 
 use serde::Serialize;
-use tantivy::columnar::BytesColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery, TermSetQuery,
 };
@@ -19,7 +17,7 @@ use crate::index::{Index, StepCollector, StepMatch, TextCollector, read_texts, s
 use crate::level::Level;
 use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
-use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, text_block};
+use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::writer::StoredStep;
 
@@ -33,51 +31,6 @@ const LOOKUP_LIMIT: usize = 512;
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
 /// being looked up by a term per text (building a large term set costs more than it saves).
 const TERM_SET_LIMIT: usize = 1_024;
-
-/// Reads steps' `text_ids` to confirm a step found by a [`text_block`] term holds a wanted
-/// text: the block also finds steps that hold only its other texts, and this fast field costs
-/// far less to read than the step's document.
-struct TextIds<'s> {
-    steps: &'s Searcher,
-    columns: HashMap<u32, BytesColumn>,
-    bytes: Vec<u8>,
-}
-
-impl<'s> TextIds<'s> {
-    fn new(steps: &'s Searcher) -> TextIds<'s> {
-        TextIds {
-            steps,
-            columns: HashMap::new(),
-            bytes: Vec::new(),
-        }
-    }
-
-    /// Whether the step at `address` holds a text of `set`.
-    fn hold_any(&mut self, index: &Index, address: DocAddress, set: &TextSet) -> Result<bool> {
-        let column = match self.columns.entry(address.segment_ord) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let column = self
-                    .steps
-                    .segment_reader(address.segment_ord)
-                    .fast_fields()
-                    .bytes("text_ids")
-                    .doing("reading steps' text ids")?
-                    .ok_or_else(|| index.corrupt("a segment of steps has no text ids"))?;
-                entry.insert(column)
-            }
-        };
-        let Some(ord) = column.ords().first(address.doc_id) else {
-            return Ok(false);
-        };
-        self.bytes.clear();
-        column
-            .ord_to_bytes(ord, &mut self.bytes)
-            .map_err(|e| index.corrupt(format!("a step's text ids do not read: {e}")))?;
-        sequence::any_id(&self.bytes, |id| set.contains(id))
-            .ok_or_else(|| index.corrupt("a step's text ids do not decode"))
-    }
-}
 
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -285,7 +238,7 @@ impl Index {
         let (texts, steps) = self.searchers();
         let scored = query.order == Order::Relevance;
         let (set, scores) = self.matching_texts(&texts, query, scored)?;
-        let (mut matches, confirm) = self.candidate_steps(&steps, query, &set, TERM_SET_LIMIT)?;
+        let mut matches = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
         let wanted = query.offset.saturating_add(query.limit);
         if wanted == 0 {
             return Ok(Vec::new());
@@ -296,7 +249,6 @@ impl Index {
         }
         let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
         let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
-        let mut text_ids = TextIds::new(&steps);
         for found in matches {
             if best.len() == wanted {
                 let worst = &best.peek().expect("full").0;
@@ -309,10 +261,6 @@ impl Index {
                 if done {
                     break;
                 }
-            }
-            // Only the steps a page needs are confirmed, newest (or oldest) first.
-            if confirm && !text_ids.hold_any(self, found.address, &set)? {
-                continue;
             }
             let step = self.load_step(&steps, found.address)?;
             let mut any = false;
@@ -541,7 +489,6 @@ impl Index {
     /// The steps passing the filters and time window that may hold a matching text.
     /// The steps that may hold lines of `set` matching the query's filters; with at most
     /// `term_set_limit` texts in `set`, only steps holding one of them.
-    /// The steps matching `query`'s filters that hold a text of `set`.
     fn matching_steps(
         &self,
         steps: &Searcher,
@@ -549,31 +496,8 @@ impl Index {
         set: &TextSet,
         term_set_limit: usize,
     ) -> Result<Vec<StepMatch>> {
-        let (candidates, confirm) = self.candidate_steps(steps, query, set, term_set_limit)?;
-        if !confirm {
-            return Ok(candidates);
-        }
-        let mut text_ids = TextIds::new(steps);
-        let mut kept = Vec::with_capacity(candidates.len());
-        for found in candidates {
-            if text_ids.hold_any(self, found.address, set)? {
-                kept.push(found);
-            }
-        }
-        Ok(kept)
-    }
-
-    /// The steps matching `query`'s filters that may hold a text of `set`, and whether each
-    /// must be confirmed with [`TextIds`] (they were found by [`text_block`]).
-    fn candidate_steps(
-        &self,
-        steps: &Searcher,
-        query: &Query,
-        set: &TextSet,
-        term_set_limit: usize,
-    ) -> Result<(Vec<StepMatch>, bool)> {
         if matches!(set, TextSet::Ids { count: 0, .. }) {
-            return Ok((Vec::new(), false));
+            return Ok(Vec::new());
         }
         let fields = &self.step_fields;
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
@@ -614,28 +538,19 @@ impl Index {
                 )),
             ));
         }
-        let narrowed = match set {
-            TextSet::Ids { bits, count } if *count <= term_set_limit => Some(bits),
-            _ => None,
-        };
-        if let Some(bits) = narrowed {
-            // Ascending ids give ascending blocks, so `dedup` leaves each block once.
-            let mut blocks: Vec<u64> = bits
-                .iter()
-                .enumerate()
-                .flat_map(|(word_index, &word)| {
-                    (0..64)
-                        .filter(move |bit| word & (1 << bit) != 0)
-                        .map(move |bit| text_block((word_index * 64 + bit) as u32))
-                })
-                .collect();
-            blocks.dedup();
-            let terms: Vec<Term> = blocks
-                .into_iter()
-                .map(|block| Term::from_field_u64(fields.text_blocks, block))
+        if let TextSet::Ids { bits, count } = set
+            && *count <= term_set_limit
+        {
+            let ids = bits.iter().enumerate().flat_map(|(word_index, &word)| {
+                (0..64)
+                    .filter(move |bit| word & (1 << bit) != 0)
+                    .map(move |bit| (word_index * 64 + bit) as u64)
+            });
+            let terms: Vec<Term> = ids
+                .map(|id| Term::from_field_u64(fields.texts, id))
                 .collect();
             // A few terms are looked up one by one; a set query streams the whole term
-            // dictionary of the field (every distinct block), which costs milliseconds at 1 GB.
+            // dictionary of the field (every distinct text id), which costs milliseconds at 1 GB.
             let any_text: Box<dyn TantivyQuery> = if terms.len() <= LOOKUP_LIMIT {
                 Box::new(BooleanQuery::new(
                     terms
@@ -652,8 +567,7 @@ impl Index {
             };
             clauses.push((Occur::Must, any_text));
         }
-        let matches = search(steps, &BooleanQuery::new(clauses), &StepCollector)?;
-        Ok((matches, narrowed.is_some()))
+        search(steps, &BooleanQuery::new(clauses), &StepCollector)
     }
 
     fn load_step(&self, steps: &Searcher, address: DocAddress) -> Result<LoadedStep> {

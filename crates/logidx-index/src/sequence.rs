@@ -58,32 +58,6 @@ pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
     (out, ids)
 }
 
-/// Sorted distinct text ids as delta varints: ids of a repeated step are mostly consecutive,
-/// one byte each.
-pub(crate) fn encode_ids(ids: &[u32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ids.len() + 4);
-    let mut previous = 0;
-    for &id in ids {
-        put_varint(&mut out, u64::from(id - previous));
-        previous = id;
-    }
-    out
-}
-
-/// Whether any id [`encode_ids`] wrote into `bytes` passes `wanted`; `None` if the bytes are
-/// not such an encoding.
-pub(crate) fn any_id(mut bytes: &[u8], mut wanted: impl FnMut(u32) -> bool) -> Option<bool> {
-    let mut id = 0u32;
-    while !bytes.is_empty() {
-        let delta = u32::try_from(take_varint(&mut bytes)?).ok()?;
-        id = id.checked_add(delta)?;
-        if wanted(id) {
-            return Some(true);
-        }
-    }
-    Some(false)
-}
-
 /// Decodes what [`encode`] wrote, or `None` if the bytes are not such an encoding.
 pub(crate) fn decode(mut bytes: &[u8]) -> Option<Vec<Occurrence>> {
     let count = usize::try_from(take_varint(&mut bytes)?).ok()?;
@@ -143,19 +117,6 @@ mod tests {
             .iter()
             .map(|&(text_id, timestamp)| Occurrence { text_id, timestamp })
             .collect()
-    }
-
-    #[test]
-    fn text_ids_take_a_byte_each_when_consecutive_and_are_found() {
-        let ids = [3, 4, 5, 6, 900, 100_000];
-        let bytes = encode_ids(&ids);
-        assert_eq!(bytes.len(), 4 + 2 + 3);
-        for id in ids {
-            assert_eq!(any_id(&bytes, |found| found == id), Some(true), "{id}");
-        }
-        assert_eq!(any_id(&bytes, |found| found == 7), Some(false));
-        assert_eq!(any_id(&[], |_| true), Some(false));
-        assert_eq!(any_id(&[0x80], |_| true), None, "a cut varint");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::index::{Index, StepCollector, read_texts, search};
 use crate::level::Level;
 use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
-use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, text_block};
+use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::signature::signature;
 
@@ -167,12 +167,9 @@ impl<'a> Writer<'a> {
             let times = occurrences.iter().map(|o| o.timestamp);
             doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
             doc.add_i64(fields.last_time, times.max().unwrap_or(i64::MIN));
-            let mut blocks: Vec<u64> = ids.iter().map(|&id| text_block(id)).collect();
-            blocks.dedup();
-            for block in blocks {
-                doc.add_u64(fields.text_blocks, block);
+            for id in ids {
+                doc.add_u64(fields.texts, u64::from(id));
             }
-            doc.add_bytes(fields.text_ids, &sequence::encode_ids(&ids));
             let meta = StoredStep {
                 attempt: attempt.clone(),
                 step: step.meta().clone(),
