@@ -205,10 +205,14 @@ fn main() {
         let in_process = percentiles(30, || {
             index.search(&parsed).unwrap();
         });
+        let counting = percentiles(5, || {
+            index.count(&parsed, logidx::GroupBy::Nothing).unwrap();
+        });
         let process = percentiles(10, || {
             let mut command = logidx(&["search", query, "--json", "-n", "20"]);
             command.stdout(Stdio::null()).status().unwrap();
         });
+        let (_, _, process_rss) = timed(logidx(&["search", query, "--json", "-n", "20"]));
         let rg = percentiles(5, || {
             let mut command = Command::new("rg");
             command.args(rg_args).arg(&text_dir).stdout(Stdio::null());
@@ -225,9 +229,18 @@ fn main() {
             );
             Command::new("sh").args(["-c", &script]).status().unwrap();
         });
-        report.search(
-            name, query, hits, total, in_process, process.0, rg.0, unzip_rg.0,
-        );
+        report.search(Searched {
+            name,
+            query,
+            hits,
+            total,
+            in_process,
+            counting: counting.0,
+            process: process.0,
+            process_rss,
+            rg: rg.0,
+            unzip_rg: unzip_rg.0,
+        });
     }
     // Failure intelligence: every error signature of the whole corpus.
     let everything = Query::default();
@@ -394,6 +407,24 @@ fn timed(mut command: Command) -> (Vec<u8>, Duration, Option<u64>) {
     (output.stdout, wall, rss)
 }
 
+/// One search's figures, for its row of the table.
+struct Searched<'a> {
+    name: &'a str,
+    query: &'a str,
+    hits: usize,
+    total: u64,
+    /// p50 and p95 of the search in this process.
+    in_process: (Duration, Duration),
+    /// p50 of counting every matching line in this process (`logidx search --count`).
+    counting: Duration,
+    /// p50 of a whole `logidx search` process.
+    process: Duration,
+    /// Peak RSS of one such process, in KiB.
+    process_rss: Option<u64>,
+    rg: Duration,
+    unzip_rg: Duration,
+}
+
 /// p50 and p95 of `runs` timed calls (after one warm-up).
 fn percentiles(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     f();
@@ -500,29 +531,22 @@ impl Report {
         );
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one row of the table")]
-    fn search(
-        &mut self,
-        name: &str,
-        query: &str,
-        hits: usize,
-        total: u64,
-        in_process: (Duration, Duration),
-        process: Duration,
-        rg: Duration,
-        unzip_rg: Duration,
-    ) {
+    fn search(&mut self, s: Searched) {
         self.row(
-            &format!("search: {name} `{query}`"),
+            &format!("search: {} `{}`", s.name, s.query),
             format!(
-                "{hits} shown of {total}; in-process p50 {} p95 {}; `logidx search --json` {}; rg {} ({:.0}×); unzip -p + rg {} ({:.0}×)",
-                ms(in_process.0),
-                ms(in_process.1),
-                ms(process),
-                ms(rg),
-                rg.as_secs_f64() / process.as_secs_f64(),
-                ms(unzip_rg),
-                unzip_rg.as_secs_f64() / process.as_secs_f64(),
+                "{} shown of {}; in-process p50 {} p95 {}; counting them all {}; `logidx search --json` {} (peak RSS {}); rg {} ({:.0}×); unzip -p + rg {} ({:.0}×)",
+                s.hits,
+                s.total,
+                ms(s.in_process.0),
+                ms(s.in_process.1),
+                ms(s.counting),
+                ms(s.process),
+                s.process_rss.map_or("n/a".to_owned(), |kib| mib(kib * 1024)),
+                ms(s.rg),
+                s.rg.as_secs_f64() / s.process.as_secs_f64(),
+                ms(s.unzip_rg),
+                s.unzip_rg.as_secs_f64() / s.process.as_secs_f64(),
             ),
         );
     }

@@ -2,7 +2,8 @@
 //! the same run, and query latencies, on fakehub's generated corpus.
 //!
 //! Size: `LOGIDX_BENCH_RUNS` runs (default 20) of `LOGIDX_BENCH_LINES` lines per job (default
-//! 200). Corpus and index sizes are printed to stderr.
+//! 200). Corpus and index sizes are printed to stderr. `LOGIDX_BENCH_DISTINCT=1` makes every
+//! line distinct (a number appended to each), the worst case for deduplication.
 
 use std::path::Path;
 use std::time::Instant;
@@ -34,7 +35,17 @@ fn load_corpus() -> Corpus {
     let runs = env_usize("LOGIDX_BENCH_RUNS", 20);
     let lines_per_job = env_usize("LOGIDX_BENCH_LINES", 200);
     let started = Instant::now();
-    let corpus = Corpus::fakehub(runs, lines_per_job);
+    let mut corpus = Corpus::fakehub(runs, lines_per_job);
+    if env_usize("LOGIDX_BENCH_DISTINCT", 0) == 1 {
+        // The worst case: no line repeats another, so nothing is saved by deduplication.
+        let mut number = 0u64;
+        for (_, steps) in &mut corpus.attempts {
+            for line in steps.iter_mut().flat_map(|step| &mut step.lines) {
+                number += 1;
+                line.text.push_str(&format!(" #{number}"));
+            }
+        }
+    }
     let lines = corpus.lines().count();
     let distinct = corpus
         .lines()

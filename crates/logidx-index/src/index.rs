@@ -18,7 +18,7 @@ use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const VERSION_FILE: &str = "logidx-index-version";
 

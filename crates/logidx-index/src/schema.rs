@@ -97,7 +97,7 @@ impl StepFields {
             first_time: builder.add_i64_field("first_time", FAST),
             last_time: builder.add_i64_field("last_time", FAST),
             texts: builder.add_u64_field("texts", INDEXED),
-            meta: builder.add_bytes_field("meta", STORED),
+            meta: builder.add_text_field("meta", STORED),
             lines: builder.add_bytes_field("lines", STORED),
         };
         (builder.build(), fields)

@@ -289,23 +289,24 @@ impl Index {
         let mut groups: BTreeMap<String, u64> = BTreeMap::new();
         let mut days: HashMap<i64, String> = HashMap::new();
         for found in self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)? {
-            let step = self.load_step(&steps, found.address)?;
-            let (run, meta) = (&step.stored.attempt, &step.stored.step);
-            for line in &step.lines {
+            let doc = step_doc(&steps, found.address)?;
+            // Counting alone, or by day, skips decoding the step's metadata.
+            let step_key = match group_by {
+                GroupBy::Nothing | GroupBy::Day => None,
+                _ => step_group(group_by, self.stored_of(&doc)?),
+            };
+            for line in self.lines_of(&doc)? {
                 if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
                     continue;
                 }
                 total += 1;
-                let key = match group_by {
-                    GroupBy::Nothing => continue,
-                    GroupBy::Run => run.run_id.to_string(),
-                    GroupBy::Job => meta.job_id.to_string(),
-                    GroupBy::Step => format!("{}:{}", meta.job_id, meta.step_number),
-                    GroupBy::Branch => run.head_branch.clone(),
-                    GroupBy::Day => {
+                let key = match (group_by, &step_key) {
+                    (GroupBy::Nothing, _) => continue,
+                    (GroupBy::Day, _) => {
                         let day = line.timestamp.div_euclid(86_400_000_000_000);
                         days.entry(day).or_insert_with(|| day_name(day)).clone()
                     }
+                    (_, key) => key.clone().unwrap_or_default(),
                 };
                 *groups.entry(key).or_default() += 1;
             }
@@ -425,10 +426,10 @@ impl Index {
             let doc: TantivyDocument = steps.doc(found.address).doing("reading a record")?;
             let meta = doc
                 .get_first(self.step_fields.meta)
-                .and_then(|v| v.as_bytes())
+                .and_then(|v| v.as_str())
                 .unwrap_or_default();
             records
-                .push(serde_json::from_slice(meta).map_err(|e| {
+                .push(serde_json::from_str(meta).map_err(|e| {
                     self.corrupt(format!("an attempt record does not decode: {e}"))
                 })?);
         }
@@ -571,17 +572,29 @@ impl Index {
     }
 
     fn load_step(&self, steps: &Searcher, address: DocAddress) -> Result<LoadedStep> {
-        let doc: TantivyDocument = steps.doc(address).doing("reading a step")?;
-        let bytes = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_bytes())
-                .unwrap_or_default()
-        };
-        let stored: StoredStep = serde_json::from_slice(bytes(self.step_fields.meta))
-            .map_err(|e| self.corrupt(format!("a step's metadata does not decode: {e}")))?;
-        let lines = sequence::decode(bytes(self.step_fields.lines))
-            .ok_or_else(|| self.corrupt("a step's line sequence does not decode"))?;
-        Ok(LoadedStep { stored, lines })
+        let doc = step_doc(steps, address)?;
+        Ok(LoadedStep {
+            stored: self.stored_of(&doc)?,
+            lines: self.lines_of(&doc)?,
+        })
+    }
+
+    fn stored_of(&self, doc: &TantivyDocument) -> Result<StoredStep> {
+        let meta = doc
+            .get_first(self.step_fields.meta)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        serde_json::from_str(meta)
+            .map_err(|e| self.corrupt(format!("a step's metadata does not decode: {e}")))
+    }
+
+    fn lines_of(&self, doc: &TantivyDocument) -> Result<Vec<Occurrence>> {
+        let bytes = doc
+            .get_first(self.step_fields.lines)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default();
+        sequence::decode(bytes)
+            .ok_or_else(|| self.corrupt("a step's line sequence does not decode"))
     }
 
     fn text_of<'t>(&self, texts: &'t HashMap<u32, String>, id: u32) -> Result<&'t str> {
@@ -677,6 +690,22 @@ fn matching_lines<'s>(
 fn in_window(query: &Query, timestamp: i64) -> bool {
     query.since.is_none_or(|since| timestamp >= since)
         && query.until.is_none_or(|until| timestamp < until)
+}
+
+/// The group of every line of a step, for groupings by the step's metadata.
+fn step_group(group_by: GroupBy, stored: StoredStep) -> Option<String> {
+    let StoredStep { attempt, step } = stored;
+    match group_by {
+        GroupBy::Run => Some(attempt.run_id.to_string()),
+        GroupBy::Job => Some(step.job_id.to_string()),
+        GroupBy::Step => Some(format!("{}:{}", step.job_id, step.step_number)),
+        GroupBy::Branch => Some(attempt.head_branch),
+        GroupBy::Nothing | GroupBy::Day => None,
+    }
+}
+
+fn step_doc(steps: &Searcher, address: DocAddress) -> Result<TantivyDocument> {
+    steps.doc(address).doing("reading a step")
 }
 
 /// A filter on the steps index, or `None` for one on texts (`level:`).

@@ -174,9 +174,9 @@ impl<'a> Writer<'a> {
                 attempt: attempt.clone(),
                 step: step.meta().clone(),
             };
-            doc.add_bytes(
+            doc.add_text(
                 fields.meta,
-                &serde_json::to_vec(&meta).expect("serializable"),
+                serde_json::to_string(&meta).expect("serializable"),
             );
             doc.add_bytes(fields.lines, &encoded);
             self.steps.add_document(doc).doing("adding a step")?;
@@ -228,9 +228,9 @@ impl<'a> Writer<'a> {
     fn add_record(&mut self, key: &str, record: &AttemptRecord) -> Result<()> {
         let fields = self.index.step_fields;
         let mut doc = attempt_doc(&fields, KIND_ATTEMPT, key, &record.attempt);
-        doc.add_bytes(
+        doc.add_text(
             fields.meta,
-            &serde_json::to_vec(record).expect("serializable"),
+            serde_json::to_string(record).expect("serializable"),
         );
         self.steps
             .add_document(doc)
