@@ -68,7 +68,8 @@ pub(crate) struct StepFields {
     pub(crate) last_time: Field,
     /// The step's distinct text ids.
     pub(crate) texts: Field,
-    /// JSON of the attempt and step metadata, or of the attempt record.
+    /// JSON of the attempt and step metadata, or of the attempt record. A text field, not
+    /// bytes: tantivy reads a stored string in one go but stored bytes one byte at a time.
     pub(crate) meta: Field,
     /// The encoded line sequence (see [`crate::sequence`]).
     pub(crate) lines: Field,
