@@ -2,7 +2,9 @@
 //!
 //! The corpus is fakehub's at a fixed seed, in its realistic mix of layouts, generated until it
 //! holds `LOGIDX_BENCH_MB` MB of log text (default 16; use 200 or more for real figures):
-//! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`.
+//! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`. Before criterion's groups, rounds that
+//! alternate inflate and extraction print their median ratio (`LOGIDX_BENCH_ROUNDS`, default
+//! 7; 0 skips them).
 
 use std::collections::HashSet;
 use std::hint::black_box;

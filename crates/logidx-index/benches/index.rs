@@ -3,7 +3,9 @@
 //!
 //! Size: `LOGIDX_BENCH_RUNS` runs (default 20) of `LOGIDX_BENCH_LINES` lines per job (default
 //! 200). Corpus and index sizes are printed to stderr. `LOGIDX_BENCH_DISTINCT=1` makes every
-//! line distinct (a number appended to each), the worst case for deduplication.
+//! line distinct (a number appended to each), the worst case for deduplication. Before
+//! criterion's groups, rounds that alternate the two designs print their median ratio
+//! (`LOGIDX_BENCH_ROUNDS`, default 5; 0 skips them).
 
 use std::path::Path;
 use std::time::Instant;
