@@ -383,10 +383,16 @@ fn timed(mut command: Command) -> (Vec<u8>, Duration, Option<u64>) {
             .args(["-f", "%M"])
             .arg(command.get_program())
             .args(command.get_args());
+        // Removals too: the commands above remove the token variables, so that no real token
+        // reaches fakehub.
         for (key, value) in command.get_envs() {
-            if let Some(value) = value {
-                wrapped.env(key, value);
-            }
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        if let Some(dir) = command.get_current_dir() {
+            wrapped.current_dir(dir);
         }
         wrapped
     } else {

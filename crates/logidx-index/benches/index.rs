@@ -136,6 +136,8 @@ fn paired_rounds(corpus: &Corpus, bytes: usize) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    let low = ratios.iter().copied().fold(f64::MAX, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
     let mib = bytes as f64 / (1 << 20) as f64;
     eprintln!(
         "paired, {rounds} rounds: deduplicated {:.0} ms ({:.1} MiB/s), one doc per line {:.0} ms, \
@@ -144,8 +146,8 @@ fn paired_rounds(corpus: &Corpus, bytes: usize) {
         mib / median(&mut dedup),
         1e3 * median(&mut per_line),
         median(&mut ratios),
-        ratios[0],
-        ratios[ratios.len() - 1],
+        low,
+        high,
     );
 }
 

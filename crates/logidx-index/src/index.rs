@@ -18,7 +18,7 @@ use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
@@ -83,10 +83,19 @@ impl Index {
             }
             Err(err) => return Err(io(&version_path)(err)),
         }
-        let (_, text_fields) = TextFields::schema();
-        let (_, step_fields) = StepFields::schema();
+        let (text_schema, text_fields) = TextFields::schema();
+        let (step_schema, step_fields) = StepFields::schema();
         let texts = open_tantivy(&dir.join("texts"))?;
         let steps = open_tantivy(&dir.join("steps"))?;
+        // Fields are read by position: a build between releases may have written this version
+        // with other fields, and that index would be misread, not refused.
+        if texts.schema() != text_schema || steps.schema() != step_schema {
+            return Err(Error::SchemaVersion {
+                path: dir,
+                found: format!("{SCHEMA_VERSION}, but with other fields"),
+                expected: SCHEMA_VERSION,
+            });
+        }
         let reader = |index: &tantivy::Index| {
             index
                 .reader_builder()

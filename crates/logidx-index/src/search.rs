@@ -290,7 +290,7 @@ impl Index {
         let mut days: HashMap<i64, String> = HashMap::new();
         for found in self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)? {
             let doc = step_doc(&steps, found.address)?;
-            // Counting alone, or by day, skips decoding the step's metadata.
+            // Counting alone, or by day, skips parsing the step's metadata.
             let step_key = match group_by {
                 GroupBy::Nothing | GroupBy::Day => None,
                 _ => step_group(group_by, self.stored_of(&doc)?),

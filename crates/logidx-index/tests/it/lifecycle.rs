@@ -332,6 +332,21 @@ fn refuses_other_schema_versions_and_foreign_directories() {
     std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
     let err = Index::open(foreign.path()).unwrap_err();
     assert!(matches!(err, Error::SchemaVersion { .. }), "{err:?}");
+
+    // This version's number with other fields (written by a build between releases).
+    let other = tempfile::tempdir().unwrap();
+    drop(Index::open(other.path()).unwrap());
+    let steps = other.path().join("steps");
+    std::fs::remove_dir_all(&steps).unwrap();
+    std::fs::create_dir(&steps).unwrap();
+    let mut fields = tantivy::schema::Schema::builder();
+    fields.add_bytes_field("meta", tantivy::schema::STORED);
+    tantivy::Index::create_in_dir(&steps, fields.build()).unwrap();
+    let err = Index::open(other.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaVersion { ref found, .. } if found.contains("other fields")),
+        "{err:?}"
+    );
 }
 
 #[test]
