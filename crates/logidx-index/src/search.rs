@@ -295,20 +295,24 @@ impl Index {
                 GroupBy::Nothing | GroupBy::Day => None,
                 _ => step_group(group_by, self.stored_of(&doc)?),
             };
+            let mut in_step = 0;
             for line in self.lines_of(&doc)? {
                 if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
                     continue;
                 }
-                total += 1;
-                let key = match (group_by, &step_key) {
-                    (GroupBy::Nothing, _) => continue,
-                    (GroupBy::Day, _) => {
-                        let day = line.timestamp.div_euclid(86_400_000_000_000);
-                        days.entry(day).or_insert_with(|| day_name(day)).clone()
-                    }
-                    (_, key) => key.clone().unwrap_or_default(),
-                };
-                *groups.entry(key).or_default() += 1;
+                in_step += 1;
+                if group_by == GroupBy::Day {
+                    let day = line.timestamp.div_euclid(86_400_000_000_000);
+                    let name = days.entry(day).or_insert_with(|| day_name(day)).clone();
+                    *groups.entry(name).or_default() += 1;
+                }
+            }
+            total += in_step;
+            // A step's lines all fall in its group: one entry per step, not one per line.
+            if let Some(key) = step_key
+                && in_step > 0
+            {
+                *groups.entry(key).or_default() += in_step;
             }
         }
         Ok(Counts {
@@ -424,14 +428,7 @@ impl Index {
         let mut records = Vec::new();
         for found in search(&steps, query, &StepCollector)? {
             let doc: TantivyDocument = steps.doc(found.address).doing("reading a record")?;
-            let meta = doc
-                .get_first(self.step_fields.meta)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            records
-                .push(serde_json::from_str(meta).map_err(|e| {
-                    self.corrupt(format!("an attempt record does not decode: {e}"))
-                })?);
+            records.push(self.meta_of(&doc, "an attempt record")?);
         }
         Ok(records)
     }
@@ -580,12 +577,20 @@ impl Index {
     }
 
     fn stored_of(&self, doc: &TantivyDocument) -> Result<StoredStep> {
+        self.meta_of(doc, "a step's metadata")
+    }
+
+    /// The JSON in a steps-index document's `meta`: a step's metadata or an attempt record.
+    fn meta_of<T: serde::de::DeserializeOwned>(
+        &self,
+        doc: &TantivyDocument,
+        what: &str,
+    ) -> Result<T> {
         let meta = doc
             .get_first(self.step_fields.meta)
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        serde_json::from_str(meta)
-            .map_err(|e| self.corrupt(format!("a step's metadata does not decode: {e}")))
+        serde_json::from_str(meta).map_err(|e| self.corrupt(format!("{what} does not decode: {e}")))
     }
 
     fn lines_of(&self, doc: &TantivyDocument) -> Result<Vec<Occurrence>> {

@@ -302,21 +302,16 @@ impl<'a> Writer<'a> {
             }
         }
         let mut collected = 0;
-        for segment in texts_searcher.segment_readers() {
-            let ids = segment.fast_fields().u64("id").doing("collecting texts")?;
-            let keys = segment.fast_fields().u64("key").doing("collecting texts")?;
-            for doc in segment.doc_ids_alive() {
-                let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) else {
-                    continue;
-                };
-                if !referenced.contains(&(id as u32)) {
-                    self.texts
-                        .delete_term(Term::from_field_u64(self.index.text_fields.id, id));
-                    self.dictionary.forget(key, id as u32);
-                    collected += 1;
-                }
+        for_each_text(&texts_searcher, "collecting texts", |id, key| {
+            if !referenced.contains(&id) {
+                self.texts.delete_term(Term::from_field_u64(
+                    self.index.text_fields.id,
+                    u64::from(id),
+                ));
+                self.dictionary.forget(key, id);
+                collected += 1;
             }
-        }
+        })?;
         self.commit()?;
         Ok(collected)
     }
@@ -401,29 +396,15 @@ impl Dictionary {
         let mut by_key = HashMap::default();
         let mut colliding_ids = Vec::new();
         let mut max_id = None;
-        for segment in committed.segment_readers() {
-            let ids = segment
-                .fast_fields()
-                .u64("id")
-                .doing("loading the dictionary")?;
-            let keys = segment
-                .fast_fields()
-                .u64("key")
-                .doing("loading the dictionary")?;
-            for doc in segment.doc_ids_alive() {
-                let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) else {
-                    continue;
-                };
-                let id = id as u32;
-                max_id = max_id.max(Some(id));
-                match by_key.entry(key) {
-                    Entry::Occupied(_) => colliding_ids.push(id),
-                    Entry::Vacant(vacant) => {
-                        vacant.insert(Known { id, text: None });
-                    }
+        for_each_text(&committed, "loading the dictionary", |id, key| {
+            max_id = max_id.max(Some(id));
+            match by_key.entry(key) {
+                Entry::Occupied(_) => colliding_ids.push(id),
+                Entry::Vacant(vacant) => {
+                    vacant.insert(Known { id, text: None });
                 }
             }
-        }
+        })?;
         let mut collided = HashMap::new();
         for (id, text) in read_texts(&committed, &index.text_fields, colliding_ids)? {
             collided.insert(text.into_boxed_str(), id);
@@ -503,6 +484,24 @@ impl Dictionary {
         }
         self.collided.retain(|_, known| *known != id);
     }
+}
+
+/// Calls `each` with the id and key of every live text in `texts`, read from fast fields.
+fn for_each_text(
+    texts: &Searcher,
+    doing: &'static str,
+    mut each: impl FnMut(u32, u64),
+) -> Result<()> {
+    for segment in texts.segment_readers() {
+        let ids = segment.fast_fields().u64("id").doing(doing)?;
+        let keys = segment.fast_fields().u64("key").doing(doing)?;
+        for doc in segment.doc_ids_alive() {
+            if let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) {
+                each(id as u32, key);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A text's dictionary key, stored with it: 32 bits of its xxh3. Two texts with one key are
