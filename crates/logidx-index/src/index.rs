@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -15,15 +16,24 @@ use tantivy::{
 
 use crate::error::{Error, Result, TantivyContext};
 use crate::schema::{StepFields, TextFields, tokenizers};
+use crate::store::StepStore;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
 /// zstd level of the document stores.
 const ZSTD_LEVEL: i32 = 3;
+
+/// Uncompressed bytes of a document-store block (tantivy's default is 16 KiB). zstd makes a
+/// new context for every block it decompresses, and probes the CPU for that (`cpuid`, which
+/// traps to the hypervisor on a VM): a count reads every block, a search a few dozen.
+const STORE_BLOCK_BYTES: usize = 64 * 1024;
+
+/// Decompressed store blocks kept for loading steps, as many as tantivy's searcher keeps.
+const STORE_CACHE_BLOCKS: usize = 100;
 
 /// A logidx index directory, open for searching; [`Index::writer`] adds to it.
 ///
@@ -37,6 +47,8 @@ pub struct Index {
     pub(crate) step_fields: StepFields,
     texts_reader: IndexReader,
     steps_reader: IndexReader,
+    /// The steps' store of the last searcher generation used.
+    step_store: Mutex<Option<(u64, Arc<StepStore>)>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -111,6 +123,7 @@ impl Index {
             steps,
             text_fields,
             step_fields,
+            step_store: Mutex::new(None),
         })
     }
 
@@ -141,11 +154,34 @@ impl Index {
         (self.texts_reader.searcher(), self.steps_reader.searcher())
     }
 
+    /// The document store of `steps`, kept from one search to the next while the searcher's
+    /// generation lasts, so that repeated searches find their blocks decompressed (as
+    /// tantivy's searcher keeps its own).
+    pub(crate) fn step_store(&self, steps: &Searcher) -> Result<Arc<StepStore>> {
+        let generation = steps.generation().generation_id();
+        let mut kept = self
+            .step_store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((kept_generation, store)) = &*kept
+            && *kept_generation == generation
+        {
+            return Ok(Arc::clone(store));
+        }
+        let store = Arc::new(StepStore::open(self, steps, STORE_CACHE_BLOCKS)?);
+        *kept = Some((generation, Arc::clone(&store)));
+        Ok(store)
+    }
+
     pub(crate) fn corrupt(&self, what: impl Into<String>) -> Error {
         Error::Corrupt {
             path: self.dir.clone(),
             what: what.into(),
         }
+    }
+
+    pub(crate) fn sequence_corrupt(&self) -> Error {
+        self.corrupt("a step's line sequence does not decode")
     }
 }
 
@@ -176,6 +212,7 @@ fn store_settings() -> IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
             compression_level: Some(ZSTD_LEVEL),
         }),
+        docstore_blocksize: STORE_BLOCK_BYTES,
         ..IndexSettings::default()
     }
 }

@@ -53,6 +53,7 @@ mod schema;
 mod search;
 mod sequence;
 mod signature;
+mod store;
 mod tokenizer;
 mod writer;
 

@@ -7,7 +7,7 @@
 //! sequence; and one record per attempt. Both document stores are zstd-compressed.
 
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, NumericOptions, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
@@ -34,10 +34,10 @@ impl TextFields {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let fields = TextFields {
-            id: builder.add_u64_field("id", INDEXED | FAST),
+            id: builder.add_u64_field("id", indexed().set_fast()),
             key: builder.add_u64_field("key", FAST),
             text: builder.add_text_field("text", text_options),
-            level: builder.add_text_field("level", STRING),
+            level: builder.add_text_field("level", keyword()),
             signature: builder.add_u64_field("signature", FAST),
         };
         (builder.build(), fields)
@@ -82,27 +82,42 @@ impl StepFields {
     pub(crate) fn schema() -> (Schema, StepFields) {
         let mut builder = Schema::builder();
         let fields = StepFields {
-            kind: builder.add_text_field("kind", STRING),
-            attempt_key: builder.add_text_field("attempt_key", STRING),
-            repo: builder.add_text_field("repo", STRING),
-            run: builder.add_text_field("run", STRING),
-            attempt: builder.add_text_field("attempt", STRING),
-            job: builder.add_text_field("job", STRING),
-            step: builder.add_text_field("step", STRING),
-            branch: builder.add_text_field("branch", STRING),
-            workflow: builder.add_text_field("workflow", STRING),
-            event: builder.add_text_field("event", STRING),
-            sha: builder.add_text_field("sha", STRING),
-            conclusion: builder.add_text_field("conclusion", STRING),
-            run_created_at: builder.add_i64_field("run_created_at", INDEXED | FAST),
+            kind: builder.add_text_field("kind", keyword()),
+            attempt_key: builder.add_text_field("attempt_key", keyword()),
+            repo: builder.add_text_field("repo", keyword()),
+            run: builder.add_text_field("run", keyword()),
+            attempt: builder.add_text_field("attempt", keyword()),
+            job: builder.add_text_field("job", keyword()),
+            step: builder.add_text_field("step", keyword()),
+            branch: builder.add_text_field("branch", keyword()),
+            workflow: builder.add_text_field("workflow", keyword()),
+            event: builder.add_text_field("event", keyword()),
+            sha: builder.add_text_field("sha", keyword()),
+            conclusion: builder.add_text_field("conclusion", keyword()),
+            run_created_at: builder.add_i64_field("run_created_at", indexed().set_fast()),
             first_time: builder.add_i64_field("first_time", FAST),
             last_time: builder.add_i64_field("last_time", FAST),
-            texts: builder.add_u64_field("texts", INDEXED),
+            texts: builder.add_u64_field("texts", indexed()),
             meta: builder.add_text_field("meta", STORED),
             lines: builder.add_bytes_field("lines", STORED),
         };
         (builder.build(), fields)
     }
+}
+
+/// An untokenized filter term. Unlike tantivy's `STRING`, with no field norms: they serve
+/// relevance scoring, which only the texts' `text` uses, and cost a byte per document.
+fn keyword() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false),
+    )
+}
+
+/// An indexed number, with no field norms (tantivy's `INDEXED` has them).
+fn indexed() -> NumericOptions {
+    NumericOptions::default().set_indexed()
 }
 
 /// The key of an attempt: repository (lowercased), run and attempt.

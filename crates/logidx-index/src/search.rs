@@ -9,16 +9,17 @@ use serde::Serialize;
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::schema::{Field, IndexRecordOption, Term};
+use tantivy::{DocAddress, Searcher};
 
-use crate::error::{Result, TantivyContext};
+use crate::error::Result;
 use crate::index::{Index, StepCollector, StepMatch, TextCollector, read_texts, search};
 use crate::level::Level;
 use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
+use crate::store::{StepDoc, StepStore};
 use crate::writer::StoredStep;
 
 mod errors;
@@ -31,6 +32,11 @@ const LOOKUP_LIMIT: usize = 512;
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
 /// being looked up by a term per text (building a large term set costs more than it saves).
 const TERM_SET_LIMIT: usize = 1_024;
+
+/// Fewer matching steps than this per core are counted on one thread.
+const STEPS_PER_COUNTING_THREAD: usize = 256;
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +127,16 @@ pub struct ShownStep {
     pub step: StepMeta,
     /// Every line, in order.
     pub lines: Vec<Line>,
+}
+
+/// Matching lines counted by one thread.
+#[derive(Default)]
+struct Tally {
+    total: u64,
+    /// By the step's metadata.
+    groups: HashMap<String, u64>,
+    /// By day, numbered from the Unix epoch.
+    days: HashMap<i64, u64>,
 }
 
 /// The text ids a query's text part matches.
@@ -247,6 +263,7 @@ impl Index {
             Order::NewestFirst => matches.sort_by_key(|m| std::cmp::Reverse(m.last_time)),
             Order::OldestFirst | Order::Relevance => matches.sort_by_key(|m| m.first_time),
         }
+        let store = self.step_store(&steps)?;
         let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
         let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
         for found in matches {
@@ -262,7 +279,7 @@ impl Index {
                     break;
                 }
             }
-            let step = self.load_step(&steps, found.address)?;
+            let step = self.load_step(&store, found.address)?;
             let mut any = false;
             for candidate in matching_lines(&step, found.address, query, &set, &scores) {
                 best.push(Ranked(candidate, query.order));
@@ -285,40 +302,104 @@ impl Index {
     pub fn count(&self, query: &Query, group_by: GroupBy) -> Result<Counts> {
         let (texts, steps) = self.searchers();
         let (set, _) = self.matching_texts(&texts, query, false)?;
-        let mut total = 0u64;
-        let mut groups: BTreeMap<String, u64> = BTreeMap::new();
-        let mut days: HashMap<i64, String> = HashMap::new();
-        for found in self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)? {
-            let doc = step_doc(&steps, found.address)?;
-            // Counting alone, or by day, skips parsing the step's metadata.
-            let step_key = match group_by {
-                GroupBy::Nothing | GroupBy::Day => None,
-                _ => step_group(group_by, self.stored_of(&doc)?),
+        let found = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
+        // Every matching step's sequence is read: split the steps, in document order so that
+        // each thread decompresses each store block once, among the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(found.len().div_ceil(STEPS_PER_COUNTING_THREAD))
+            .max(1);
+        let tallies = if threads == 1 {
+            vec![self.tally(&*self.step_store(&steps)?, &found, query, &set, group_by)?]
+        } else {
+            // Each thread its own store: a walk in document order needs one block at a time.
+            let tally = |part: &[StepMatch]| {
+                let store = StepStore::open(self, &steps, 1)?;
+                self.tally(&store, part, query, &set, group_by)
             };
-            let mut in_step = 0;
-            for line in self.lines_of(&doc)? {
-                if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
-                    continue;
-                }
-                in_step += 1;
-                if group_by == GroupBy::Day {
-                    let day = line.timestamp.div_euclid(86_400_000_000_000);
-                    let name = days.entry(day).or_insert_with(|| day_name(day)).clone();
-                    *groups.entry(name).or_default() += 1;
-                }
+            std::thread::scope(|scope| {
+                let running: Vec<_> = found
+                    .chunks(found.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || tally(part)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|thread| {
+                        thread
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect::<Result<Vec<Tally>>>()
+            })?
+        };
+        let mut total = 0;
+        let mut groups: BTreeMap<String, u64> = BTreeMap::new();
+        for tally in tallies {
+            total += tally.total;
+            for (key, count) in tally.groups {
+                *groups.entry(key).or_default() += count;
             }
-            total += in_step;
-            // A step's lines all fall in its group: one entry per step, not one per line.
-            if let Some(key) = step_key
-                && in_step > 0
-            {
-                *groups.entry(key).or_default() += in_step;
+            for (day, count) in tally.days {
+                *groups.entry(day_name(day)).or_default() += count;
             }
         }
         Ok(Counts {
             total,
             groups: groups.into_iter().collect(),
         })
+    }
+
+    /// Counts the matching lines of the steps `found`, which are in document order.
+    fn tally(
+        &self,
+        store: &StepStore,
+        found: &[StepMatch],
+        query: &Query,
+        set: &TextSet,
+        group_by: GroupBy,
+    ) -> Result<Tally> {
+        let mut tally = Tally::default();
+        let timed = group_by == GroupBy::Day || query.since.is_some() || query.until.is_some();
+        // Lines of a step come in time order: a day's lines are added up before they are filed.
+        let mut day = (i64::MIN, 0u64);
+        for found in found {
+            let doc = store.get(found.address)?;
+            let lines = doc.lines().unwrap_or_default();
+            let mut in_step = 0;
+            if timed {
+                sequence::for_each(lines, |line| {
+                    if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
+                        return;
+                    }
+                    in_step += 1;
+                    if group_by == GroupBy::Day {
+                        let this = line.timestamp.div_euclid(NANOS_PER_DAY);
+                        if this != day.0 {
+                            if day.1 > 0 {
+                                *tally.days.entry(day.0).or_default() += day.1;
+                            }
+                            day = (this, 0);
+                        }
+                        day.1 += 1;
+                    }
+                })
+            } else {
+                sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
+            }
+            .ok_or_else(|| self.sequence_corrupt())?;
+            tally.total += in_step;
+            // A step's lines all fall in its group: one entry per step, not one per line.
+            // Counting alone, or by day, skips parsing the step's metadata.
+            if in_step > 0
+                && let Some(key) = step_group(group_by, || self.stored_of(&doc))?
+            {
+                *tally.groups.entry(key).or_default() += in_step;
+            }
+        }
+        if day.1 > 0 {
+            *tally.days.entry(day.0).or_default() += day.1;
+        }
+        Ok(tally)
     }
 
     /// Every line of a run, attempt, job or step: steps ordered by attempt, job id and number.
@@ -340,9 +421,10 @@ impl Index {
             clauses.push(term(fields.step, &step.to_string()));
         }
         let query = BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Must, q)).collect());
+        let store = self.step_store(&steps)?;
         let mut shown = Vec::new();
         for found in search(&steps, &query, &StepCollector)? {
-            let step = self.load_step(&steps, found.address)?;
+            let step = self.load_step(&store, found.address)?;
             // A step name equal to the number of another step also matched the term.
             if selection
                 .step_number
@@ -425,10 +507,10 @@ impl Index {
 
     fn records(&self, query: &dyn TantivyQuery) -> Result<Vec<AttemptRecord>> {
         let (_, steps) = self.searchers();
+        let store = self.step_store(&steps)?;
         let mut records = Vec::new();
         for found in search(&steps, query, &StepCollector)? {
-            let doc: TantivyDocument = steps.doc(found.address).doing("reading a record")?;
-            records.push(self.meta_of(&doc, "an attempt record")?);
+            records.push(self.meta_of(&store.get(found.address)?, "an attempt record")?);
         }
         Ok(records)
     }
@@ -568,38 +650,28 @@ impl Index {
         search(steps, &BooleanQuery::new(clauses), &StepCollector)
     }
 
-    fn load_step(&self, steps: &Searcher, address: DocAddress) -> Result<LoadedStep> {
-        let doc = step_doc(steps, address)?;
+    fn load_step(&self, store: &StepStore, address: DocAddress) -> Result<LoadedStep> {
+        let doc = store.get(address)?;
         Ok(LoadedStep {
             stored: self.stored_of(&doc)?,
             lines: self.lines_of(&doc)?,
         })
     }
 
-    fn stored_of(&self, doc: &TantivyDocument) -> Result<StoredStep> {
+    fn stored_of(&self, doc: &StepDoc) -> Result<StoredStep> {
         self.meta_of(doc, "a step's metadata")
     }
 
     /// The JSON in a steps-index document's `meta`: a step's metadata or an attempt record.
-    fn meta_of<T: serde::de::DeserializeOwned>(
-        &self,
-        doc: &TantivyDocument,
-        what: &str,
-    ) -> Result<T> {
+    fn meta_of<T: serde::de::DeserializeOwned>(&self, doc: &StepDoc, what: &str) -> Result<T> {
         let meta = doc
-            .get_first(self.step_fields.meta)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
+            .meta()
+            .ok_or_else(|| self.corrupt(format!("{what} is not UTF-8")))?;
         serde_json::from_str(meta).map_err(|e| self.corrupt(format!("{what} does not decode: {e}")))
     }
 
-    fn lines_of(&self, doc: &TantivyDocument) -> Result<Vec<Occurrence>> {
-        let bytes = doc
-            .get_first(self.step_fields.lines)
-            .and_then(|v| v.as_bytes())
-            .unwrap_or_default();
-        sequence::decode(bytes)
-            .ok_or_else(|| self.corrupt("a step's line sequence does not decode"))
+    fn lines_of(&self, doc: &StepDoc) -> Result<Vec<Occurrence>> {
+        sequence::decode(doc.lines().unwrap_or_default()).ok_or_else(|| self.sequence_corrupt())
     }
 
     fn text_of<'t>(&self, texts: &'t HashMap<u32, String>, id: u32) -> Result<&'t str> {
@@ -697,20 +769,22 @@ fn in_window(query: &Query, timestamp: i64) -> bool {
         && query.until.is_none_or(|until| timestamp < until)
 }
 
-/// The group of every line of a step, for groupings by the step's metadata.
-fn step_group(group_by: GroupBy, stored: StoredStep) -> Option<String> {
-    let StoredStep { attempt, step } = stored;
-    match group_by {
+/// The group of every line of a step, for groupings by the step's metadata (read only then).
+fn step_group(
+    group_by: GroupBy,
+    stored: impl FnOnce() -> Result<StoredStep>,
+) -> Result<Option<String>> {
+    if matches!(group_by, GroupBy::Nothing | GroupBy::Day) {
+        return Ok(None);
+    }
+    let StoredStep { attempt, step } = stored()?;
+    Ok(match group_by {
         GroupBy::Run => Some(attempt.run_id.to_string()),
         GroupBy::Job => Some(step.job_id.to_string()),
         GroupBy::Step => Some(format!("{}:{}", step.job_id, step.step_number)),
         GroupBy::Branch => Some(attempt.head_branch),
         GroupBy::Nothing | GroupBy::Day => None,
-    }
-}
-
-fn step_doc(steps: &Searcher, address: DocAddress) -> Result<TantivyDocument> {
-    steps.doc(address).doing("reading a step")
+    })
 }
 
 /// A filter on the steps index, or `None` for one on texts (`level:`).

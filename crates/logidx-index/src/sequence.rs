@@ -59,22 +59,44 @@ pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
 }
 
 /// Decodes what [`encode`] wrote, or `None` if the bytes are not such an encoding.
-pub(crate) fn decode(mut bytes: &[u8]) -> Option<Vec<Occurrence>> {
-    let count = usize::try_from(take_varint(&mut bytes)?).ok()?;
+pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<Occurrence>> {
+    let mut lines = Vec::with_capacity(bytes.len() / 3);
+    for_each(bytes, |line| lines.push(line))?;
+    Some(lines)
+}
+
+/// Calls `line` with each line of what [`encode`] wrote, in order, without collecting them
+/// (counting walks every step); `None` if the bytes are not such an encoding, after calling it
+/// with the lines before the fault.
+pub(crate) fn for_each(mut bytes: &[u8], mut line: impl FnMut(Occurrence)) -> Option<()> {
+    let count = take_varint(&mut bytes)?;
     let exponent = take_varint(&mut bytes)?;
     let (_, unit) = UNITS.into_iter().find(|&(e, _)| e == exponent)?;
-    let mut lines = Vec::with_capacity(count.min(bytes.len()));
     let mut id = 0i64;
     let mut time = 0i64;
     for _ in 0..count {
         id = id.checked_add(unzigzag(take_varint(&mut bytes)?))?;
         time = time.wrapping_add(unzigzag(take_varint(&mut bytes)?));
-        lines.push(Occurrence {
+        line(Occurrence {
             text_id: u32::try_from(id).ok()?,
             timestamp: time.checked_mul(unit)?,
         });
     }
-    bytes.is_empty().then_some(lines)
+    bytes.is_empty().then_some(())
+}
+
+/// Calls `text` with each line's text id, in order, skipping over the timestamps: a count with
+/// no time window or day needs no more. `None` if the bytes are not such an encoding.
+pub(crate) fn for_each_id(mut bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()> {
+    let count = take_varint(&mut bytes)?;
+    take_varint(&mut bytes)?;
+    let mut id = 0i64;
+    for _ in 0..count {
+        id = id.checked_add(unzigzag(take_varint(&mut bytes)?))?;
+        text(u32::try_from(id).ok()?);
+        skip_varint(&mut bytes)?;
+    }
+    bytes.is_empty().then_some(())
 }
 
 fn zigzag(value: i64) -> u64 {
@@ -93,7 +115,49 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+#[inline]
 fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    // Most id deltas take one byte.
+    if let Some((&byte, rest)) = bytes.split_first()
+        && byte < 0x80
+    {
+        *bytes = rest;
+        return Some(u64::from(byte));
+    }
+    // A timestamp delta takes two to four: read eight bytes at once, find the last of the
+    // varint by its clear high bit, and pack the seven-bit groups up to it.
+    if let Some(word) = bytes.first_chunk::<8>() {
+        let word = u64::from_le_bytes(*word);
+        let ends = !word & 0x8080_8080_8080_8080;
+        if ends != 0 {
+            let len = ends.trailing_zeros() as usize / 8 + 1;
+            let groups = if len == 8 {
+                word
+            } else {
+                word & ((1 << (8 * len)) - 1)
+            } & 0x7f7f_7f7f_7f7f_7f7f;
+            let value = (0..8).fold(0, |value, i| value | (groups >> i & 0x7f << (7 * i)));
+            *bytes = &bytes[len..];
+            return Some(value);
+        }
+    }
+    take_varint_bytewise(bytes)
+}
+
+#[inline]
+fn skip_varint(bytes: &mut &[u8]) -> Option<()> {
+    if let Some(word) = bytes.first_chunk::<8>() {
+        let ends = !u64::from_le_bytes(*word) & 0x8080_8080_8080_8080;
+        if ends != 0 {
+            *bytes = &bytes[ends.trailing_zeros() as usize / 8 + 1..];
+            return Some(());
+        }
+    }
+    take_varint_bytewise(bytes).map(drop)
+}
+
+/// A varint a byte at a time: near the end of the bytes, and past eight bytes.
+fn take_varint_bytewise(bytes: &mut &[u8]) -> Option<u64> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let (&byte, rest) = bytes.split_first()?;
@@ -206,10 +270,28 @@ mod tests {
 
     proptest! {
         #[test]
+        fn reads_varints_a_word_at_a_time_as_a_byte_at_a_time(
+            bytes in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            let (mut fast, mut slow) = (bytes.as_slice(), bytes.as_slice());
+            loop {
+                let (a, b) = (take_varint(&mut fast), take_varint_bytewise(&mut slow));
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(fast, slow);
+                if a.is_none() {
+                    break;
+                }
+            }
+        }
+
+        #[test]
         fn round_trips(pairs in proptest::collection::vec((any::<u32>(), any::<i64>()), 0..50)) {
             let lines = occurrences(&pairs);
             let (bytes, ids) = encode(&lines);
             prop_assert!(ids.windows(2).all(|w| w[0] < w[1]));
+            let mut walked = Vec::new();
+            prop_assert_eq!(for_each_id(&bytes, |id| walked.push(id)), Some(()));
+            prop_assert!(walked.iter().eq(lines.iter().map(|l| &l.text_id)));
             prop_assert_eq!(decode(&bytes), Some(lines));
         }
 

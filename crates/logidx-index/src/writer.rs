@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 
 use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::{DocAddress, IndexWriter, Searcher, TantivyDocument, doc};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -18,6 +18,7 @@ use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::signature::signature;
+use crate::store::StepStore;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
 #[derive(Debug, Clone)]
@@ -267,10 +268,10 @@ impl<'a> Writer<'a> {
             ])),
         };
         let (_, steps_searcher) = self.index.searchers();
+        let store = StepStore::open(self.index, &steps_searcher, 1)?;
         let mut stats = DeleteStats::default();
         for found in search(&steps_searcher, &*query, &StepCollector)? {
-            let doc: TantivyDocument = steps_searcher.doc(found.address).doing("deleting")?;
-            if doc.get_first(fields.lines).is_some() {
+            if store.get(found.address)?.lines().is_some() {
                 stats.steps += 1;
             } else {
                 stats.attempts += 1;
@@ -287,17 +288,16 @@ impl<'a> Writer<'a> {
     pub fn collect_garbage(&mut self) -> Result<u64> {
         self.commit()?;
         let (texts_searcher, steps_searcher) = self.index.searchers();
-        let fields = self.index.step_fields;
+        let store = StepStore::open(self.index, &steps_searcher, 1)?;
         let mut referenced = HashSet::new();
         for (ordinal, segment) in steps_searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
-                let address = DocAddress::new(ordinal as u32, doc);
-                let doc: TantivyDocument = steps_searcher.doc(address).doing("reading steps")?;
-                if let Some(bytes) = doc.get_first(fields.lines).and_then(|v| v.as_bytes()) {
-                    let lines = sequence::decode(bytes).ok_or_else(|| {
-                        self.index.corrupt("a step's line sequence does not decode")
-                    })?;
-                    referenced.extend(lines.iter().map(|l| l.text_id));
+                let doc = store.get(DocAddress::new(ordinal as u32, doc))?;
+                if let Some(bytes) = doc.lines() {
+                    sequence::for_each(bytes, |line| {
+                        referenced.insert(line.text_id);
+                    })
+                    .ok_or_else(|| self.index.sequence_corrupt())?;
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use tantivy::DocAddress;
 
-use super::{LoadedStep, TextSet, day_name, matching_lines};
+use super::{LoadedStep, NANOS_PER_DAY, TextSet, day_name, matching_lines};
 use crate::error::{Result, TantivyContext};
 use crate::index::{Index, read_texts};
 use crate::model::{RunAttempt, StepMeta};
@@ -96,8 +96,9 @@ impl Index {
         let scores = HashMap::new();
         let mut building: HashMap<u64, Building> = HashMap::new();
         let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
+        let store = self.step_store(&steps)?;
         for found in self.matching_steps(&steps, query, &set, usize::MAX)? {
-            let step = self.load_step(&steps, found.address)?;
+            let step = self.load_step(&store, found.address)?;
             let mut any = false;
             for line in matching_lines(&step, found.address, query, &set, &scores) {
                 any = true;
@@ -119,7 +120,7 @@ impl Index {
                 }
                 *group
                     .days
-                    .entry(seen.timestamp.div_euclid(86_400_000_000_000))
+                    .entry(seen.timestamp.div_euclid(NANOS_PER_DAY))
                     .or_default() += 1;
                 *group
                     .jobs

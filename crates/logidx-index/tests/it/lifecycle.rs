@@ -1,8 +1,10 @@
 //! An index over fakehub's corpus through its life: search, show, records, replace, delete,
 //! collection, version refusal and the writer lock.
 
+use std::collections::BTreeMap;
+
 use logidx_index::{
-    AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions,
+    AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions, tokenize,
 };
 
 use crate::corpus::Corpus;
@@ -369,4 +371,46 @@ fn a_second_writer_is_refused_while_readers_go_on() {
         .unwrap()
         .total;
     assert_eq!(total, corpus.lines().count() as u64);
+}
+
+#[test]
+fn counts_split_among_threads_add_up_to_the_lines() {
+    // Enough steps that a count splits them among the cores (hundreds per thread).
+    let corpus = Corpus::fakehub(60, 40);
+    let steps: usize = corpus.attempts.iter().map(|(_, steps)| steps.len()).sum();
+    assert!(steps > 1_000, "{steps} steps");
+    let (_dir, index) = indexed(&corpus);
+    let mut times: Vec<i64> = corpus.lines().map(|(_, _, _, l)| l.timestamp).collect();
+    times.sort_unstable();
+    let middle = times[times.len() / 2];
+    for word in ["error", "run", "test"] {
+        let holds = |text: &str| tokenize(text).iter().any(|t| t == word);
+        let mut by_job: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_day: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut since_middle = 0;
+        for (_, step, _, line) in corpus.lines().filter(|(_, _, _, l)| holds(&l.text)) {
+            *by_job.entry(step.job_id.to_string()).or_default() += 1;
+            *by_day
+                .entry(line.timestamp.div_euclid(86_400_000_000_000))
+                .or_default() += 1;
+            since_middle += u64::from(line.timestamp >= middle);
+        }
+        let query = Query::text(word).unwrap();
+        let counts = index.count(&query, GroupBy::Job).unwrap();
+        assert!(counts.total > 0, "{word}");
+        assert_eq!(counts.total, by_job.values().sum::<u64>(), "{word}");
+        assert_eq!(
+            counts.groups,
+            by_job.into_iter().collect::<Vec<_>>(),
+            "{word}"
+        );
+        let days = index.count(&query, GroupBy::Day).unwrap();
+        assert_eq!(
+            days.groups.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            by_day.into_values().collect::<Vec<_>>(),
+            "{word}"
+        );
+        let later = index.count(&query.since(middle), GroupBy::Nothing).unwrap();
+        assert_eq!(later.total, since_middle, "{word}");
+    }
 }
