@@ -29,8 +29,9 @@ const ZSTD_LEVEL: i32 = 3;
 
 /// Uncompressed bytes of a document-store block (tantivy's default is 16 KiB). zstd makes a
 /// new context for every block it decompresses, and probes the CPU for that (`cpuid`, which
-/// traps to the hypervisor on a VM): a count reads every block, a search a few dozen.
-const STORE_BLOCK_BYTES: usize = 64 * 1024;
+/// traps to the hypervisor on a VM): a count reads every block. A search decompresses a
+/// whole block for each step it loads, which 64 KiB blocks made slower (BENCHMARKS.md).
+const STORE_BLOCK_BYTES: usize = 32 * 1024;
 
 /// Decompressed store blocks kept for loading steps, as many as tantivy's searcher keeps.
 const STORE_CACHE_BLOCKS: usize = 100;
