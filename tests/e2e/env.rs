@@ -73,7 +73,12 @@ impl Env {
 
     /// Syncs every run of the last 30 days and checks that it succeeded.
     pub(crate) fn sync(&self) -> serde_json::Value {
-        let output = self.run(&["sync", "acme/widgets", "--since", "30d", "--json"]);
+        self.sync_since("30d")
+    }
+
+    /// Syncs every run created since `since` and checks that it succeeded.
+    pub(crate) fn sync_since(&self, since: &str) -> serde_json::Value {
+        let output = self.run(&["sync", "acme/widgets", "--since", since, "--json"]);
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
         serde_json::from_slice(&output.stdout).unwrap()
     }

@@ -291,14 +291,9 @@ fn a_resync_of_a_window_over_the_1000_cap_is_answered_by_free_304s() {
         .checked_sub(jiff::SignedDuration::from_hours(30 * 24))
         .unwrap()
         .to_string();
-    let sync = || {
-        let output = env.run(&["sync", "acme/widgets", "--since", &since, "--json"]);
-        assert_eq!(output.status.code(), Some(0), "{output:?}");
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
-    };
-    sync();
+    env.sync_since(&since);
     let before = env.hub.stats();
-    let second = sync();
+    let second = env.sync_since(&since);
     let after = env.hub.stats();
     assert_eq!(second["attempts_indexed"], 0);
     let lists = after.count("list_runs") - before.count("list_runs");

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::plugin::SegmentPlugin;
 use tantivy::query::{Query as TantivyQuery, TermSetQuery};
 use tantivy::schema::{Term, Value};
 use tantivy::store::{Compressor, ZstdCompressor};
@@ -16,21 +17,22 @@ use tantivy::{
 
 use crate::error::{Error, Result, TantivyContext};
 use crate::schema::{StepFields, TextFields, tokenizers};
+use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
 /// zstd level of the document stores.
 const ZSTD_LEVEL: i32 = 3;
 
-/// Uncompressed bytes of a document-store block (tantivy's default is 16 KiB). zstd makes a
-/// new context for every block it decompresses, and probes the CPU for that (`cpuid`, which
-/// traps to the hypervisor on a VM): a count reads every block. A search decompresses a
-/// whole block for each step it loads, which 64 KiB blocks made slower (BENCHMARKS.md).
+/// Uncompressed bytes of a document-store block (tantivy's default is 16 KiB): larger blocks
+/// compress the steps' metadata better, and a search decompresses a whole block for each step
+/// it loads. Of 16, 32 and 64 KiB, measured while the store also held the line sequences
+/// (BENCHMARKS.md), 32 KiB was best.
 const STORE_BLOCK_BYTES: usize = 32 * 1024;
 
 /// Decompressed store blocks kept for loading steps, as many as tantivy's searcher keeps.
@@ -98,8 +100,8 @@ impl Index {
         }
         let (text_schema, text_fields) = TextFields::schema();
         let (step_schema, step_fields) = StepFields::schema();
-        let texts = open_tantivy(&dir.join("texts"))?;
-        let steps = open_tantivy(&dir.join("steps"))?;
+        let texts = open_tantivy(&dir, "texts")?;
+        let steps = open_tantivy(&dir, "steps")?;
         // Fields are read by position: a build between releases may have written this version
         // with other fields, and that index would be misread, not refused.
         if texts.schema() != text_schema || steps.schema() != step_schema {
@@ -148,6 +150,11 @@ impl Index {
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
         self.steps_reader.reload().doing("reloading the steps")?;
+        // The kept store holds the old segments' files open.
+        *self
+            .step_store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         self.texts_reader.reload().doing("reloading the texts")
     }
 
@@ -196,7 +203,11 @@ fn create_index_dirs(dir: &Path) -> Result<()> {
             path: path.clone(),
             source,
         })?;
-        tantivy::Index::builder()
+        plugins(name)
+            .into_iter()
+            .fold(tantivy::Index::builder(), |builder, plugin| {
+                builder.register_plugin(plugin)
+            })
             .schema(schema)
             .settings(store_settings())
             .create_in_dir(&path)
@@ -205,9 +216,17 @@ fn create_index_dirs(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Stored texts and line sequences are most of the index: with zstd, whose entropy coder also
-/// shrinks the skewed bytes of the varint sequences, the whole index is a tenth smaller than
-/// with lz4 (0.153× against 0.168× the text at 1 GB).
+/// The segment components of our own that an index of ours (`texts` or `steps`) has.
+fn plugins(name: &str) -> Vec<Arc<dyn SegmentPlugin>> {
+    match name {
+        "steps" => vec![SequencePlugin::new()],
+        _ => Vec::new(),
+    }
+}
+
+/// Stored texts are a large part of the index: with zstd the whole index was a tenth smaller
+/// than with lz4 (0.153× against 0.168× the text at 1 GB, when the store also held the line
+/// sequences, which [`crate::sequence_store`] now compresses with zstd too).
 fn store_settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
@@ -218,9 +237,12 @@ fn store_settings() -> IndexSettings {
     }
 }
 
-fn open_tantivy(path: &Path) -> Result<tantivy::Index> {
-    let mut index = tantivy::Index::open_in_dir(path).doing("opening the index")?;
+fn open_tantivy(dir: &Path, name: &str) -> Result<tantivy::Index> {
+    let mut index = tantivy::Index::open_in_dir(dir.join(name)).doing("opening the index")?;
     index.set_tokenizers(tokenizers());
+    for plugin in plugins(name) {
+        index.register_plugin(plugin);
+    }
     Ok(index)
 }
 

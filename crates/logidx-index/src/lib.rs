@@ -52,6 +52,7 @@ mod query;
 mod schema;
 mod search;
 mod sequence;
+mod sequence_store;
 mod signature;
 mod store;
 mod tokenizer;

@@ -3,14 +3,16 @@
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
 //! its error `signature`, a dense `id` and a 32-bit `key` from its xxh3 hash (to find
 //! candidates for an already stored text without reading it). `steps/` holds one document per
-//! step, with its filter terms, the step's distinct text ids as terms, and the encoded line
-//! sequence; and one record per attempt. Both document stores are zstd-compressed.
+//! step, with its filter terms, the step's distinct text ids as terms, its stored metadata, and
+//! its encoded line sequence in a segment file of our own ([`crate::sequence_store`]); and one
+//! record per attempt. Everything stored is zstd-compressed.
 
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, NumericOptions, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
+use crate::sequence_store::SEQUENCE_TYPE;
 use crate::tokenizer::{LOG_TOKENIZER, LogTokenizer};
 
 /// The texts index's fields.
@@ -71,7 +73,8 @@ pub(crate) struct StepFields {
     /// JSON of the attempt and step metadata, or of the attempt record. A text field, not
     /// bytes: tantivy reads a stored string in one go but stored bytes one byte at a time.
     pub(crate) meta: Field,
-    /// The encoded line sequence (see [`crate::sequence`]).
+    /// The encoded line sequence (see [`crate::sequence`]), which the steps index's
+    /// [`SequencePlugin`](crate::sequence_store::SequencePlugin) keeps in a file of its own.
     pub(crate) lines: Field,
 }
 
@@ -99,7 +102,7 @@ impl StepFields {
             last_time: builder.add_i64_field("last_time", FAST),
             texts: builder.add_u64_field("texts", indexed()),
             meta: builder.add_text_field("meta", STORED),
-            lines: builder.add_bytes_field("lines", STORED),
+            lines: builder.add_custom_field("lines", SEQUENCE_TYPE, serde_json::json!({})),
         };
         (builder.build(), fields)
     }

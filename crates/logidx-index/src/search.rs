@@ -19,7 +19,7 @@ use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
-use crate::store::{StepDoc, StepStore};
+use crate::store::StepStore;
 use crate::writer::StoredStep;
 
 mod errors;
@@ -33,7 +33,7 @@ const LOOKUP_LIMIT: usize = 512;
 /// being looked up by a term per text (building a large term set costs more than it saves).
 const TERM_SET_LIMIT: usize = 1_024;
 
-/// Fewer matching steps than this per core are counted on one thread.
+/// A count uses a thread per this many matching steps, up to one per core.
 const STEPS_PER_COUNTING_THREAD: usize = 256;
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
@@ -360,38 +360,39 @@ impl Index {
     ) -> Result<Tally> {
         let mut tally = Tally::default();
         let timed = group_by == GroupBy::Day || query.since.is_some() || query.until.is_some();
-        // Lines of a step come in time order: a day's lines are added up before they are filed.
+        // Lines of a step usually come in time order: a day's lines are mostly added up before
+        // they are filed.
         let mut day = (i64::MIN, 0u64);
         for found in found {
-            let doc = store.get(found.address)?;
-            let lines = doc.lines().unwrap_or_default();
             let mut in_step = 0;
-            if timed {
-                sequence::for_each(lines, |line| {
-                    if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
-                        return;
-                    }
-                    in_step += 1;
-                    if group_by == GroupBy::Day {
-                        let this = line.timestamp.div_euclid(NANOS_PER_DAY);
-                        if this != day.0 {
-                            if day.1 > 0 {
-                                *tally.days.entry(day.0).or_default() += day.1;
+            store
+                .with_lines(found.address, |lines| {
+                    if timed {
+                        sequence::for_each(lines, |line| {
+                            if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
+                                return;
                             }
-                            day = (this, 0);
-                        }
-                        day.1 += 1;
+                            in_step += 1;
+                            if group_by == GroupBy::Day {
+                                let this = line.timestamp.div_euclid(NANOS_PER_DAY);
+                                if this != day.0 {
+                                    if day.1 > 0 {
+                                        *tally.days.entry(day.0).or_default() += day.1;
+                                    }
+                                    day = (this, 0);
+                                }
+                                day.1 += 1;
+                            }
+                        })
+                    } else {
+                        sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
                     }
-                })
-            } else {
-                sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
-            }
-            .ok_or_else(|| self.sequence_corrupt())?;
+                })?
+                .ok_or_else(|| self.sequence_corrupt())?;
             tally.total += in_step;
             // A step's lines all fall in its group: one entry per step, not one per line.
-            // Counting alone, or by day, skips parsing the step's metadata.
             if in_step > 0
-                && let Some(key) = step_group(group_by, || self.stored_of(&doc))?
+                && let Some(key) = step_group(group_by, || self.stored_of(store, found.address))?
             {
                 *tally.groups.entry(key).or_default() += in_step;
             }
@@ -510,7 +511,7 @@ impl Index {
         let store = self.step_store(&steps)?;
         let mut records = Vec::new();
         for found in search(&steps, query, &StepCollector)? {
-            records.push(self.meta_of(&store.get(found.address)?, "an attempt record")?);
+            records.push(store.meta(found.address, "an attempt record")?);
         }
         Ok(records)
     }
@@ -651,27 +652,16 @@ impl Index {
     }
 
     fn load_step(&self, store: &StepStore, address: DocAddress) -> Result<LoadedStep> {
-        let doc = store.get(address)?;
         Ok(LoadedStep {
-            stored: self.stored_of(&doc)?,
-            lines: self.lines_of(&doc)?,
+            stored: self.stored_of(store, address)?,
+            lines: store
+                .with_lines(address, sequence::decode)?
+                .ok_or_else(|| self.sequence_corrupt())?,
         })
     }
 
-    fn stored_of(&self, doc: &StepDoc) -> Result<StoredStep> {
-        self.meta_of(doc, "a step's metadata")
-    }
-
-    /// The JSON in a steps-index document's `meta`: a step's metadata or an attempt record.
-    fn meta_of<T: serde::de::DeserializeOwned>(&self, doc: &StepDoc, what: &str) -> Result<T> {
-        let meta = doc
-            .meta()
-            .ok_or_else(|| self.corrupt(format!("{what} is not UTF-8")))?;
-        serde_json::from_str(meta).map_err(|e| self.corrupt(format!("{what} does not decode: {e}")))
-    }
-
-    fn lines_of(&self, doc: &StepDoc) -> Result<Vec<Occurrence>> {
-        sequence::decode(doc.lines().unwrap_or_default()).ok_or_else(|| self.sequence_corrupt())
+    fn stored_of(&self, store: &StepStore, address: DocAddress) -> Result<StoredStep> {
+        store.meta(address, "a step's metadata")
     }
 
     fn text_of<'t>(&self, texts: &'t HashMap<u32, String>, id: u32) -> Result<&'t str> {
@@ -774,17 +764,14 @@ fn step_group(
     group_by: GroupBy,
     stored: impl FnOnce() -> Result<StoredStep>,
 ) -> Result<Option<String>> {
-    if matches!(group_by, GroupBy::Nothing | GroupBy::Day) {
-        return Ok(None);
+    let group = |group_of: fn(StoredStep) -> String| stored().map(|s| Some(group_of(s)));
+    match group_by {
+        GroupBy::Nothing | GroupBy::Day => Ok(None),
+        GroupBy::Run => group(|s| s.attempt.run_id.to_string()),
+        GroupBy::Job => group(|s| s.step.job_id.to_string()),
+        GroupBy::Step => group(|s| format!("{}:{}", s.step.job_id, s.step.step_number)),
+        GroupBy::Branch => group(|s| s.attempt.head_branch),
     }
-    let StoredStep { attempt, step } = stored()?;
-    Ok(match group_by {
-        GroupBy::Run => Some(attempt.run_id.to_string()),
-        GroupBy::Job => Some(step.job_id.to_string()),
-        GroupBy::Step => Some(format!("{}:{}", step.job_id, step.step_number)),
-        GroupBy::Branch => Some(attempt.head_branch),
-        GroupBy::Nothing | GroupBy::Day => None,
-    })
 }
 
 /// A filter on the steps index, or `None` for one on texts (`level:`).

@@ -2,9 +2,10 @@
 //!
 //! Layout, all LEB128 varints: the number of lines; the timestamp unit as a power of ten of
 //! nanoseconds (the largest that divides every timestamp of the step: runners write 100 ns
-//! ticks, so usually 2); then per line the zig-zag delta of its text id from the previous line's
-//! and the zig-zag delta of its timestamp, in units, from the previous line's (both from 0 for
-//! the first line).
+//! ticks, so usually 2); the byte length of the ids; per line the zig-zag delta of its text id
+//! from the previous line's; then per line the zig-zag delta of its timestamp, in units, from
+//! the previous line's (both from 0 for the first line). Ids come apart from timestamps so that
+//! a count, which needs only ids, walks only them.
 //!
 //! Ids are dense and given in first-seen order, so a step that repeats an earlier run's step
 //! (the common case in CI) walks the ids it was given then in the same order: most deltas are
@@ -41,15 +42,20 @@ pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
         }
     }
     let (exponent, unit) = UNITS[coarsest];
-    let mut out = Vec::with_capacity(lines.len() * 4 + 8);
-    put_varint(&mut out, lines.len() as u64);
-    put_varint(&mut out, exponent);
+    let mut deltas = Vec::with_capacity(lines.len() + 4);
     let mut previous_id = 0i64;
-    let mut previous_time = 0i64;
     for line in lines {
         let id = i64::from(line.text_id);
-        put_varint(&mut out, zigzag(id - previous_id));
+        put_varint(&mut deltas, zigzag(id - previous_id));
         previous_id = id;
+    }
+    let mut out = Vec::with_capacity(lines.len() * 4 + 16);
+    put_varint(&mut out, lines.len() as u64);
+    put_varint(&mut out, exponent);
+    put_varint(&mut out, deltas.len() as u64);
+    out.extend_from_slice(&deltas);
+    let mut previous_time = 0i64;
+    for line in lines {
         // Exact: `unit` divides every timestamp; the difference of two quotients fits an i64.
         let time = line.timestamp / unit;
         put_varint(&mut out, zigzag(time.wrapping_sub(previous_time)));
@@ -68,35 +74,42 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<Occurrence>> {
 /// Calls `line` with each line of what [`encode`] wrote, in order, without collecting them
 /// (counting walks every step); `None` if the bytes are not such an encoding, after calling it
 /// with the lines before the fault.
-pub(crate) fn for_each(mut bytes: &[u8], mut line: impl FnMut(Occurrence)) -> Option<()> {
-    let count = take_varint(&mut bytes)?;
-    let exponent = take_varint(&mut bytes)?;
-    let (_, unit) = UNITS.into_iter().find(|&(e, _)| e == exponent)?;
+pub(crate) fn for_each(bytes: &[u8], mut line: impl FnMut(Occurrence)) -> Option<()> {
+    let (count, unit, mut ids, mut times) = sections(bytes)?;
     let mut id = 0i64;
     let mut time = 0i64;
     for _ in 0..count {
-        id = id.checked_add(unzigzag(take_varint(&mut bytes)?))?;
-        time = time.wrapping_add(unzigzag(take_varint(&mut bytes)?));
+        id = id.checked_add(unzigzag(take_varint(&mut ids)?))?;
+        time = time.wrapping_add(unzigzag(take_varint(&mut times)?));
         line(Occurrence {
             text_id: u32::try_from(id).ok()?,
             timestamp: time.checked_mul(unit)?,
         });
     }
-    bytes.is_empty().then_some(())
+    (ids.is_empty() && times.is_empty()).then_some(())
 }
 
-/// Calls `text` with each line's text id, in order, skipping over the timestamps: a count with
-/// no time window or day needs no more. `None` if the bytes are not such an encoding.
-pub(crate) fn for_each_id(mut bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()> {
-    let count = take_varint(&mut bytes)?;
-    take_varint(&mut bytes)?;
+/// Calls `text` with each line's text id, in order, without reading the timestamps: a count
+/// with no time window or day needs no more. `None` if the ids are not such an encoding
+/// (timestamps are not checked, as [`for_each`] checks them).
+pub(crate) fn for_each_id(bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()> {
+    let (count, _, mut ids, _) = sections(bytes)?;
     let mut id = 0i64;
     for _ in 0..count {
-        id = id.checked_add(unzigzag(take_varint(&mut bytes)?))?;
+        id = id.checked_add(unzigzag(take_varint(&mut ids)?))?;
         text(u32::try_from(id).ok()?);
-        skip_varint(&mut bytes)?;
     }
-    bytes.is_empty().then_some(())
+    ids.is_empty().then_some(())
+}
+
+/// The number of lines, the timestamp unit in nanoseconds, the ids and the timestamps.
+fn sections(mut bytes: &[u8]) -> Option<(u64, i64, &[u8], &[u8])> {
+    let count = take_varint(&mut bytes)?;
+    let exponent = take_varint(&mut bytes)?;
+    let (_, unit) = UNITS.into_iter().find(|&(e, _)| e == exponent)?;
+    let ids_len = usize::try_from(take_varint(&mut bytes)?).ok()?;
+    let (ids, times) = bytes.split_at_checked(ids_len)?;
+    Some((count, unit, ids, times))
 }
 
 fn zigzag(value: i64) -> u64 {
@@ -136,24 +149,12 @@ fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
             } else {
                 word & ((1 << (8 * len)) - 1)
             } & 0x7f7f_7f7f_7f7f_7f7f;
-            let value = (0..8).fold(0, |value, i| value | (groups >> i & 0x7f << (7 * i)));
+            let value = (0..8).fold(0, |value, i| value | ((groups >> i) & (0x7f << (7 * i))));
             *bytes = &bytes[len..];
             return Some(value);
         }
     }
     take_varint_bytewise(bytes)
-}
-
-#[inline]
-fn skip_varint(bytes: &mut &[u8]) -> Option<()> {
-    if let Some(word) = bytes.first_chunk::<8>() {
-        let ends = !u64::from_le_bytes(*word) & 0x8080_8080_8080_8080;
-        if ends != 0 {
-            *bytes = &bytes[ends.trailing_zeros() as usize / 8 + 1..];
-            return Some(());
-        }
-    }
-    take_varint_bytewise(bytes).map(drop)
 }
 
 /// A varint a byte at a time: near the end of the bytes, and past eight bytes.
@@ -195,11 +196,11 @@ mod tests {
         let (bytes, ids) = encode(&lines);
         assert_eq!(ids, [3, 7, 900]);
         assert_eq!(decode(&bytes), Some(lines));
-        // Count and unit, then per line an id delta and a time delta in 100 ns ticks: only the
-        // first line's are long.
+        // Count, unit and the ids' length, then per line an id delta, then per line a time delta
+        // in 100 ns ticks: only the first line's are long.
         assert_eq!(bytes[1], 2, "unit of 100 ns");
         assert!(
-            bytes.len() <= 2 + (1 + 9) + 3 * (2 + 2),
+            bytes.len() <= 3 + (1 + 9) + 3 * (2 + 2),
             "{} bytes",
             bytes.len()
         );
@@ -244,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn varints_of_every_length_read_back() {
+        let mut values: Vec<u64> = (1..10)
+            .flat_map(|k| [(1 << (7 * k)) - 1, 1 << (7 * k)])
+            .collect();
+        values.extend([0, u64::MAX]);
+        let mut bytes = Vec::new();
+        for &value in &values {
+            put_varint(&mut bytes, value);
+        }
+        bytes.extend([0; 8]); // so that the last values are read a word at a time too
+        let mut read = bytes.as_slice();
+        for &value in &values {
+            assert_eq!(take_varint(&mut read), Some(value));
+        }
+        assert_eq!(read, [0; 8]);
+    }
+
+    #[test]
     fn an_empty_step_round_trips() {
         let (bytes, ids) = encode(&[]);
         assert!(ids.is_empty());
@@ -260,10 +279,12 @@ mod tests {
         longer.push(0);
         assert_eq!(decode(&longer), None);
         // A unit that is no power of ten the encoder uses (with 100 ns, the same bytes decode).
-        assert!(decode(&[1, 2, 2, 2]).is_some());
-        assert_eq!(decode(&[1, 5, 2, 2]), None);
+        assert!(decode(&[1, 2, 1, 2, 2]).is_some());
+        assert_eq!(decode(&[1, 5, 1, 2, 2]), None);
+        // Ids that claim more bytes than there are.
+        assert_eq!(decode(&[1, 2, 3, 2, 2]), None);
         // A timestamp that overflows nanoseconds once multiplied by its unit (seconds).
-        let mut overflowing = vec![1, 9, 2];
+        let mut overflowing = vec![1, 9, 1, 2];
         put_varint(&mut overflowing, zigzag(i64::MAX / 1_000));
         assert_eq!(decode(&overflowing), None);
     }

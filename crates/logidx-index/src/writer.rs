@@ -179,7 +179,7 @@ impl<'a> Writer<'a> {
                 fields.meta,
                 serde_json::to_string(&meta).expect("serializable"),
             );
-            doc.add_bytes(fields.lines, &encoded);
+            doc.add_custom(fields.lines, &encoded);
             self.steps.add_document(doc).doing("adding a step")?;
         }
         let mut jobs: Vec<JobOutcome> = Vec::new();
@@ -271,7 +271,7 @@ impl<'a> Writer<'a> {
         let store = StepStore::open(self.index, &steps_searcher, 1)?;
         let mut stats = DeleteStats::default();
         for found in search(&steps_searcher, &*query, &StepCollector)? {
-            if store.get(found.address)?.lines().is_some() {
+            if store.with_lines(found.address, |lines| !lines.is_empty())? {
                 stats.steps += 1;
             } else {
                 stats.attempts += 1;
@@ -292,13 +292,15 @@ impl<'a> Writer<'a> {
         let mut referenced = HashSet::new();
         for (ordinal, segment) in steps_searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
-                let doc = store.get(DocAddress::new(ordinal as u32, doc))?;
-                if let Some(bytes) = doc.lines() {
-                    sequence::for_each(bytes, |line| {
-                        referenced.insert(line.text_id);
-                    })
+                store
+                    .with_lines(DocAddress::new(ordinal as u32, doc), |lines| {
+                        sequence::for_each_id(lines, |id| {
+                            referenced.insert(id);
+                        })
+                        // An attempt record has no sequence.
+                        .or(lines.is_empty().then_some(()))
+                    })?
                     .ok_or_else(|| self.index.sequence_corrupt())?;
-                }
             }
         }
         let mut collected = 0;

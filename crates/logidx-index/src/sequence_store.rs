@@ -1,0 +1,534 @@
+//! Steps' line sequences in a segment component of their own (`.seq`), beside tantivy's files.
+//!
+//! In tantivy's document store they shared zstd blocks with the steps' metadata, so a count
+//! decompressed both, and tantivy makes a new zstd context for every block it reads, whose CPU
+//! probe (`cpuid`) traps to the hypervisor on a VM. Here only sequences are compressed, in
+//! blocks of whole sequences, and a reader keeps one zstd context. As a tantivy segment plugin,
+//! the file is written with its segment, merged with it and deleted with it.
+//!
+//! Layout: the blocks' zstd frames; each document's sequence length as a LEB128 varint (0 for
+//! attempt records); per block its uncompressed and compressed end offsets (`u64` LE each); a
+//! footer of the document count and block count (`u32` LE each), the byte length of the
+//! lengths (`u64` LE) and [`MAGIC`].
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tantivy::directory::{OwnedBytes, TerminatingWrite};
+use tantivy::index::SegmentComponent;
+use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
+use tantivy::schema::document::ErasedDocument;
+use tantivy::schema::{Field, Schema, Value};
+use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+
+/// The file extension of the component.
+const EXTENSION: &str = "seq";
+
+/// The tantivy field type name of the sequence field (a custom field this plugin consumes).
+pub(crate) const SEQUENCE_TYPE: &str = "logidx_sequence";
+
+/// Uncompressed bytes after which a block is closed.
+const BLOCK_BYTES: usize = 32 * 1024;
+
+const ZSTD_LEVEL: i32 = 3;
+
+const MAGIC: u32 = 0x6c78_7331; // "lxs1"
+
+const FOOTER_BYTES: usize = 4 + 4 + 8 + 4;
+
+/// The plugin that writes and merges `.seq` files; register it on the steps index.
+pub(crate) struct SequencePlugin;
+
+impl SequencePlugin {
+    pub(crate) fn new() -> Arc<SequencePlugin> {
+        Arc::new(SequencePlugin)
+    }
+}
+
+impl SegmentPlugin for SequencePlugin {
+    fn extensions(&self) -> &[&str] {
+        &[EXTENSION]
+    }
+
+    fn create_writer(&self, ctx: &PluginWriterContext) -> tantivy::Result<Box<dyn PluginWriter>> {
+        let schema = ctx.segment.schema();
+        let field = schema
+            .fields()
+            .find_map(|(field, entry)| match entry.field_type() {
+                tantivy::schema::FieldType::Custom(options)
+                    if options.type_name() == SEQUENCE_TYPE =>
+                {
+                    Some(field)
+                }
+                _ => None,
+            })
+            .ok_or_else(|| {
+                TantivyError::SchemaError(format!("no field of type `{SEQUENCE_TYPE}`"))
+            })?;
+        Ok(Box::new(SequenceWriter {
+            field,
+            builder: Builder::new()?,
+        }))
+    }
+
+    fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
+        // Merged segments keep their documents' order; only a sorted index shuffles them.
+        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
+            return Err(TantivyError::InvalidArgument(
+                "line sequences cannot follow a sorted index's merge".to_owned(),
+            ));
+        }
+        let mut builder = Builder::new()?;
+        for reader in ctx.readers {
+            let sequences = SegmentSequences::open(reader)?;
+            let mut cursor = Cursor::new(1)?;
+            for doc in 0..reader.max_doc() {
+                if reader
+                    .alive_bitset()
+                    .is_some_and(|alive| alive.is_deleted(doc))
+                {
+                    continue;
+                }
+                builder.push(cursor.get(&sequences, doc)?)?;
+            }
+        }
+        builder.write(ctx.target_segment)
+    }
+}
+
+/// Collects a new segment's sequences in document order.
+struct SequenceWriter {
+    field: Field,
+    builder: Builder,
+}
+
+impl PluginWriter for SequenceWriter {
+    fn add_document(
+        &mut self,
+        _doc_id: DocId,
+        doc: &dyn ErasedDocument,
+        _schema: &Schema,
+    ) -> tantivy::Result<()> {
+        let doc = doc
+            .as_any()
+            .downcast_ref::<TantivyDocument>()
+            .ok_or_else(|| {
+                TantivyError::InvalidArgument("steps are tantivy documents".to_owned())
+            })?;
+        let sequence = doc
+            .get_first(self.field)
+            .and_then(|value| value.as_custom())
+            .unwrap_or_default();
+        Ok(self.builder.push(sequence)?)
+    }
+
+    fn serialize(
+        self: Box<Self>,
+        segment: &Segment,
+        doc_id_map: Option<&DocIdMapping>,
+    ) -> tantivy::Result<()> {
+        if doc_id_map.is_some() {
+            return Err(TantivyError::InvalidArgument(
+                "line sequences cannot follow a sorted index".to_owned(),
+            ));
+        }
+        self.builder.write(segment)
+    }
+
+    fn mem_usage(&self) -> usize {
+        self.builder.mem_usage()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// A `.seq` file being built.
+struct Builder {
+    compressor: zstd::bulk::Compressor<'static>,
+    /// Sequences of the open block.
+    pending: Vec<u8>,
+    frames: Vec<u8>,
+    lengths: Vec<u8>,
+    /// Uncompressed and compressed end of each block.
+    blocks: Vec<(u64, u64)>,
+    uncompressed: u64,
+    docs: u32,
+}
+
+impl Builder {
+    fn new() -> io::Result<Builder> {
+        Ok(Builder {
+            compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+            pending: Vec::with_capacity(BLOCK_BYTES * 2),
+            frames: Vec::new(),
+            lengths: Vec::new(),
+            blocks: Vec::new(),
+            uncompressed: 0,
+            docs: 0,
+        })
+    }
+
+    fn push(&mut self, sequence: &[u8]) -> io::Result<()> {
+        put_varint(&mut self.lengths, sequence.len() as u64);
+        self.docs += 1;
+        self.pending.extend_from_slice(sequence);
+        if self.pending.len() >= BLOCK_BYTES {
+            self.close_block()?;
+        }
+        Ok(())
+    }
+
+    fn close_block(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let frame = self.compressor.compress(&self.pending)?;
+        self.frames.extend_from_slice(&frame);
+        self.uncompressed += self.pending.len() as u64;
+        self.blocks
+            .push((self.uncompressed, self.frames.len() as u64));
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn mem_usage(&self) -> usize {
+        self.pending.capacity()
+            + self.frames.capacity()
+            + self.lengths.capacity()
+            + self.blocks.capacity() * 16
+    }
+
+    fn write(self, segment: &Segment) -> tantivy::Result<()> {
+        let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
+        self.write_to(&mut out)?;
+        out.terminate()?;
+        Ok(())
+    }
+
+    fn write_to(mut self, out: &mut impl Write) -> io::Result<()> {
+        self.close_block()?;
+        out.write_all(&self.frames)?;
+        out.write_all(&self.lengths)?;
+        for (uncompressed, compressed) in &self.blocks {
+            out.write_all(&uncompressed.to_le_bytes())?;
+            out.write_all(&compressed.to_le_bytes())?;
+        }
+        out.write_all(&self.docs.to_le_bytes())?;
+        out.write_all(&(self.blocks.len() as u32).to_le_bytes())?;
+        out.write_all(&(self.lengths.len() as u64).to_le_bytes())?;
+        out.write_all(&MAGIC.to_le_bytes())
+    }
+}
+
+/// A segment's `.seq` file, open for reading.
+pub(crate) struct SegmentSequences {
+    /// Tells a cursor's kept block apart from another file's.
+    id: u64,
+    bytes: OwnedBytes,
+    /// Where each document's sequence starts in the uncompressed stream, and where the last
+    /// ends.
+    starts: Vec<u64>,
+    blocks: Vec<(u64, u64)>,
+}
+
+impl SegmentSequences {
+    pub(crate) fn open(reader: &SegmentReader) -> io::Result<SegmentSequences> {
+        let file = reader
+            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
+            .map_err(io::Error::other)?;
+        SegmentSequences::parse(file.read_bytes()?)
+    }
+
+    fn parse(bytes: OwnedBytes) -> io::Result<SegmentSequences> {
+        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
+        let footer = bytes
+            .len()
+            .checked_sub(FOOTER_BYTES)
+            .map(|at| &bytes[at..])
+            .ok_or_else(corrupt)?;
+        let u32_at = |at: usize| u32::from_le_bytes(footer[at..at + 4].try_into().expect("4"));
+        let (docs, block_count) = (u32_at(0) as usize, u32_at(4) as usize);
+        let lengths_len = u64::from_le_bytes(footer[8..16].try_into().expect("8"));
+        if u32_at(16) != MAGIC {
+            return Err(corrupt());
+        }
+        let table_start = (bytes.len() - FOOTER_BYTES)
+            .checked_sub(block_count.checked_mul(16).ok_or_else(corrupt)?)
+            .ok_or_else(corrupt)?;
+        let lengths_start = usize::try_from(lengths_len)
+            .ok()
+            .and_then(|len| table_start.checked_sub(len))
+            .ok_or_else(corrupt)?;
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
+        let blocks: Vec<(u64, u64)> = (0..block_count)
+            .map(|i| {
+                (
+                    u64_at(table_start + 16 * i),
+                    u64_at(table_start + 16 * i + 8),
+                )
+            })
+            .collect();
+        let mut lengths = &bytes[lengths_start..table_start];
+        let mut starts = Vec::with_capacity(docs + 1);
+        let mut end = 0u64;
+        starts.push(end);
+        for _ in 0..docs {
+            end = end
+                .checked_add(take_varint(&mut lengths).ok_or_else(corrupt)?)
+                .ok_or_else(corrupt)?;
+            starts.push(end);
+        }
+        let frames_end = blocks.last().map_or(0, |b| b.1);
+        let sound = lengths.is_empty()
+            && blocks.last().map_or(0, |b| b.0) == end
+            && frames_end == lengths_start as u64
+            && blocks
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1);
+        if !sound {
+            return Err(corrupt());
+        }
+        static OPENED: AtomicU64 = AtomicU64::new(0);
+        Ok(SegmentSequences {
+            id: OPENED.fetch_add(1, Ordering::Relaxed),
+            bytes,
+            starts,
+            blocks,
+        })
+    }
+}
+
+/// Reads sequences with one zstd context, keeping the last blocks it read decompressed (a walk
+/// in document order needs one; repeated searches find theirs).
+pub(crate) struct Cursor {
+    decompressor: zstd::bulk::Decompressor<'static>,
+    /// Decompressed blocks by their file's id and index, oldest first.
+    blocks: VecDeque<((u64, usize), Vec<u8>)>,
+    capacity: usize,
+}
+
+impl Cursor {
+    /// A cursor that keeps up to `capacity` (at least one) blocks decompressed.
+    pub(crate) fn new(capacity: usize) -> io::Result<Cursor> {
+        Ok(Cursor {
+            decompressor: zstd::bulk::Decompressor::new()?,
+            blocks: VecDeque::new(),
+            capacity: capacity.max(1),
+        })
+    }
+
+    /// The sequence of `doc` in `sequences`.
+    pub(crate) fn get<'c>(
+        &'c mut self,
+        sequences: &SegmentSequences,
+        doc: DocId,
+    ) -> io::Result<&'c [u8]> {
+        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
+        let doc = doc as usize;
+        let (start, end) = match sequences.starts.get(doc..doc + 2) {
+            Some(&[start, end]) => (start, end),
+            _ => return Err(corrupt()),
+        };
+        if start == end {
+            return Ok(&[]);
+        }
+        let block = sequences.blocks.partition_point(|b| b.0 <= start);
+        let (block_end, frame_end) = *sequences.blocks.get(block).ok_or_else(corrupt)?;
+        let (block_start, frame_start) = block
+            .checked_sub(1)
+            .map_or((0, 0), |previous| sequences.blocks[previous]);
+        if end > block_end {
+            return Err(corrupt());
+        }
+        let key = (sequences.id, block);
+        let at = match self.blocks.iter().rposition(|(kept, _)| *kept == key) {
+            Some(at) => at,
+            None => {
+                let mut buffer = if self.blocks.len() == self.capacity {
+                    self.blocks
+                        .pop_front()
+                        .map(|(_, buffer)| buffer)
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let frame = &sequences.bytes[frame_start as usize..frame_end as usize];
+                buffer.clear();
+                buffer.reserve((block_end - block_start) as usize);
+                let written = self.decompressor.decompress_to_buffer(frame, &mut buffer)?;
+                if written as u64 != block_end - block_start {
+                    return Err(corrupt());
+                }
+                self.blocks.push_back((key, buffer));
+                self.blocks.len() - 1
+            }
+        };
+        let buffer = &self.blocks[at].1;
+        Ok(&buffer[(start - block_start) as usize..(end - block_start) as usize])
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::indexer::NoMergePolicy;
+    use tantivy::schema::{STORED, STRING};
+    use tantivy::{Index, IndexWriter, Term};
+
+    use super::*;
+
+    /// Every live document's name and sequence, and how many segments hold them.
+    fn sequences_of(index: &Index, name: Field) -> (Vec<(usize, Vec<u8>)>, usize) {
+        let searcher = index.reader().unwrap().searcher();
+        let mut cursor = Cursor::new(1).unwrap();
+        let mut found = Vec::new();
+        for reader in searcher.segment_readers() {
+            let sequences = SegmentSequences::open(reader).unwrap();
+            let store = reader.get_store_reader(1).unwrap();
+            for doc in reader.doc_ids_alive() {
+                let stored: TantivyDocument = store.get(doc).unwrap();
+                let n = stored
+                    .get_first(name)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                found.push((n, cursor.get(&sequences, doc).unwrap().to_vec()));
+            }
+        }
+        found.sort();
+        (found, searcher.segment_readers().len())
+    }
+
+    /// Whether each document has the sequence it was given (not printed: they are long).
+    fn all_match(
+        found: &[(usize, Vec<u8>)],
+        expected: impl Iterator<Item = usize>,
+        sequence: impl Fn(usize) -> Vec<u8>,
+    ) -> bool {
+        let expected: Vec<usize> = expected.collect();
+        found.len() == expected.len()
+            && found
+                .iter()
+                .zip(expected)
+                .all(|((n, bytes), wanted)| *n == wanted && *bytes == sequence(wanted))
+    }
+
+    #[test]
+    fn sequences_survive_commits_deletes_and_merges() {
+        let mut builder = Schema::builder();
+        let name = builder.add_text_field("name", STRING | STORED);
+        let lines = builder.add_custom_field("lines", SEQUENCE_TYPE, serde_json::json!({}));
+        let index = Index::builder()
+            .schema(builder.build())
+            .register_plugin(SequencePlugin::new())
+            .create_in_ram()
+            .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        // Sequences of many sizes, so that blocks close inside and between commits; every
+        // fifth document has none, as attempt records.
+        let sequence = |n: usize| -> Vec<u8> {
+            if n % 5 == 0 {
+                return Vec::new();
+            }
+            (0..n * 97 % 20_000).map(|i| (i * 31 + n) as u8).collect()
+        };
+        for n in 0..300 {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(name, n.to_string());
+            doc.add_custom(lines, &sequence(n));
+            writer.add_document(doc).unwrap();
+            if n % 100 == 99 {
+                writer.commit().unwrap();
+            }
+        }
+        let (found, segments) = sequences_of(&index, name);
+        assert_eq!(segments, 3);
+        assert!(all_match(&found, 0..300, sequence));
+
+        for n in (0..300).filter(|n| n % 7 == 3) {
+            writer.delete_term(Term::from_field_text(name, &n.to_string()));
+        }
+        writer.commit().unwrap();
+        let ids = index.searchable_segment_ids().unwrap();
+        writer.merge(&ids).wait().unwrap();
+        let (found, segments) = sequences_of(&index, name);
+        assert_eq!(segments, 1);
+        assert!(all_match(&found, (0..300).filter(|n| n % 7 != 3), sequence));
+    }
+
+    /// A file of 50 sequences of 3,000 bytes, sequence `n` all `n`: blocks of about eleven.
+    fn fifty() -> Vec<u8> {
+        let mut builder = Builder::new().unwrap();
+        for n in 0..50u8 {
+            builder.push(&[n; 3_000]).unwrap();
+        }
+        let mut file = Vec::new();
+        builder.write_to(&mut file).unwrap();
+        file
+    }
+
+    #[test]
+    fn reads_in_any_order_through_a_small_cache() {
+        let sequences = SegmentSequences::parse(OwnedBytes::new(fifty())).unwrap();
+        assert!(sequences.blocks.len() > 3);
+        let mut cursor = Cursor::new(2).unwrap();
+        for n in [49, 0, 25, 0, 49, 13, 37, 0, 1, 48, 12, 11, 10, 49] {
+            assert_eq!(
+                cursor.get(&sequences, n).unwrap(),
+                &[n as u8; 3_000][..],
+                "{n}"
+            );
+        }
+        assert!(cursor.blocks.len() <= 2);
+        assert!(
+            cursor.get(&sequences, 50).is_err(),
+            "past the last document"
+        );
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused() {
+        let file = fifty();
+        for cut in [1, 10, FOOTER_BYTES, file.len() / 2] {
+            let short = OwnedBytes::new(file[..file.len() - cut].to_vec());
+            assert!(SegmentSequences::parse(short).is_err(), "cut by {cut}");
+        }
+        let mut flipped = file.clone();
+        flipped[3] ^= 0xff; // inside the first frame
+        let damaged = SegmentSequences::parse(OwnedBytes::new(flipped)).unwrap();
+        assert!(Cursor::new(1).unwrap().get(&damaged, 0).is_err());
+    }
+}
