@@ -365,30 +365,35 @@ impl Index {
         let mut day = (i64::MIN, 0u64);
         for found in found {
             let mut in_step = 0;
-            store
-                .with_lines(found.address, |lines| {
-                    if timed {
-                        sequence::for_each(lines, |line| {
-                            if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
-                                return;
-                            }
-                            in_step += 1;
-                            if group_by == GroupBy::Day {
-                                let this = line.timestamp.div_euclid(NANOS_PER_DAY);
-                                if this != day.0 {
-                                    if day.1 > 0 {
-                                        *tally.days.entry(day.0).or_default() += day.1;
-                                    }
-                                    day = (this, 0);
+            let read = |lines: &[u8]| {
+                if timed {
+                    sequence::for_each(lines, |line| {
+                        if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
+                            return;
+                        }
+                        in_step += 1;
+                        if group_by == GroupBy::Day {
+                            let this = line.timestamp.div_euclid(NANOS_PER_DAY);
+                            if this != day.0 {
+                                if day.1 > 0 {
+                                    *tally.days.entry(day.0).or_default() += day.1;
                                 }
-                                day.1 += 1;
+                                day = (this, 0);
                             }
-                        })
-                    } else {
-                        sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
-                    }
-                })?
-                .ok_or_else(|| self.sequence_corrupt())?;
+                            day.1 += 1;
+                        }
+                    })
+                } else {
+                    sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
+                }
+            };
+            // Without a time window or days, the timestamps are not even decompressed.
+            if timed {
+                store.with_lines(found.address, read)?
+            } else {
+                store.with_ids(found.address, read)?
+            }
+            .ok_or_else(|| self.sequence_corrupt())?;
             tally.total += in_step;
             // A step's lines all fall in its group: one entry per step, not one per line.
             if in_step > 0

@@ -6,10 +6,13 @@
 //! blocks of whole sequences, and a reader keeps one zstd context. As a tantivy segment plugin,
 //! the file is written with its segment, merged with it and deleted with it.
 //!
-//! Layout: the blocks' zstd frames; each document's sequence length as a LEB128 varint (0 for
-//! attempt records); per block its uncompressed and compressed end offsets (`u64` LE each); a
-//! footer of the document count and block count (`u32` LE each), the byte length of the
-//! lengths (`u64` LE) and [`MAGIC`].
+//! Each sequence is kept in two columns: its header and text ids, and its timestamps
+//! (see [`crate::sequence`]), so that a count with no time window decompresses only the first.
+//! Layout: the ids column, the times column, then the ids column's byte length (`u64` LE) and
+//! [`FILE_MAGIC`]. A column: its blocks' zstd frames; each document's length in it as a LEB128
+//! varint (0 for attempt records); per block its uncompressed and compressed end offsets (`u64`
+//! LE each); a footer of the document count and block count (`u32` LE each), the byte length of
+//! the lengths (`u64` LE) and [`MAGIC`].
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -25,6 +28,8 @@ use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
 use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
 
+use crate::sequence;
+
 /// The file extension of the component.
 const EXTENSION: &str = "seq";
 
@@ -37,6 +42,8 @@ const BLOCK_BYTES: usize = 32 * 1024;
 const ZSTD_LEVEL: i32 = 3;
 
 const MAGIC: u32 = 0x6c78_7331; // "lxs1"
+
+const FILE_MAGIC: u32 = 0x6c78_7332; // "lxs2"
 
 const FOOTER_BYTES: usize = 4 + 4 + 8 + 4;
 
@@ -71,7 +78,7 @@ impl SegmentPlugin for SequencePlugin {
             })?;
         Ok(Box::new(SequenceWriter {
             field,
-            builder: Builder::new()?,
+            file: FileBuilder::new()?,
         }))
     }
 
@@ -82,7 +89,7 @@ impl SegmentPlugin for SequencePlugin {
                 "line sequences cannot follow a sorted index's merge".to_owned(),
             ));
         }
-        let mut builder = Builder::new()?;
+        let mut file = FileBuilder::new()?;
         for reader in ctx.readers {
             let sequences = SegmentSequences::open(reader)?;
             let mut cursor = Cursor::new(1)?;
@@ -93,17 +100,18 @@ impl SegmentPlugin for SequencePlugin {
                 {
                     continue;
                 }
-                builder.push(cursor.get(&sequences, doc)?)?;
+                file.ids.push(cursor.get(&sequences.ids, doc)?)?;
+                file.times.push(cursor.get(&sequences.times, doc)?)?;
             }
         }
-        builder.write(ctx.target_segment)
+        file.write(ctx.target_segment)
     }
 }
 
 /// Collects a new segment's sequences in document order.
 struct SequenceWriter {
     field: Field,
-    builder: Builder,
+    file: FileBuilder,
 }
 
 impl PluginWriter for SequenceWriter {
@@ -123,7 +131,16 @@ impl PluginWriter for SequenceWriter {
             .get_first(self.field)
             .and_then(|value| value.as_custom())
             .unwrap_or_default();
-        Ok(self.builder.push(sequence)?)
+        let (ids, times) = if sequence.is_empty() {
+            (sequence, sequence)
+        } else {
+            let split = sequence::ids_end(sequence).ok_or_else(|| {
+                TantivyError::InvalidArgument("a step's line sequence does not decode".to_owned())
+            })?;
+            sequence.split_at(split)
+        };
+        self.file.ids.push(ids)?;
+        Ok(self.file.times.push(times)?)
     }
 
     fn serialize(
@@ -136,11 +153,11 @@ impl PluginWriter for SequenceWriter {
                 "line sequences cannot follow a sorted index".to_owned(),
             ));
         }
-        self.builder.write(segment)
+        self.file.write(segment)
     }
 
     fn mem_usage(&self) -> usize {
-        self.builder.mem_usage()
+        self.file.ids.mem_usage() + self.file.times.mem_usage()
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -152,7 +169,36 @@ impl PluginWriter for SequenceWriter {
     }
 }
 
-/// A `.seq` file being built.
+/// A `.seq` file being built: its two columns.
+struct FileBuilder {
+    ids: Builder,
+    times: Builder,
+}
+
+impl FileBuilder {
+    fn new() -> io::Result<FileBuilder> {
+        Ok(FileBuilder {
+            ids: Builder::new()?,
+            times: Builder::new()?,
+        })
+    }
+
+    fn write(self, segment: &Segment) -> tantivy::Result<()> {
+        let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
+        self.write_to(&mut out)?;
+        out.terminate()?;
+        Ok(())
+    }
+
+    fn write_to(self, out: &mut impl Write) -> io::Result<()> {
+        let ids_len = self.ids.write_to(out)?;
+        self.times.write_to(out)?;
+        out.write_all(&ids_len.to_le_bytes())?;
+        out.write_all(&FILE_MAGIC.to_le_bytes())
+    }
+}
+
+/// A column of a `.seq` file being built.
 struct Builder {
     compressor: zstd::bulk::Compressor<'static>,
     /// Sequences of the open block.
@@ -208,14 +254,8 @@ impl Builder {
             + self.blocks.capacity() * 16
     }
 
-    fn write(self, segment: &Segment) -> tantivy::Result<()> {
-        let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
-        self.write_to(&mut out)?;
-        out.terminate()?;
-        Ok(())
-    }
-
-    fn write_to(mut self, out: &mut impl Write) -> io::Result<()> {
+    /// Writes the column; returns its byte length.
+    fn write_to(mut self, out: &mut impl Write) -> io::Result<u64> {
         self.close_block()?;
         out.write_all(&self.frames)?;
         out.write_all(&self.lengths)?;
@@ -226,19 +266,17 @@ impl Builder {
         out.write_all(&self.docs.to_le_bytes())?;
         out.write_all(&(self.blocks.len() as u32).to_le_bytes())?;
         out.write_all(&(self.lengths.len() as u64).to_le_bytes())?;
-        out.write_all(&MAGIC.to_le_bytes())
+        out.write_all(&MAGIC.to_le_bytes())?;
+        Ok((self.frames.len() + self.lengths.len() + self.blocks.len() * 16 + FOOTER_BYTES) as u64)
     }
 }
 
 /// A segment's `.seq` file, open for reading.
 pub(crate) struct SegmentSequences {
-    /// Tells a cursor's kept block apart from another file's.
-    id: u64,
-    bytes: OwnedBytes,
-    /// Where each document's sequence starts in the uncompressed stream, and where the last
-    /// ends.
-    starts: Vec<u64>,
-    blocks: Vec<(u64, u64)>,
+    /// Each sequence's header and text ids.
+    pub(crate) ids: Column,
+    /// Each sequence's timestamps.
+    pub(crate) times: Column,
 }
 
 impl SegmentSequences {
@@ -250,6 +288,38 @@ impl SegmentSequences {
     }
 
     fn parse(bytes: OwnedBytes) -> io::Result<SegmentSequences> {
+        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
+        let end = bytes.len().checked_sub(12).ok_or_else(corrupt)?;
+        let ids_len = u64::from_le_bytes(bytes[end..end + 8].try_into().expect("8"));
+        if u32::from_le_bytes(bytes[end + 8..].try_into().expect("4")) != FILE_MAGIC {
+            return Err(corrupt());
+        }
+        let ids_len = usize::try_from(ids_len)
+            .ok()
+            .filter(|&len| len <= end)
+            .ok_or_else(corrupt)?;
+        let ids = Column::parse(bytes.slice(0..ids_len))?;
+        let times = Column::parse(bytes.slice(ids_len..end))?;
+        if ids.starts.len() != times.starts.len() {
+            return Err(corrupt());
+        }
+        Ok(SegmentSequences { ids, times })
+    }
+}
+
+/// A column of a `.seq` file.
+pub(crate) struct Column {
+    /// Tells a cursor's kept block apart from another column's.
+    id: u64,
+    bytes: OwnedBytes,
+    /// Where each document's sequence starts in the uncompressed stream, and where the last
+    /// ends.
+    starts: Vec<u64>,
+    blocks: Vec<(u64, u64)>,
+}
+
+impl Column {
+    fn parse(bytes: OwnedBytes) -> io::Result<Column> {
         let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
         let footer = bytes
             .len()
@@ -299,7 +369,7 @@ impl SegmentSequences {
             return Err(corrupt());
         }
         static OPENED: AtomicU64 = AtomicU64::new(0);
-        Ok(SegmentSequences {
+        Ok(Column {
             id: OPENED.fetch_add(1, Ordering::Relaxed),
             bytes,
             starts,
@@ -327,12 +397,9 @@ impl Cursor {
         })
     }
 
-    /// The sequence of `doc` in `sequences`.
-    pub(crate) fn get<'c>(
-        &'c mut self,
-        sequences: &SegmentSequences,
-        doc: DocId,
-    ) -> io::Result<&'c [u8]> {
+    /// What `column` holds of `doc`'s sequence.
+    pub(crate) fn get<'c>(&'c mut self, column: &Column, doc: DocId) -> io::Result<&'c [u8]> {
+        let sequences = column;
         let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
         let doc = doc as usize;
         let (start, end) = match sequences.starts.get(doc..doc + 2) {
@@ -406,6 +473,7 @@ mod tests {
     use tantivy::{Index, IndexWriter, Term};
 
     use super::*;
+    use crate::sequence::Occurrence;
 
     /// Every live document's name and sequence, and how many segments hold them.
     fn sequences_of(index: &Index, name: Field) -> (Vec<(usize, Vec<u8>)>, usize) {
@@ -424,7 +492,9 @@ mod tests {
                     .unwrap()
                     .parse()
                     .unwrap();
-                found.push((n, cursor.get(&sequences, doc).unwrap().to_vec()));
+                let mut whole = cursor.get(&sequences.ids, doc).unwrap().to_vec();
+                whole.extend_from_slice(cursor.get(&sequences.times, doc).unwrap());
+                found.push((n, whole));
             }
         }
         found.sort();
@@ -463,7 +533,13 @@ mod tests {
             if n % 5 == 0 {
                 return Vec::new();
             }
-            (0..n * 97 % 20_000).map(|i| (i * 31 + n) as u8).collect()
+            let lines: Vec<Occurrence> = (0..n * 97 % 5_000)
+                .map(|i| Occurrence {
+                    text_id: (i * 31 + n) as u32 % 1_000,
+                    timestamp: 1_700_000_000_000_000_000 + (i * i) as i64 * 100,
+                })
+                .collect();
+            sequence::encode(&lines).0
         };
         for n in 0..300 {
             let mut doc = TantivyDocument::new();
@@ -489,20 +565,23 @@ mod tests {
         assert!(all_match(&found, (0..300).filter(|n| n % 7 != 3), sequence));
     }
 
-    /// A file of 50 sequences of 3,000 bytes, sequence `n` all `n`: blocks of about eleven.
+    /// A file of 50 sequences: sequence `n` has ids of 3,000 bytes all `n`, and no times.
     fn fifty() -> Vec<u8> {
-        let mut builder = Builder::new().unwrap();
+        let mut file = FileBuilder::new().unwrap();
         for n in 0..50u8 {
-            builder.push(&[n; 3_000]).unwrap();
+            file.ids.push(&[n; 3_000]).unwrap();
+            file.times.push(&[]).unwrap();
         }
-        let mut file = Vec::new();
-        builder.write_to(&mut file).unwrap();
-        file
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        bytes
     }
 
     #[test]
     fn reads_in_any_order_through_a_small_cache() {
-        let sequences = SegmentSequences::parse(OwnedBytes::new(fifty())).unwrap();
+        let sequences = SegmentSequences::parse(OwnedBytes::new(fifty()))
+            .unwrap()
+            .ids;
         assert!(sequences.blocks.len() > 3);
         let mut cursor = Cursor::new(2).unwrap();
         for n in [49, 0, 25, 0, 49, 13, 37, 0, 1, 48, 12, 11, 10, 49] {
@@ -529,6 +608,6 @@ mod tests {
         let mut flipped = file.clone();
         flipped[3] ^= 0xff; // inside the first frame
         let damaged = SegmentSequences::parse(OwnedBytes::new(flipped)).unwrap();
-        assert!(Cursor::new(1).unwrap().get(&damaged, 0).is_err());
+        assert!(Cursor::new(1).unwrap().get(&damaged.ids, 0).is_err());
     }
 }

@@ -16,8 +16,9 @@ use crate::sequence_store::{Cursor, SegmentSequences};
 pub(crate) struct StepStore {
     readers: Vec<StoreReader>,
     sequences: Vec<SegmentSequences>,
-    /// Keeps the last sequence blocks read decompressed.
-    cursor: Mutex<Cursor>,
+    /// Keeps the last sequence blocks read decompressed, and a buffer to join a sequence's
+    /// two columns in.
+    cursor: Mutex<(Cursor, Vec<u8>)>,
     meta: Field,
     /// The index directory, for errors.
     dir: PathBuf,
@@ -25,7 +26,8 @@ pub(crate) struct StepStore {
 
 impl StepStore {
     /// Opens the stores of `steps`' segments, keeping up to `cache_blocks` decompressed blocks
-    /// of metadata per segment and of line sequences in all.
+    /// of metadata per segment, and of each column of line sequences in all (a walk in
+    /// document order needs one).
     pub(crate) fn open(index: &Index, steps: &Searcher, cache_blocks: usize) -> Result<StepStore> {
         let segments = steps.segment_readers();
         let readers = segments
@@ -43,11 +45,12 @@ impl StepStore {
         Ok(StepStore {
             readers,
             sequences,
-            cursor: Mutex::new(
-                Cursor::new(cache_blocks)
+            cursor: Mutex::new((
+                Cursor::new(2 * cache_blocks)
                     .map_err(tantivy::TantivyError::from)
                     .doing("opening the steps' line sequences")?,
-            ),
+                Vec::new(),
+            )),
             meta: index.step_fields.meta,
             dir: index.dir.clone(),
         })
@@ -77,14 +80,37 @@ impl StepStore {
         address: DocAddress,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
-        let mut cursor = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
-        let lines = cursor
-            .get(
-                &self.sequences[address.segment_ord as usize],
-                address.doc_id,
-            )
-            .map_err(|e| self.corrupt(format!("reading a step's line sequence: {e}")))?;
-        Ok(read(lines))
+        let mut guard = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+        let (cursor, whole) = &mut *guard;
+        let sequences = &self.sequences[address.segment_ord as usize];
+        whole.clear();
+        for column in [&sequences.ids, &sequences.times] {
+            let part = cursor
+                .get(column, address.doc_id)
+                .map_err(|e| self.sequence_error(e))?;
+            whole.extend_from_slice(part);
+        }
+        Ok(read(whole))
+    }
+
+    /// Calls `read` with the start of the encoded line sequence of the document at `address`:
+    /// all but its timestamps, which is what [`crate::sequence::for_each_id`] reads.
+    pub(crate) fn with_ids<R>(
+        &self,
+        address: DocAddress,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        let mut guard = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+        let sequences = &self.sequences[address.segment_ord as usize];
+        let ids = guard
+            .0
+            .get(&sequences.ids, address.doc_id)
+            .map_err(|e| self.sequence_error(e))?;
+        Ok(read(ids))
+    }
+
+    fn sequence_error(&self, error: std::io::Error) -> Error {
+        self.corrupt(format!("reading a step's line sequence: {error}"))
     }
 
     fn corrupt(&self, what: String) -> Error {

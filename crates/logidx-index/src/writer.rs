@@ -271,7 +271,7 @@ impl<'a> Writer<'a> {
         let store = StepStore::open(self.index, &steps_searcher, 1)?;
         let mut stats = DeleteStats::default();
         for found in search(&steps_searcher, &*query, &StepCollector)? {
-            if store.with_lines(found.address, |lines| !lines.is_empty())? {
+            if store.with_ids(found.address, |ids| !ids.is_empty())? {
                 stats.steps += 1;
             } else {
                 stats.attempts += 1;
@@ -293,12 +293,12 @@ impl<'a> Writer<'a> {
         for (ordinal, segment) in steps_searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
                 store
-                    .with_lines(DocAddress::new(ordinal as u32, doc), |lines| {
-                        sequence::for_each_id(lines, |id| {
+                    .with_ids(DocAddress::new(ordinal as u32, doc), |ids| {
+                        sequence::for_each_id(ids, |id| {
                             referenced.insert(id);
                         })
                         // An attempt record has no sequence.
-                        .or(lines.is_empty().then_some(()))
+                        .or(ids.is_empty().then_some(()))
                     })?
                     .ok_or_else(|| self.index.sequence_corrupt())?;
             }
