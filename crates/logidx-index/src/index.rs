@@ -22,7 +22,7 @@ use crate::store::StepStore;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 const VERSION_FILE: &str = "logidx-index-version";
 

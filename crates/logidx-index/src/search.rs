@@ -304,7 +304,7 @@ impl Index {
         let (set, _) = self.matching_texts(&texts, query, false)?;
         let found = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
         // Every matching step's sequence is read: split the steps, in document order so that
-        // each thread decompresses each store block once, among the cores.
+        // each thread decompresses each block once, among the cores.
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(found.len().div_ceil(STEPS_PER_COUNTING_THREAD))
@@ -365,8 +365,9 @@ impl Index {
         let mut day = (i64::MIN, 0u64);
         for found in found {
             let mut in_step = 0;
-            let read = |lines: &[u8]| {
-                if timed {
+            // Without a time window or days, the timestamps are not even decompressed.
+            if timed {
+                store.with_lines(found.address, |lines| {
                     sequence::for_each(lines, |line| {
                         if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
                             return;
@@ -383,15 +384,11 @@ impl Index {
                             day.1 += 1;
                         }
                     })
-                } else {
-                    sequence::for_each_id(lines, |id| in_step += u64::from(set.contains(id)))
-                }
-            };
-            // Without a time window or days, the timestamps are not even decompressed.
-            if timed {
-                store.with_lines(found.address, read)?
+                })?
             } else {
-                store.with_ids(found.address, read)?
+                store.with_ids(found.address, |ids| {
+                    sequence::for_each_id(ids, |id| in_step += u64::from(set.contains(id)))
+                })?
             }
             .ok_or_else(|| self.sequence_corrupt())?;
             tally.total += in_step;

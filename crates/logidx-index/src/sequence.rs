@@ -105,8 +105,8 @@ pub(crate) fn for_each_id(bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()>
 /// Where the ids end and the timestamps start in what [`encode`] wrote: so that the ids can be
 /// kept apart; `None` if the bytes are not such an encoding.
 pub(crate) fn ids_end(bytes: &[u8]) -> Option<usize> {
-    let (_, _, ids, times) = sections(bytes)?;
-    Some(bytes.len() - times.len()).filter(|&end| end >= ids.len())
+    let (_, _, _, times) = sections(bytes)?;
+    Some(bytes.len() - times.len())
 }
 
 /// The number of lines, the timestamp unit in nanoseconds, the ids and the timestamps.
@@ -127,7 +127,7 @@ fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -136,7 +136,7 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 #[inline]
-fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+pub(crate) fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
     // Most id deltas take one byte.
     if let Some((&byte, rest)) = bytes.split_first()
         && byte < 0x80

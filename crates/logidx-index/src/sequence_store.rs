@@ -7,12 +7,13 @@
 //! the file is written with its segment, merged with it and deleted with it.
 //!
 //! Each sequence is kept in two columns: its header and text ids, and its timestamps
-//! (see [`crate::sequence`]), so that a count with no time window decompresses only the first.
+//! (see [`crate::sequence`]), so that a count with no time window and no days decompresses only
+//! the first.
 //! Layout: the ids column, the times column, then the ids column's byte length (`u64` LE) and
 //! [`FILE_MAGIC`]. A column: its blocks' zstd frames; each document's length in it as a LEB128
 //! varint (0 for attempt records); per block its uncompressed and compressed end offsets (`u64`
 //! LE each); a footer of the document count and block count (`u32` LE each), the byte length of
-//! the lengths (`u64` LE) and [`MAGIC`].
+//! the lengths (`u64` LE) and [`COLUMN_MAGIC`].
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -28,7 +29,7 @@ use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
 use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
 
-use crate::sequence;
+use crate::sequence::{self, put_varint, take_varint};
 
 /// The file extension of the component.
 const EXTENSION: &str = "seq";
@@ -41,11 +42,15 @@ const BLOCK_BYTES: usize = 32 * 1024;
 
 const ZSTD_LEVEL: i32 = 3;
 
-const MAGIC: u32 = 0x6c78_7331; // "lxs1"
+const COLUMN_MAGIC: u32 = 0x6c78_7331; // "lxs1"
 
 const FILE_MAGIC: u32 = 0x6c78_7332; // "lxs2"
 
-const FOOTER_BYTES: usize = 4 + 4 + 8 + 4;
+/// The file's footer: the ids column's length and [`FILE_MAGIC`].
+const FILE_FOOTER_BYTES: usize = 8 + 4;
+
+/// A column's footer.
+const COLUMN_FOOTER_BYTES: usize = 4 + 4 + 8 + 4;
 
 /// The plugin that writes and merges `.seq` files; register it on the steps index.
 pub(crate) struct SequencePlugin;
@@ -92,7 +97,7 @@ impl SegmentPlugin for SequencePlugin {
         let mut file = FileBuilder::new()?;
         for reader in ctx.readers {
             let sequences = SegmentSequences::open(reader)?;
-            let mut cursor = Cursor::new(1)?;
+            let (mut ids, mut times) = (Cursor::new(1)?, Cursor::new(1)?);
             for doc in 0..reader.max_doc() {
                 if reader
                     .alive_bitset()
@@ -100,8 +105,8 @@ impl SegmentPlugin for SequencePlugin {
                 {
                     continue;
                 }
-                file.ids.push(cursor.get(&sequences.ids, doc)?)?;
-                file.times.push(cursor.get(&sequences.times, doc)?)?;
+                file.ids.push(ids.get(&sequences.ids, doc)?)?;
+                file.times.push(times.get(&sequences.times, doc)?)?;
             }
         }
         file.write(ctx.target_segment)
@@ -171,15 +176,15 @@ impl PluginWriter for SequenceWriter {
 
 /// A `.seq` file being built: its two columns.
 struct FileBuilder {
-    ids: Builder,
-    times: Builder,
+    ids: ColumnBuilder,
+    times: ColumnBuilder,
 }
 
 impl FileBuilder {
     fn new() -> io::Result<FileBuilder> {
         Ok(FileBuilder {
-            ids: Builder::new()?,
-            times: Builder::new()?,
+            ids: ColumnBuilder::new()?,
+            times: ColumnBuilder::new()?,
         })
     }
 
@@ -199,10 +204,12 @@ impl FileBuilder {
 }
 
 /// A column of a `.seq` file being built.
-struct Builder {
+struct ColumnBuilder {
     compressor: zstd::bulk::Compressor<'static>,
     /// Sequences of the open block.
     pending: Vec<u8>,
+    /// The open block, compressed.
+    compressed: Vec<u8>,
     frames: Vec<u8>,
     lengths: Vec<u8>,
     /// Uncompressed and compressed end of each block.
@@ -211,11 +218,12 @@ struct Builder {
     docs: u32,
 }
 
-impl Builder {
-    fn new() -> io::Result<Builder> {
-        Ok(Builder {
+impl ColumnBuilder {
+    fn new() -> io::Result<ColumnBuilder> {
+        Ok(ColumnBuilder {
             compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
             pending: Vec::with_capacity(BLOCK_BYTES * 2),
+            compressed: Vec::new(),
             frames: Vec::new(),
             lengths: Vec::new(),
             blocks: Vec::new(),
@@ -238,8 +246,13 @@ impl Builder {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let frame = self.compressor.compress(&self.pending)?;
-        self.frames.extend_from_slice(&frame);
+        // zstd writes a `Vec` from its start: compress into a reused one, then append.
+        self.compressed.clear();
+        self.compressed
+            .reserve(zstd::zstd_safe::compress_bound(self.pending.len()));
+        self.compressor
+            .compress_to_buffer(&self.pending, &mut self.compressed)?;
+        self.frames.extend_from_slice(&self.compressed);
         self.uncompressed += self.pending.len() as u64;
         self.blocks
             .push((self.uncompressed, self.frames.len() as u64));
@@ -249,6 +262,7 @@ impl Builder {
 
     fn mem_usage(&self) -> usize {
         self.pending.capacity()
+            + self.compressed.capacity()
             + self.frames.capacity()
             + self.lengths.capacity()
             + self.blocks.capacity() * 16
@@ -266,8 +280,11 @@ impl Builder {
         out.write_all(&self.docs.to_le_bytes())?;
         out.write_all(&(self.blocks.len() as u32).to_le_bytes())?;
         out.write_all(&(self.lengths.len() as u64).to_le_bytes())?;
-        out.write_all(&MAGIC.to_le_bytes())?;
-        Ok((self.frames.len() + self.lengths.len() + self.blocks.len() * 16 + FOOTER_BYTES) as u64)
+        out.write_all(&COLUMN_MAGIC.to_le_bytes())?;
+        Ok(
+            (self.frames.len() + self.lengths.len() + self.blocks.len() * 16 + COLUMN_FOOTER_BYTES)
+                as u64,
+        )
     }
 }
 
@@ -284,12 +301,19 @@ impl SegmentSequences {
         let file = reader
             .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
             .map_err(io::Error::other)?;
-        SegmentSequences::parse(file.read_bytes()?)
+        let sequences = SegmentSequences::parse(file.read_bytes()?)?;
+        // One sequence (maybe empty) per document of the segment.
+        if sequences.ids.starts.len() != reader.max_doc() as usize + 1 {
+            return Err(corrupt());
+        }
+        Ok(sequences)
     }
 
     fn parse(bytes: OwnedBytes) -> io::Result<SegmentSequences> {
-        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
-        let end = bytes.len().checked_sub(12).ok_or_else(corrupt)?;
+        let end = bytes
+            .len()
+            .checked_sub(FILE_FOOTER_BYTES)
+            .ok_or_else(corrupt)?;
         let ids_len = u64::from_le_bytes(bytes[end..end + 8].try_into().expect("8"));
         if u32::from_le_bytes(bytes[end + 8..].try_into().expect("4")) != FILE_MAGIC {
             return Err(corrupt());
@@ -312,33 +336,36 @@ pub(crate) struct Column {
     /// Tells a cursor's kept block apart from another column's.
     id: u64,
     bytes: OwnedBytes,
-    /// Where each document's sequence starts in the uncompressed stream, and where the last
-    /// ends.
+    /// Where each document's part starts in the column's uncompressed stream, and where the
+    /// last ends.
     starts: Vec<u64>,
     blocks: Vec<(u64, u64)>,
 }
 
 impl Column {
     fn parse(bytes: OwnedBytes) -> io::Result<Column> {
-        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
         let footer = bytes
             .len()
-            .checked_sub(FOOTER_BYTES)
+            .checked_sub(COLUMN_FOOTER_BYTES)
             .map(|at| &bytes[at..])
             .ok_or_else(corrupt)?;
         let u32_at = |at: usize| u32::from_le_bytes(footer[at..at + 4].try_into().expect("4"));
         let (docs, block_count) = (u32_at(0) as usize, u32_at(4) as usize);
         let lengths_len = u64::from_le_bytes(footer[8..16].try_into().expect("8"));
-        if u32_at(16) != MAGIC {
+        if u32_at(16) != COLUMN_MAGIC {
             return Err(corrupt());
         }
-        let table_start = (bytes.len() - FOOTER_BYTES)
+        let table_start = (bytes.len() - COLUMN_FOOTER_BYTES)
             .checked_sub(block_count.checked_mul(16).ok_or_else(corrupt)?)
             .ok_or_else(corrupt)?;
         let lengths_start = usize::try_from(lengths_len)
             .ok()
             .and_then(|len| table_start.checked_sub(len))
             .ok_or_else(corrupt)?;
+        // Every length takes a byte at least: bounds what is allocated for a damaged count.
+        if docs as u64 > lengths_len {
+            return Err(corrupt());
+        }
         let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
         let blocks: Vec<(u64, u64)> = (0..block_count)
             .map(|i| {
@@ -399,25 +426,23 @@ impl Cursor {
 
     /// What `column` holds of `doc`'s sequence.
     pub(crate) fn get<'c>(&'c mut self, column: &Column, doc: DocId) -> io::Result<&'c [u8]> {
-        let sequences = column;
-        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt");
         let doc = doc as usize;
-        let (start, end) = match sequences.starts.get(doc..doc + 2) {
+        let (start, end) = match column.starts.get(doc..doc + 2) {
             Some(&[start, end]) => (start, end),
             _ => return Err(corrupt()),
         };
         if start == end {
             return Ok(&[]);
         }
-        let block = sequences.blocks.partition_point(|b| b.0 <= start);
-        let (block_end, frame_end) = *sequences.blocks.get(block).ok_or_else(corrupt)?;
+        let block = column.blocks.partition_point(|b| b.0 <= start);
+        let (block_end, frame_end) = *column.blocks.get(block).ok_or_else(corrupt)?;
         let (block_start, frame_start) = block
             .checked_sub(1)
-            .map_or((0, 0), |previous| sequences.blocks[previous]);
+            .map_or((0, 0), |previous| column.blocks[previous]);
         if end > block_end {
             return Err(corrupt());
         }
-        let key = (sequences.id, block);
+        let key = (column.id, block);
         let at = match self.blocks.iter().rposition(|(kept, _)| *kept == key) {
             Some(at) => at,
             None => {
@@ -429,11 +454,17 @@ impl Cursor {
                 } else {
                     Vec::new()
                 };
-                let frame = &sequences.bytes[frame_start as usize..frame_end as usize];
+                let frame = &column.bytes[frame_start as usize..frame_end as usize];
+                // The frame says its size: a damaged table must not make us allocate more.
+                let size = block_end - block_start;
+                if !matches!(zstd::zstd_safe::get_frame_content_size(frame), Ok(Some(n)) if n == size)
+                {
+                    return Err(corrupt());
+                }
                 buffer.clear();
-                buffer.reserve((block_end - block_start) as usize);
+                buffer.reserve(size as usize);
                 let written = self.decompressor.decompress_to_buffer(frame, &mut buffer)?;
-                if written as u64 != block_end - block_start {
+                if written as u64 != size {
                     return Err(corrupt());
                 }
                 self.blocks.push_back((key, buffer));
@@ -445,25 +476,8 @@ impl Cursor {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
+fn corrupt() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt")
 }
 
 #[cfg(test)]
@@ -601,13 +615,30 @@ mod tests {
     #[test]
     fn a_damaged_file_is_refused() {
         let file = fifty();
-        for cut in [1, 10, FOOTER_BYTES, file.len() / 2] {
-            let short = OwnedBytes::new(file[..file.len() - cut].to_vec());
-            assert!(SegmentSequences::parse(short).is_err(), "cut by {cut}");
+        let parse = |bytes: &[u8]| SegmentSequences::parse(OwnedBytes::new(bytes.to_vec()));
+        assert!(parse(&file).is_ok());
+        for cut in [1, FILE_FOOTER_BYTES, file.len() / 2] {
+            assert!(parse(&file[..file.len() - cut]).is_err(), "cut by {cut}");
         }
+        // Inside, with the file's footer intact: a bit of the ids column's length, and of each
+        // field of that column's footer (documents, blocks, lengths' size, magic).
+        let footer = file.len() - FILE_FOOTER_BYTES;
+        let ids_len = u64::from_le_bytes(file[footer..footer + 8].try_into().unwrap()) as usize;
+        for at in [
+            footer,
+            ids_len - 20,
+            ids_len - 16,
+            ids_len - 12,
+            ids_len - 4,
+        ] {
+            let mut damaged = file.clone();
+            damaged[at] ^= 1;
+            assert!(parse(&damaged).is_err(), "bit flipped at {at}");
+        }
+        // In a frame: the file opens, the sequence does not read.
         let mut flipped = file.clone();
-        flipped[3] ^= 0xff; // inside the first frame
-        let damaged = SegmentSequences::parse(OwnedBytes::new(flipped)).unwrap();
+        flipped[3] ^= 0xff;
+        let damaged = parse(&flipped).unwrap();
         assert!(Cursor::new(1).unwrap().get(&damaged.ids, 0).is_err());
     }
 }

@@ -16,9 +16,8 @@ use crate::sequence_store::{Cursor, SegmentSequences};
 pub(crate) struct StepStore {
     readers: Vec<StoreReader>,
     sequences: Vec<SegmentSequences>,
-    /// Keeps the last sequence blocks read decompressed, and a buffer to join a sequence's
-    /// two columns in.
-    cursor: Mutex<(Cursor, Vec<u8>)>,
+    /// Reads the ids and the times columns of the sequences, and joins them in a buffer.
+    cursors: Mutex<(Cursor, Cursor, Vec<u8>)>,
     meta: Field,
     /// The index directory, for errors.
     dir: PathBuf,
@@ -26,8 +25,8 @@ pub(crate) struct StepStore {
 
 impl StepStore {
     /// Opens the stores of `steps`' segments, keeping up to `cache_blocks` decompressed blocks
-    /// of metadata per segment, and of each column of line sequences in all (a walk in
-    /// document order needs one).
+    /// of metadata per segment, and of each column of line sequences (a walk in document order
+    /// needs one).
     pub(crate) fn open(index: &Index, steps: &Searcher, cache_blocks: usize) -> Result<StepStore> {
         let segments = steps.segment_readers();
         let readers = segments
@@ -36,6 +35,11 @@ impl StepStore {
             .collect::<std::io::Result<_>>()
             .map_err(tantivy::TantivyError::from)
             .doing("opening the steps' document store")?;
+        let cursor = || {
+            Cursor::new(cache_blocks)
+                .map_err(tantivy::TantivyError::from)
+                .doing("opening the steps' line sequences")
+        };
         let sequences = segments
             .iter()
             .map(SegmentSequences::open)
@@ -45,12 +49,7 @@ impl StepStore {
         Ok(StepStore {
             readers,
             sequences,
-            cursor: Mutex::new((
-                Cursor::new(2 * cache_blocks)
-                    .map_err(tantivy::TantivyError::from)
-                    .doing("opening the steps' line sequences")?,
-                Vec::new(),
-            )),
+            cursors: Mutex::new((cursor()?, cursor()?, Vec::new())),
             meta: index.step_fields.meta,
             dir: index.dir.clone(),
         })
@@ -74,17 +73,17 @@ impl StepStore {
     }
 
     /// Calls `read` with the encoded line sequence of the document at `address`: empty for an
-    /// attempt record, at least two bytes for a step.
+    /// attempt record, at least three bytes for a step.
     pub(crate) fn with_lines<R>(
         &self,
         address: DocAddress,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
-        let mut guard = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
-        let (cursor, whole) = &mut *guard;
+        let mut guard = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
+        let (ids, times, whole) = &mut *guard;
         let sequences = &self.sequences[address.segment_ord as usize];
         whole.clear();
-        for column in [&sequences.ids, &sequences.times] {
+        for (cursor, column) in [(ids, &sequences.ids), (times, &sequences.times)] {
             let part = cursor
                 .get(column, address.doc_id)
                 .map_err(|e| self.sequence_error(e))?;
@@ -100,7 +99,7 @@ impl StepStore {
         address: DocAddress,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
-        let mut guard = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
         let sequences = &self.sequences[address.segment_ord as usize];
         let ids = guard
             .0
