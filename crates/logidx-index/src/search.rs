@@ -312,7 +312,7 @@ impl Index {
         let tallies = if threads == 1 {
             vec![self.tally(&*self.step_store(&steps)?, &found, query, &set, group_by)?]
         } else {
-            // Each thread its own store: a walk in document order needs one block at a time.
+            // Each thread its own store: a walk in document order needs one block per column.
             let tally = |part: &[StepMatch]| {
                 let store = StepStore::open(self, &steps, 1)?;
                 self.tally(&store, part, query, &set, group_by)
