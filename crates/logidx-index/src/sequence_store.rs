@@ -544,7 +544,7 @@ mod tests {
         // Sequences of many sizes, so that blocks close inside and between commits; every
         // fifth document has none, as attempt records.
         let sequence = |n: usize| -> Vec<u8> {
-            if n % 5 == 0 {
+            if n.is_multiple_of(5) {
                 return Vec::new();
             }
             let lines: Vec<Occurrence> = (0..n * 97 % 5_000)
