@@ -50,7 +50,7 @@ pub struct Index {
     pub(crate) step_fields: StepFields,
     texts_reader: IndexReader,
     steps_reader: IndexReader,
-    /// The steps' store of the last searcher generation used.
+    /// The steps' stores of the last searcher generation used.
     step_store: Mutex<Option<(u64, Arc<StepStore>)>>,
 }
 
@@ -162,9 +162,9 @@ impl Index {
         (self.texts_reader.searcher(), self.steps_reader.searcher())
     }
 
-    /// The document store of `steps`, kept from one search to the next while the searcher's
-    /// generation lasts, so that repeated searches find their blocks decompressed (as
-    /// tantivy's searcher keeps its own).
+    /// The stores of `steps` (metadata and line sequences), kept from one search to the next
+    /// while the searcher's generation lasts, so that repeated searches find their blocks
+    /// decompressed (as tantivy's searcher keeps its own).
     pub(crate) fn step_store(&self, steps: &Searcher) -> Result<Arc<StepStore>> {
         let generation = steps.generation().generation_id();
         let mut kept = self
