@@ -367,8 +367,8 @@ impl Index {
             let mut in_step = 0;
             // Without a time window or days, the timestamps are not even decompressed.
             if timed {
-                store.with_lines(found.address, |lines| {
-                    sequence::for_each(lines, |line| {
+                store.with_lines(found.address, |parts| {
+                    sequence::for_each(parts, |line| {
                         if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
                             return;
                         }

@@ -64,18 +64,34 @@ pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
     (out, ids)
 }
 
-/// Decodes what [`encode`] wrote, or `None` if the bytes are not such an encoding.
-pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<Occurrence>> {
-    let mut lines = Vec::with_capacity(bytes.len() / 3);
-    for_each(bytes, |line| lines.push(line))?;
+/// What [`encode`] wrote, in the two parts it is stored in: the header and the text ids (up to
+/// [`ids_end`]), and the timestamps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts<'a> {
+    pub(crate) ids: &'a [u8],
+    pub(crate) times: &'a [u8],
+}
+
+impl<'a> Parts<'a> {
+    /// The parts of what [`encode`] wrote, or `None` if the bytes are not such an encoding.
+    pub(crate) fn of(bytes: &'a [u8]) -> Option<Parts<'a>> {
+        let (ids, times) = bytes.split_at(ids_end(bytes)?);
+        Some(Parts { ids, times })
+    }
+}
+
+/// Decodes a step's lines, or `None` if the parts are not an encoding.
+pub(crate) fn decode(parts: Parts) -> Option<Vec<Occurrence>> {
+    let mut lines = Vec::with_capacity(parts.times.len() / 2);
+    for_each(parts, |line| lines.push(line))?;
     Some(lines)
 }
 
-/// Calls `line` with each line of what [`encode`] wrote, in order, without collecting them
-/// (counting walks every step); `None` if the bytes are not such an encoding, after calling it
-/// with the lines before the fault.
-pub(crate) fn for_each(bytes: &[u8], mut line: impl FnMut(Occurrence)) -> Option<()> {
-    let (count, unit, mut ids, mut times) = sections(bytes)?;
+/// Calls `line` with each line, in order, without collecting them (counting walks every step);
+/// `None` if the parts are not an encoding, after calling it with the lines before the fault.
+pub(crate) fn for_each(parts: Parts, mut line: impl FnMut(Occurrence)) -> Option<()> {
+    let (count, unit, mut ids) = ids_of(parts.ids)?;
+    let mut times = parts.times;
     let mut id = 0i64;
     let mut time = 0i64;
     for _ in 0..count {
@@ -89,11 +105,10 @@ pub(crate) fn for_each(bytes: &[u8], mut line: impl FnMut(Occurrence)) -> Option
     (ids.is_empty() && times.is_empty()).then_some(())
 }
 
-/// Calls `text` with each line's text id, in order, without reading the timestamps: a count
-/// with no time window or day needs no more. `None` if the ids are not such an encoding
-/// (timestamps are not checked, as [`for_each`] checks them).
-pub(crate) fn for_each_id(bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()> {
-    let (count, _, mut ids, _) = sections(bytes)?;
+/// Calls `text` with each line's text id, in order, from the ids part alone: a count with no
+/// time window or day needs no more. `None` if it is not an encoding.
+pub(crate) fn for_each_id(ids: &[u8], mut text: impl FnMut(u32)) -> Option<()> {
+    let (count, _, mut ids) = ids_of(ids)?;
     let mut id = 0i64;
     for _ in 0..count {
         id = id.checked_add(unzigzag(take_varint(&mut ids)?))?;
@@ -105,18 +120,24 @@ pub(crate) fn for_each_id(bytes: &[u8], mut text: impl FnMut(u32)) -> Option<()>
 /// Where the ids end and the timestamps start in what [`encode`] wrote: so that the ids can be
 /// kept apart; `None` if the bytes are not such an encoding.
 pub(crate) fn ids_end(bytes: &[u8]) -> Option<usize> {
-    let (_, _, _, times) = sections(bytes)?;
-    Some(bytes.len() - times.len())
+    let (_, _, ids_len, rest) = header(bytes)?;
+    (ids_len <= rest.len()).then(|| bytes.len() - rest.len() + ids_len)
 }
 
-/// The number of lines, the timestamp unit in nanoseconds, the ids and the timestamps.
-fn sections(mut bytes: &[u8]) -> Option<(u64, i64, &[u8], &[u8])> {
+/// The number of lines, the timestamp unit in nanoseconds and the ids of an ids part.
+fn ids_of(part: &[u8]) -> Option<(u64, i64, &[u8])> {
+    let (count, unit, ids_len, ids) = header(part)?;
+    (ids.len() == ids_len).then_some((count, unit, ids))
+}
+
+/// The number of lines, the timestamp unit in nanoseconds, the byte length of the ids, and
+/// what follows the header.
+fn header(mut bytes: &[u8]) -> Option<(u64, i64, usize, &[u8])> {
     let count = take_varint(&mut bytes)?;
     let exponent = take_varint(&mut bytes)?;
     let (_, unit) = UNITS.into_iter().find(|&(e, _)| e == exponent)?;
     let ids_len = usize::try_from(take_varint(&mut bytes)?).ok()?;
-    let (ids, times) = bytes.split_at_checked(ids_len)?;
-    Some((count, unit, ids, times))
+    Some((count, unit, ids_len, bytes))
 }
 
 fn zigzag(value: i64) -> u64 {
@@ -184,6 +205,10 @@ mod tests {
 
     use super::*;
 
+    fn decode_whole(bytes: &[u8]) -> Option<Vec<Occurrence>> {
+        decode(Parts::of(bytes)?)
+    }
+
     fn occurrences(pairs: &[(u32, i64)]) -> Vec<Occurrence> {
         pairs
             .iter()
@@ -202,7 +227,7 @@ mod tests {
         ]);
         let (bytes, ids) = encode(&lines);
         assert_eq!(ids, [3, 7, 900]);
-        assert_eq!(decode(&bytes), Some(lines));
+        assert_eq!(decode_whole(&bytes), Some(lines));
         // Count, unit and the ids' length, then per line an id delta, then per line a time delta
         // in 100 ns ticks: only the first line's are long.
         assert_eq!(bytes[1], 2, "unit of 100 ns");
@@ -231,7 +256,7 @@ mod tests {
                 .collect();
             let (bytes, _) = encode(&lines);
             assert_eq!(u64::from(bytes[1]), exponent, "{times:?}");
-            assert_eq!(decode(&bytes), Some(lines));
+            assert_eq!(decode_whole(&bytes), Some(lines));
         }
     }
 
@@ -248,7 +273,7 @@ mod tests {
         assert_eq!(ids.len(), 1_000);
         // 1 byte of id delta and 2 of time delta (123 ticks) a line, after the first.
         assert!(bytes.len() <= 20 + 999 * 3, "{} bytes", bytes.len());
-        assert_eq!(decode(&bytes), Some(lines));
+        assert_eq!(decode_whole(&bytes), Some(lines));
     }
 
     #[test]
@@ -273,27 +298,27 @@ mod tests {
     fn an_empty_step_round_trips() {
         let (bytes, ids) = encode(&[]);
         assert!(ids.is_empty());
-        assert_eq!(decode(&bytes), Some(Vec::new()));
+        assert_eq!(decode_whole(&bytes), Some(Vec::new()));
     }
 
     #[test]
     fn rejects_truncated_trailing_and_impossible_bytes() {
         let (bytes, _) = encode(&occurrences(&[(1, 5), (2, -5)]));
         for end in 0..bytes.len() {
-            assert_eq!(decode(&bytes[..end]), None, "truncated at {end}");
+            assert_eq!(decode_whole(&bytes[..end]), None, "truncated at {end}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(decode(&longer), None);
+        assert_eq!(decode_whole(&longer), None);
         // A unit that is no power of ten the encoder uses (with 100 ns, the same bytes decode).
-        assert!(decode(&[1, 2, 1, 2, 2]).is_some());
-        assert_eq!(decode(&[1, 5, 1, 2, 2]), None);
+        assert!(decode_whole(&[1, 2, 1, 2, 2]).is_some());
+        assert_eq!(decode_whole(&[1, 5, 1, 2, 2]), None);
         // Ids that claim more bytes than there are.
-        assert_eq!(decode(&[1, 2, 3, 2, 2]), None);
+        assert_eq!(decode_whole(&[1, 2, 3, 2, 2]), None);
         // A timestamp that overflows nanoseconds once multiplied by its unit (seconds).
         let mut overflowing = vec![1, 9, 1, 2];
         put_varint(&mut overflowing, zigzag(i64::MAX / 1_000));
-        assert_eq!(decode(&overflowing), None);
+        assert_eq!(decode_whole(&overflowing), None);
     }
 
     proptest! {
@@ -318,11 +343,11 @@ mod tests {
             let (bytes, ids) = encode(&lines);
             prop_assert!(ids.windows(2).all(|w| w[0] < w[1]));
             let mut walked = Vec::new();
-            let (ids, times) = bytes.split_at(ids_end(&bytes).unwrap());
-            prop_assert_eq!(for_each_id(ids, |id| walked.push(id)), Some(()));
-            prop_assert!(times.len() >= lines.len());
+            let parts = Parts::of(&bytes).unwrap();
+            prop_assert_eq!(for_each_id(parts.ids, |id| walked.push(id)), Some(()));
+            prop_assert!(parts.times.len() >= lines.len());
             prop_assert!(walked.iter().eq(lines.iter().map(|l| &l.text_id)));
-            prop_assert_eq!(decode(&bytes), Some(lines));
+            prop_assert_eq!(decode_whole(&bytes), Some(lines));
         }
 
         #[test]
@@ -335,7 +360,7 @@ mod tests {
                 .collect();
             let (bytes, _) = encode(&lines);
             prop_assert!(lines.is_empty() || bytes[1] >= 2);
-            prop_assert_eq!(decode(&bytes), Some(lines));
+            prop_assert_eq!(decode_whole(&bytes), Some(lines));
         }
     }
 }

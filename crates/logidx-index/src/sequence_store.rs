@@ -29,7 +29,7 @@ use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
 use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
 
-use crate::sequence::{self, put_varint, take_varint};
+use crate::sequence::{Parts, put_varint, take_varint};
 
 /// The file extension of the component.
 const EXTENSION: &str = "seq";
@@ -136,16 +136,18 @@ impl PluginWriter for SequenceWriter {
             .get_first(self.field)
             .and_then(|value| value.as_custom())
             .unwrap_or_default();
-        let (ids, times) = if sequence.is_empty() {
-            (sequence, sequence)
+        let parts = if sequence.is_empty() {
+            Parts {
+                ids: sequence,
+                times: sequence,
+            }
         } else {
-            let split = sequence::ids_end(sequence).ok_or_else(|| {
+            Parts::of(sequence).ok_or_else(|| {
                 TantivyError::InvalidArgument("a step's line sequence does not decode".to_owned())
-            })?;
-            sequence.split_at(split)
+            })?
         };
-        self.file.ids.push(ids)?;
-        Ok(self.file.times.push(times)?)
+        self.file.ids.push(parts.ids)?;
+        Ok(self.file.times.push(parts.times)?)
     }
 
     fn serialize(
@@ -553,7 +555,7 @@ mod tests {
                     timestamp: 1_700_000_000_000_000_000 + (i * i) as i64 * 100,
                 })
                 .collect();
-            sequence::encode(&lines).0
+            crate::sequence::encode(&lines).0
         };
         for n in 0..300 {
             let mut doc = TantivyDocument::new();

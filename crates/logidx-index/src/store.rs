@@ -10,14 +10,15 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::error::{Error, Result, TantivyContext};
 use crate::index::Index;
+use crate::sequence::Parts;
 use crate::sequence_store::{Cursor, SegmentSequences};
 
 /// The stores of a steps searcher's segments.
 pub(crate) struct StepStore {
     readers: Vec<StoreReader>,
     sequences: Vec<SegmentSequences>,
-    /// Reads the ids and the times columns of the sequences, and joins them in a buffer.
-    cursors: Mutex<(Cursor, Cursor, Vec<u8>)>,
+    /// Read the ids and the times columns of the sequences.
+    cursors: Mutex<(Cursor, Cursor)>,
     meta: Field,
     /// The index directory, for errors.
     dir: PathBuf,
@@ -49,7 +50,7 @@ impl StepStore {
         Ok(StepStore {
             readers,
             sequences,
-            cursors: Mutex::new((cursor()?, cursor()?, Vec::new())),
+            cursors: Mutex::new((cursor()?, cursor()?)),
             meta: index.step_fields.meta,
             dir: index.dir.clone(),
         })
@@ -72,28 +73,28 @@ impl StepStore {
         serde_json::from_str(meta).map_err(|e| self.corrupt(format!("{what} does not decode: {e}")))
     }
 
-    /// Calls `read` with the encoded line sequence of the document at `address`: empty for an
-    /// attempt record, at least three bytes for a step.
+    /// Calls `read` with the encoded line sequence of the document at `address` (both parts
+    /// empty for an attempt record).
     pub(crate) fn with_lines<R>(
         &self,
         address: DocAddress,
-        read: impl FnOnce(&[u8]) -> R,
+        read: impl FnOnce(Parts) -> R,
     ) -> Result<R> {
         let mut guard = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
-        let (ids, times, whole) = &mut *guard;
+        let (ids, times) = &mut *guard;
         let sequences = &self.sequences[address.segment_ord as usize];
-        whole.clear();
-        for (cursor, column) in [(ids, &sequences.ids), (times, &sequences.times)] {
-            let part = cursor
-                .get(column, address.doc_id)
-                .map_err(|e| self.sequence_error(e))?;
-            whole.extend_from_slice(part);
-        }
-        Ok(read(whole))
+        let ids = ids
+            .get(&sequences.ids, address.doc_id)
+            .map_err(|e| self.sequence_error(e))?;
+        let times = times
+            .get(&sequences.times, address.doc_id)
+            .map_err(|e| self.sequence_error(e))?;
+        Ok(read(Parts { ids, times }))
     }
 
-    /// Calls `read` with the start of the encoded line sequence of the document at `address`:
-    /// all but its timestamps, which is what [`crate::sequence::for_each_id`] reads.
+    /// Calls `read` with the ids part of the encoded line sequence of the document at
+    /// `address`, which is what [`crate::sequence::for_each_id`] reads: empty for an attempt
+    /// record.
     pub(crate) fn with_ids<R>(
         &self,
         address: DocAddress,
