@@ -187,10 +187,6 @@ impl Index {
             what: what.into(),
         }
     }
-
-    pub(crate) fn sequence_corrupt(&self) -> Error {
-        self.corrupt("a step's line sequence does not decode")
-    }
 }
 
 fn create_index_dirs(dir: &Path) -> Result<()> {

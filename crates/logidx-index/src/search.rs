@@ -390,7 +390,7 @@ impl Index {
                     sequence::for_each_id(ids, |id| in_step += u64::from(set.contains(id)))
                 })?
             }
-            .ok_or_else(|| self.sequence_corrupt())?;
+            .ok_or_else(|| store.undecodable(found.address))?;
             tally.total += in_step;
             // A step's lines all fall in its group: one entry per step, not one per line.
             if in_step > 0
@@ -658,7 +658,7 @@ impl Index {
             stored: self.stored_of(store, address)?,
             lines: store
                 .with_lines(address, sequence::decode)?
-                .ok_or_else(|| self.sequence_corrupt())?,
+                .ok_or_else(|| store.undecodable(address))?,
         })
     }
 

@@ -17,6 +17,8 @@ use crate::sequence_store::{Cursor, SegmentSequences};
 pub(crate) struct StepStore {
     readers: Vec<StoreReader>,
     sequences: Vec<SegmentSequences>,
+    /// Each segment's `.seq` file name, for errors.
+    files: Vec<String>,
     /// Read the ids and the times columns of the sequences.
     cursors: Mutex<(Cursor, Cursor)>,
     meta: Field,
@@ -41,15 +43,24 @@ impl StepStore {
                 .map_err(tantivy::TantivyError::from)
                 .doing("opening the steps' line sequences")
         };
+        let files: Vec<String> = segments
+            .iter()
+            .map(|segment| format!("steps/{}.seq", segment.segment_id().uuid_string()))
+            .collect();
         let sequences = segments
             .iter()
-            .map(SegmentSequences::open)
-            .collect::<std::io::Result<_>>()
-            .map_err(tantivy::TantivyError::from)
-            .doing("opening the steps' line sequences")?;
+            .zip(&files)
+            .map(|(segment, file)| {
+                SegmentSequences::open(segment).map_err(|e| Error::Corrupt {
+                    path: index.dir.clone(),
+                    what: format!("`{file}`: {e}"),
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(StepStore {
             readers,
             sequences,
+            files,
             cursors: Mutex::new((cursor()?, cursor()?)),
             meta: index.step_fields.meta,
             dir: index.dir.clone(),
@@ -85,10 +96,10 @@ impl StepStore {
         let sequences = &self.sequences[address.segment_ord as usize];
         let ids = ids
             .get(&sequences.ids, address.doc_id)
-            .map_err(|e| self.sequence_error(e))?;
+            .map_err(|e| self.sequence_error(address, e))?;
         let times = times
             .get(&sequences.times, address.doc_id)
-            .map_err(|e| self.sequence_error(e))?;
+            .map_err(|e| self.sequence_error(address, e))?;
         Ok(read(Parts { ids, times }))
     }
 
@@ -105,12 +116,23 @@ impl StepStore {
         let ids = guard
             .0
             .get(&sequences.ids, address.doc_id)
-            .map_err(|e| self.sequence_error(e))?;
+            .map_err(|e| self.sequence_error(address, e))?;
         Ok(read(ids))
     }
 
-    fn sequence_error(&self, error: std::io::Error) -> Error {
-        self.corrupt(format!("reading a step's line sequence: {error}"))
+    fn sequence_error(&self, address: DocAddress, error: std::io::Error) -> Error {
+        self.corrupt(format!(
+            "reading the line sequence of document {} in `{}`: {error}",
+            address.doc_id, self.files[address.segment_ord as usize]
+        ))
+    }
+
+    /// The error for a sequence that was read but does not decode.
+    pub(crate) fn undecodable(&self, address: DocAddress) -> Error {
+        self.corrupt(format!(
+            "the line sequence of document {} in `{}` does not decode",
+            address.doc_id, self.files[address.segment_ord as usize]
+        ))
     }
 
     fn corrupt(&self, what: String) -> Error {

@@ -5,13 +5,14 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 
+use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::{DocAddress, IndexWriter, Searcher, TantivyDocument, doc};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{Result, TantivyContext};
-use crate::index::{Index, StepCollector, read_texts, search};
+use crate::index::{Index, read_texts};
 use crate::level::Level;
 use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
@@ -268,15 +269,20 @@ impl<'a> Writer<'a> {
             ])),
         };
         let (_, steps_searcher) = self.index.searchers();
-        let store = StepStore::open(self.index, &steps_searcher, 1)?;
-        let mut stats = DeleteStats::default();
-        for found in search(&steps_searcher, &*query, &StepCollector)? {
-            if store.with_ids(found.address, |ids| !ids.is_empty())? {
-                stats.steps += 1;
-            } else {
-                stats.attempts += 1;
-            }
-        }
+        // Counted from the `kind` terms: nothing stored needs reading.
+        let count = |kind: &str| -> Result<u64> {
+            let of_kind = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (Occur::Must, term(fields.kind, kind)),
+            ]);
+            let count = steps_searcher.search(&of_kind, &Count).doing("deleting")?;
+            Ok(count as u64)
+        };
+        let mut stats = DeleteStats {
+            steps: count(KIND_STEP)?,
+            attempts: count(KIND_ATTEMPT)?,
+            texts: 0,
+        };
         self.steps.delete_query(query).doing("deleting")?;
         self.steps.commit().doing("committing a deletion")?;
         self.index.reload()?;
@@ -292,15 +298,16 @@ impl<'a> Writer<'a> {
         let mut referenced = HashSet::new();
         for (ordinal, segment) in steps_searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
+                let address = DocAddress::new(ordinal as u32, doc);
                 store
-                    .with_ids(DocAddress::new(ordinal as u32, doc), |ids| {
+                    .with_ids(address, |ids| {
                         sequence::for_each_id(ids, |id| {
                             referenced.insert(id);
                         })
                         // An attempt record has no sequence.
                         .or(ids.is_empty().then_some(()))
                     })?
-                    .ok_or_else(|| self.index.sequence_corrupt())?;
+                    .ok_or_else(|| store.undecodable(address))?;
             }
         }
         let mut collected = 0;

@@ -421,3 +421,33 @@ fn counts_split_among_threads_add_up_to_the_lines() {
         assert_eq!(later.total, since_middle, "{word}");
     }
 }
+
+#[test]
+fn a_damaged_sequence_file_is_an_error_naming_it() {
+    let corpus = Corpus::fakehub(3, 20);
+    let (dir, index) = indexed(&corpus);
+    drop(index);
+    let steps = dir.path().join("steps");
+    let mut damaged = Vec::new();
+    for entry in std::fs::read_dir(&steps).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "seq") {
+            // Inside the first zstd frame, which starts the file.
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[6] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(!damaged.is_empty());
+    let index = Index::open(dir.path()).unwrap();
+    let err = index
+        .count(&Query::default(), GroupBy::Nothing)
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(
+        damaged.iter().any(|file| message.contains(file.as_str())),
+        "{message}"
+    );
+}
