@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use crate::extract::Section;
 use crate::input::StepInfo;
-use crate::line::Lines;
+use crate::line::{Level, Lines};
 
 /// Lines the service writes before the first step ("Set up job"); no step file holds them.
 const PREAMBLE: [&str; 4] = [
@@ -32,6 +32,11 @@ pub(crate) struct Segment {
     pub(crate) lines: Range<usize>,
 }
 
+/// The line that opens a post step.
+const POST_CLEANUP: &str = "Post job cleanup.";
+/// The line that opens "Complete job".
+const COMPLETE_JOB: &str = "Cleaning up orphan processes";
+
 /// A line that may open a step.
 enum Marker<'a> {
     Run(&'a str),
@@ -40,12 +45,18 @@ enum Marker<'a> {
 }
 
 impl Marker<'_> {
+    /// Whether a line of this level and length can be a marker: a cheap test that spares
+    /// reading the text of nearly every line.
+    fn may_be(level: Level, len: usize) -> bool {
+        level == Level::Group || len == POST_CLEANUP.len() || len == COMPLETE_JOB.len()
+    }
+
     fn of(text: &str) -> Option<Marker<'_>> {
         if let Some(title) = text.strip_prefix("##[group]Run ") {
             Some(Marker::Run(title.trim()))
-        } else if text == "Post job cleanup." {
+        } else if text == POST_CLEANUP {
             Some(Marker::PostCleanup)
-        } else if text == "Cleaning up orphan processes" {
+        } else if text == COMPLETE_JOB {
             Some(Marker::CompleteJob)
         } else {
             None
@@ -131,6 +142,9 @@ pub(crate) fn attribute(lines: &Lines, steps: &[StepInfo]) -> Vec<Segment> {
     let mut current = 0;
     let mut start = preamble_end;
     for index in preamble_end + 1..lines.len() {
+        if !Marker::may_be(lines.level(index), lines.text_len_of(index)) {
+            continue;
+        }
         let line = lines.get(index);
         let Some(marker) = Marker::of(line.text) else {
             continue;

@@ -513,7 +513,8 @@ impl Extractor {
 /// Reads the lines of a whole-job file up to the first that is not preamble: a few hundred
 /// bytes, not the whole file.
 fn read_preamble(file: impl Read, buffer: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut reader = BufReader::with_capacity(4096, file.take(PREAMBLE_BYTES));
+    // A preamble is a few hundred bytes: inflating more of the file is wasted.
+    let mut reader = BufReader::with_capacity(512, file.take(PREAMBLE_BYTES));
     loop {
         let start = buffer.len();
         if reader.read_until(b'\n', buffer)? == 0 {

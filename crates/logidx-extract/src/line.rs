@@ -42,6 +42,10 @@ pub enum Level {
 impl Level {
     /// The level of a cleaned line: its leading marker, if any.
     pub fn of(text: &str) -> Level {
+        // Most lines start with neither `#` nor `[`: one comparison settles them.
+        if !matches!(text.as_bytes().first(), Some(b'#' | b'[')) {
+            return Level::None;
+        }
         if let Some(rest) = text.strip_prefix("##[") {
             let name = rest.split(['[', ']', ' ']).next().unwrap_or("");
             match name {
@@ -119,49 +123,41 @@ impl Lines {
     fn parse_utf8(&mut self, whole: &str) {
         let raw = whole.as_bytes();
         // A BOM inside a line is rare (they start files and steps): such a line is cleaned
-        // the slow way.
+        // again the slow way.
         let mut boms = memchr::memmem::find_iter(raw, BOM).peekable();
-        let mut in_line = Vec::new();
+        let mut controls = Controls::new(raw);
         let mut last_timestamp = None;
         let mut minutes = MinuteCache::default();
         let mut start = 0;
-        let mut at = 0;
         while start < raw.len() {
-            in_line.clear();
+            // The prefix holds no byte below 0x20, and its parser stops at a line feed.
+            let body = start + skip_prefix(&raw[start..], &mut minutes, &mut last_timestamp);
+            controls.seek(body);
+            let begin = self.text.len();
+            let mut copied = body;
             let end = loop {
-                match next_control(raw, at) {
-                    Some(pos) if raw[pos] == b'\n' => break pos,
-                    Some(pos) => {
-                        if matches!(raw[pos], ESC | b'\r') {
-                            in_line.push(pos);
-                        }
-                        at = pos + 1;
+                let Some(pos) = controls.next() else {
+                    break raw.len();
+                };
+                match raw[pos] {
+                    b'\n' => break pos,
+                    // Below `copied`: inside an escape sequence already skipped.
+                    ESC | b'\r' if pos >= copied => {
+                        self.text.push_str(&whole[copied..pos]);
+                        copied = if raw[pos] == ESC {
+                            escape_end(raw, pos)
+                        } else {
+                            pos + 1
+                        };
                     }
-                    None => break raw.len(),
+                    _ => {}
                 }
             };
-            at = end + 1;
-            let body = start + skip_prefix(&raw[start..end], &mut minutes, &mut last_timestamp);
+            self.text.push_str(&whole[copied..end]);
             while boms.next_if(|&pos| pos < body).is_some() {}
-            let begin = self.text.len();
             if boms.peek().is_some_and(|&pos| pos < end) {
+                self.text.truncate(begin);
                 clean_into(&whole[body..end], &mut self.text);
-            } else {
-                let line = &raw[..end];
-                let mut copied = body;
-                for &pos in &in_line {
-                    if pos < copied {
-                        continue; // inside an escape sequence already skipped
-                    }
-                    let skip_to = if raw[pos] == ESC {
-                        escape_end(line, pos)
-                    } else {
-                        pos + 1
-                    };
-                    self.text.push_str(&whole[copied..pos]);
-                    copied = skip_to;
-                }
-                self.text.push_str(&whole[copied..end]);
             }
             self.finish_line(begin, start as u64, last_timestamp);
             start = end + 1;
@@ -237,6 +233,16 @@ impl Lines {
         }
     }
 
+    /// Line `index`'s level.
+    pub(crate) fn level(&self, index: usize) -> Level {
+        self.records[index].level
+    }
+
+    /// Bytes of line `index`'s text.
+    pub(crate) fn text_len_of(&self, index: usize) -> usize {
+        self.range(index).len()
+    }
+
     /// Each line's level, in order: cheaper than [`Lines::iter`] when only levels count.
     pub(crate) fn levels(&self) -> impl Iterator<Item = Level> + '_ {
         self.records.iter().map(|r| r.level)
@@ -267,28 +273,85 @@ impl Lines {
     }
 }
 
-/// Where the first byte below 0x20 (line feed, CR, ESC, tab…) is at or after `at`.
+/// The positions of the bytes below 0x20 (line feed, CR, ESC, tab…) of a file, in order.
 ///
-/// Eight bytes at a time: log lines are short and hold several such bytes each, so a SIMD
-/// search restarted at each of them spent more on starting than on searching.
-fn next_control(bytes: &[u8], mut at: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // The high bit of each byte below 0x20; a borrow may also mark bytes after the
-        // first, so only the lowest mark is certain.
-        let below = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-        if below != 0 {
-            return Some(at + (below.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..)?;
-    tail.iter().position(|&b| b < 0x20).map(|i| at + i)
+/// Sixty-four bytes at a time, into one mask: a line's body mostly fits in one block, so
+/// finding all of its escape codes and its end costs one pass over eight words and no
+/// branch per word. (Each search restarted at each such byte spent more on starting than
+/// on searching, and a loop over words mispredicted its exit at nearly every one.)
+struct Controls<'a> {
+    bytes: &'a [u8],
+    /// Where the current block starts.
+    at: usize,
+    /// A bit per byte of the current block not yet returned that is below 0x20.
+    mask: u64,
 }
 
-/// Length of the BOMs and timestamp `line` starts with; notes the timestamp in `last`.
+impl<'a> Controls<'a> {
+    fn new(bytes: &'a [u8]) -> Controls<'a> {
+        Controls {
+            bytes,
+            at: 0,
+            mask: Controls::block_mask(bytes, 0),
+        }
+    }
+
+    /// Goes on from `at`, skipping the bytes before it.
+    fn seek(&mut self, at: usize) {
+        self.at = at;
+        self.mask = Controls::block_mask(self.bytes, at);
+    }
+
+    fn block_mask(bytes: &[u8], at: usize) -> u64 {
+        let padded;
+        let block: &[u8; 64] = match bytes.get(at..at + 64) {
+            Some(block) => block.try_into().expect("64 bytes"),
+            None => {
+                // Past the end reads as 0xff, which is no control byte.
+                let mut tail = [0xff; 64];
+                let rest = bytes.get(at..).unwrap_or_default();
+                tail[..rest.len()].copy_from_slice(rest);
+                padded = tail;
+                &padded
+            }
+        };
+        let mut mask = 0;
+        for (i, word) in block.chunks_exact(8).enumerate() {
+            mask |= word_mask(u64::from_le_bytes(word.try_into().expect("eight bytes"))) << (8 * i);
+        }
+        mask
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.at += 64;
+            if self.at >= self.bytes.len() {
+                return None;
+            }
+            self.mask = Controls::block_mask(self.bytes, self.at);
+        }
+        let pos = self.at + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(pos)
+    }
+}
+
+/// A bit per byte of `word` (little-endian) that is below 0x20, the first byte's lowest.
+#[inline]
+fn word_mask(word: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Adding 0x60 to a byte's low seven bits sets its high bit exactly when they are at least
+    // 0x20, and never carries into the next byte.
+    let high = !(((word & LOW) + 0x6060_6060_6060_6060) | word) & HIGH;
+    // The multiplication gathers the eight high bits, in order, into the top byte: no two of
+    // its partial products meet, so nothing carries.
+    high.wrapping_mul(0x0002_0408_1020_4081) >> 56
+}
+
+/// Length of the BOMs and timestamp `line` starts with; notes the timestamp in `last`. `line`
+/// may run on past its line feed.
 fn skip_prefix(line: &[u8], minutes: &mut MinuteCache, last: &mut Option<i64>) -> usize {
     let mut body = 0;
     while line[body..].starts_with(BOM) {
@@ -328,12 +391,24 @@ fn clean_into(text: &str, out: &mut String) {
 
 /// End of the escape sequence starting with ESC at `pos`: CSI (`ESC [ params final`), OSC
 /// (`ESC ] … BEL` or `ESC ] … ESC \`), or `ESC intermediates final`. A malformed sequence
-/// ends at the first byte that does not fit, which is kept.
+/// ends at the first byte that does not fit, which is kept; none runs past a line feed.
 fn escape_end(bytes: &[u8], pos: usize) -> usize {
     let mut i = pos + 1;
     match bytes.get(i) {
         Some(b'[') => {
             i += 1;
+            // Parameter and intermediate bytes, eight at a time: a loop over bytes
+            // mispredicted its exit at nearly every sequence (their lengths vary).
+            while let Some(chunk) = bytes.get(i..i + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                // A byte is in 0x20..=0x3f exactly when its top three bits are 001.
+                let outside = (word & 0xe0e0_e0e0_e0e0_e0e0) ^ 0x2020_2020_2020_2020;
+                if outside != 0 {
+                    i += (outside.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
             while matches!(bytes.get(i), Some(0x20..=0x3f)) {
                 i += 1;
             }
@@ -348,6 +423,7 @@ fn escape_end(bytes: &[u8], pos: usize) -> usize {
                 match bytes[i] {
                     0x07 => return i + 1,
                     ESC if bytes.get(i + 1) == Some(&b'\\') => return i + 2,
+                    b'\n' => return i,
                     _ => i += 1,
                 }
             }
@@ -366,8 +442,8 @@ fn escape_end(bytes: &[u8], pos: usize) -> usize {
 }
 
 /// Parses the runner's prefix `2024-01-28T19:27:26.0547628Z ` (1 to 9 fractional digits, or
-/// none; the space may be missing at the end of the line). Returns nanoseconds since the epoch
-/// and the prefix's length.
+/// none; the space may be missing at the end of the line, before a CR or line feed). Returns
+/// nanoseconds since the epoch and the prefix's length.
 pub fn parse_timestamp(line: &[u8]) -> Option<(i64, usize)> {
     let minute = parse_minute(line)?;
     let (within, len) = parse_second(line)?;
@@ -385,9 +461,9 @@ const MINUTE_LEN: usize = 17;
 
 impl MinuteCache {
     fn parse(&mut self, line: &[u8]) -> Option<(i64, usize)> {
-        let prefix = line.get(..MINUTE_LEN)?;
+        let prefix: &[u8; MINUTE_LEN] = line.get(..MINUTE_LEN)?.try_into().ok()?;
         let minute = match self.nanos {
-            Some(nanos) if prefix == self.prefix => nanos,
+            Some(nanos) if *prefix == self.prefix => nanos,
             _ => {
                 let nanos = parse_minute(line)?;
                 self.prefix.copy_from_slice(prefix);
@@ -423,15 +499,19 @@ fn parse_minute(line: &[u8]) -> Option<i64> {
 
 /// `SS.fffffffZ ` after the minute: nanoseconds within the minute and the prefix's length.
 fn parse_second(line: &[u8]) -> Option<(i64, usize)> {
+    // The runner writes `SS.fffffffZ `: its nine digits read as one number, most at once.
+    if let Some(&[s0, s1, b'.', f0, f1, f2, f3, f4, f5, f6, b'Z', b' ']) =
+        line.get(MINUTE_LEN..MINUTE_LEN + 12)
+        && let Some(leading) = eight_digits([s0, s1, f0, f1, f2, f3, f4, f5])
+        && f6.is_ascii_digit()
+    {
+        // Seconds and 100-nanosecond ticks.
+        let ticks = leading * 10 + i64::from(f6 - b'0');
+        return (ticks < 61 * 10_000_000).then_some((ticks * 100, MINUTE_LEN + 12));
+    }
     let second = digits(line.get(MINUTE_LEN..MINUTE_LEN + 2)?)?;
     if second > 60 {
         return None;
-    }
-    // The runner writes seven fractional digits: read them without the general loop.
-    if let Some([b'.', ticks @ .., b'Z', b' ']) = line.get(MINUTE_LEN + 2..MINUTE_LEN + 12)
-        && let Some(ticks) = digits(ticks)
-    {
-        return Some((second * 1_000_000_000 + ticks * 100, MINUTE_LEN + 12));
     }
     let mut i = MINUTE_LEN + 2;
     let mut nanos = 0;
@@ -454,10 +534,30 @@ fn parse_second(line: &[u8]) -> Option<(i64, usize)> {
     i += 1;
     match line.get(i) {
         Some(b' ') => i += 1,
-        None | Some(b'\r') => {}
+        None | Some(b'\r' | b'\n') => {}
         Some(_) => return None,
     }
     Some((second * 1_000_000_000 + nanos, i))
+}
+
+/// Eight ASCII digits as a number, all at once.
+#[inline]
+fn eight_digits(bytes: [u8; 8]) -> Option<i64> {
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let word = u64::from_le_bytes(bytes);
+    // Each byte is 0x30..=0x39: its high nibble is 3, and adding 6 does not change that.
+    let is_digits = word & HIGH_NIBBLES == ZEROS
+        && word.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES == ZEROS;
+    if !is_digits {
+        return None;
+    }
+    // Neighbouring digits to numbers of two, then four, then eight digits, in their lanes.
+    let mut value = word - ZEROS;
+    value = (value * 10 + (value >> 8)) & 0x00ff_00ff_00ff_00ff;
+    value = (value * 100 + (value >> 16)) & 0x0000_ffff_0000_ffff;
+    value = (value * 10_000 + (value >> 32)) & 0xffff_ffff;
+    Some(value as i64)
 }
 
 fn digits(bytes: &[u8]) -> Option<i64> {
@@ -532,6 +632,31 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(case.as_bytes()), None, "{case:?}");
         }
+    }
+
+    #[test]
+    fn a_timestamp_ends_at_a_space_a_cr_or_a_line_feed() {
+        let stamp = "2024-01-28T19:27:26.0547628Z";
+        for (after, len) in [(" x", Some(29)), ("\r\n", Some(28)), ("\nnext", Some(28))] {
+            let line = format!("{stamp}{after}");
+            assert_eq!(
+                parse_timestamp(line.as_bytes()).map(|t| t.1),
+                len,
+                "{after:?}"
+            );
+        }
+        assert_eq!(parse_timestamp(format!("{stamp}\tx").as_bytes()), None);
+        // A line that stops inside its timestamp does not borrow the next line's bytes.
+        let lines = Lines::parse(b"2024-01-28T19:27\n:26.0547628Z x\n");
+        assert_eq!(texts(&lines), ["2024-01-28T19:27", ":26.0547628Z x"]);
+        assert!(lines.iter().all(|l| l.timestamp.is_none()));
+    }
+
+    #[test]
+    fn long_escape_sequences_are_removed_whole() {
+        let raw = "2024-01-28T19:27:26.0547628Z \x1b[38;2;255;100;0mtrue colour\x1b[0m \
+                   \x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20mmany\x1b[12345678\n";
+        assert_eq!(texts(&Lines::parse(raw.as_bytes())), ["true colour many"]);
     }
 
     #[test]
@@ -617,7 +742,52 @@ mod tests {
         }
     }
 
+    /// The control bytes at or after `from`, one byte at a time.
+    fn controls_by_byte(bytes: &[u8], from: usize) -> Vec<usize> {
+        (from..bytes.len()).filter(|&i| bytes[i] < 0x20).collect()
+    }
+
+    /// [`escape_end`]'s parameter loop, one byte at a time.
+    fn csi_end_by_byte(bytes: &[u8], pos: usize) -> usize {
+        let mut i = pos + 2;
+        while matches!(bytes.get(i), Some(0x20..=0x3f)) {
+            i += 1;
+        }
+        if matches!(bytes.get(i), Some(0x40..=0x7e)) {
+            i += 1;
+        }
+        i
+    }
+
     proptest! {
+        #[test]
+        fn controls_are_all_found_in_order(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(ESC), Just(b'a'), Just(0xe9), any::<u8>()], 0..300),
+            from in 0usize..320,
+        ) {
+            let mut controls = Controls::new(&bytes);
+            let mut found = Vec::new();
+            if from > 0 {
+                controls.seek(from);
+            }
+            while let Some(pos) = controls.next() {
+                found.push(pos);
+            }
+            prop_assert_eq!(found, controls_by_byte(&bytes, from));
+        }
+
+        #[test]
+        fn eight_digits_read_as_a_byte_loop_would(bytes in proptest::array::uniform8(prop_oneof![4 => 0x30u8..=0x39, 1 => any::<u8>()])) {
+            prop_assert_eq!(eight_digits(bytes), digits(&bytes));
+        }
+
+        #[test]
+        fn csi_sequences_end_where_a_byte_loop_ends_them(tail in proptest::collection::vec(prop_oneof![0x20u8..=0x3f, 0x40u8..=0x7e, any::<u8>()], 0..24)) {
+            let mut bytes = vec![ESC, b'['];
+            bytes.extend(&tail);
+            prop_assert_eq!(escape_end(&bytes, 0), csi_end_by_byte(&bytes, 0));
+        }
+
         #[test]
         fn random_bytes_never_panic_and_give_one_record_per_line(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
             let lines = Lines::parse(&raw);
