@@ -3,12 +3,13 @@
 //! The corpus is fakehub's at a fixed seed, in its realistic mix of layouts, generated until it
 //! holds `LOGIDX_BENCH_MB` MB of log text (default 16; use 200 or more for real figures):
 //! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`. Before criterion's groups, rounds that
-//! alternate inflate and extraction print their median ratio (`LOGIDX_BENCH_ROUNDS`, default
-//! 7; 0 skips them).
+//! alternate inflate and extraction batch by batch print their median ratio
+//! (`LOGIDX_BENCH_ROUNDS`, default 7; 0 skips them).
 
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::io::{Cursor, Read};
+use std::ops::Range;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -137,13 +138,13 @@ fn inflate(archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize 
     total
 }
 
-/// Inflates every entry extraction reads, on `pool`'s threads; returns the bytes inflated.
-fn inflate_all(pool: &rayon::ThreadPool, corpus: &Corpus) -> usize {
+/// Inflates every entry extraction reads of `archives`, on `pool`'s threads; returns the bytes
+/// inflated.
+fn inflate_all(pool: &rayon::ThreadPool, corpus: &Corpus, archives: Range<usize>) -> usize {
     pool.install(|| {
-        corpus
-            .archives
+        corpus.archives[archives.clone()]
             .par_iter()
-            .zip(&corpus.read_entries)
+            .zip(&corpus.read_entries[archives])
             .map_init(Vec::new, |buffer, (archive, entries)| {
                 inflate(archive, entries, buffer)
             })
@@ -151,19 +152,24 @@ fn inflate_all(pool: &rayon::ThreadPool, corpus: &Corpus) -> usize {
     })
 }
 
-/// Extracts every archive and reads every line's text; returns the bytes of text.
-fn extract_all(extractor: &Extractor, corpus: &Corpus) -> usize {
+/// Extracts `archives` and reads every line's text; returns the bytes of text.
+fn extract_all(extractor: &Extractor, corpus: &Corpus, archives: Range<usize>) -> usize {
     let mut text_bytes = 0;
-    extractor.extract_all(corpus.archives.iter().cloned(), 4, |log| {
+    extractor.extract_all(corpus.archives[archives].iter().cloned(), 4, |log| {
         let log = log.expect("extracts");
         text_bytes += log.lines().map(|l| black_box(l.text).len()).sum::<usize>();
     });
     text_bytes
 }
 
+/// Archives per batch of the paired rounds.
+const BATCH: usize = 32;
+
 /// This VM's speed drifts by a quarter from one minute to the next, more than the gap to the
-/// goal, and criterion measures all of inflate before all of extraction. Rounds that alternate
-/// the two see the same drift, so the median of their ratios holds still.
+/// goal, and criterion measures all of inflate before all of extraction. Each round instead
+/// alternates the two over batches of [`BATCH`] archives (tens of milliseconds each), in
+/// ABBA order so that neither always runs first, and compares their sums: both see the same
+/// drift. The median of the rounds' ratios is printed, with their range.
 fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extractor: &Extractor) {
     let rounds: usize = std::env::var("LOGIDX_BENCH_ROUNDS")
         .ok()
@@ -173,14 +179,32 @@ fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extr
         return;
     }
     let mib = corpus.text_bytes as f64 / (1 << 20) as f64;
+    let batches: Vec<Range<usize>> = (0..corpus.archives.len())
+        .step_by(BATCH)
+        .map(|start| start..(start + BATCH).min(corpus.archives.len()))
+        .collect();
     let (mut inflate, mut lines, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let start = std::time::Instant::now();
-        black_box(inflate_all(pool, corpus));
-        let inflated = start.elapsed().as_secs_f64();
-        let start = std::time::Instant::now();
-        black_box(extract_all(extractor, corpus));
-        let extracted = start.elapsed().as_secs_f64();
+        let (mut inflated, mut extracted) = (0.0, 0.0);
+        for (i, batch) in batches.iter().enumerate() {
+            let mut time_inflate = || {
+                let start = std::time::Instant::now();
+                black_box(inflate_all(pool, corpus, batch.clone()));
+                inflated += start.elapsed().as_secs_f64();
+            };
+            let mut time_extract = || {
+                let start = std::time::Instant::now();
+                black_box(extract_all(extractor, corpus, batch.clone()));
+                extracted += start.elapsed().as_secs_f64();
+            };
+            if i % 2 == 0 {
+                time_inflate();
+                time_extract();
+            } else {
+                time_extract();
+                time_inflate();
+            }
+        }
         inflate.push(mib / inflated);
         lines.push(mib / extracted);
         ratios.push(inflated / extracted);
@@ -222,10 +246,10 @@ fn bench(c: &mut Criterion) {
         let extractor = Extractor::new().with_threads(threads).expect("a pool");
         paired_rounds(&corpus, threads, &pool, &extractor);
         group.bench_function(format!("inflate/{threads}"), |b| {
-            b.iter(|| inflate_all(&pool, &corpus))
+            b.iter(|| inflate_all(&pool, &corpus, 0..corpus.archives.len()))
         });
         group.bench_function(format!("lines/{threads}"), |b| {
-            b.iter(|| extract_all(&extractor, &corpus))
+            b.iter(|| extract_all(&extractor, &corpus, 0..corpus.archives.len()))
         });
     }
     group.finish();

@@ -86,13 +86,20 @@ pub struct LogLine<'a> {
     pub raw_offset: u64,
 }
 
+/// A line's place in [`Lines::text`] and what was parsed from it: 32 bytes, not 40 with an
+/// `Option` timestamp, since every line writes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Record {
     end: usize,
     raw_offset: u64,
-    timestamp: Option<i64>,
+    /// Nanoseconds since the epoch, or [`NO_TIMESTAMP`].
+    timestamp: i64,
     level: Level,
 }
+
+/// A record's timestamp when it has none. No timestamp parses to it: it would have to be a
+/// whole minute (the seconds part is never negative), and −2⁶³ ns is not a multiple of 60·10⁹.
+const NO_TIMESTAMP: i64 = i64::MIN;
 
 /// The clean lines of one file (or of one step's share of a whole-job file).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,7 +201,7 @@ impl Lines {
         self.records.push(Record {
             end: self.text.len(),
             raw_offset,
-            timestamp,
+            timestamp: timestamp.unwrap_or(NO_TIMESTAMP),
             level,
         });
     }
@@ -226,7 +233,7 @@ impl Lines {
             job_id: None,
             step_number: None,
             line_number: index as u32 + 1,
-            timestamp: record.timestamp,
+            timestamp: (record.timestamp != NO_TIMESTAMP).then_some(record.timestamp),
             level: record.level,
             text: &self.text[self.range(index)],
             raw_offset: record.raw_offset,
@@ -632,6 +639,11 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(case.as_bytes()), None, "{case:?}");
         }
+    }
+
+    #[test]
+    fn no_timestamp_is_never_a_whole_minute() {
+        assert_ne!(NO_TIMESTAMP % 60_000_000_000, 0);
     }
 
     #[test]
