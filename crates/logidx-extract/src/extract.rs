@@ -499,7 +499,11 @@ impl Extractor {
         if task.extent == Extent::Head {
             read_preamble(file, buffer).map_err(corrupt)?;
         } else {
-            buffer.reserve(declared.min(allowed) as usize);
+            let wanted = declared.min(allowed) as usize;
+            if buffer.capacity() < wanted {
+                // A new buffer, not a grown one: growing copies the old, cleared bytes.
+                *buffer = Vec::with_capacity(wanted);
+            }
             let compressed = file.compressed_size();
             file.take(allowed + 1)
                 .read_to_end(buffer)
