@@ -362,10 +362,17 @@ fn controls_in(block: &[u8; 64]) -> u64 {
     mask
 }
 
-/// [`controls_in`] for other processors, eight bytes at a time in a `u64`.
+/// [`controls_in`] for other processors.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline]
 fn controls_in(block: &[u8; 64]) -> u64 {
+    controls_by_word(block)
+}
+
+/// [`controls_in`] eight bytes at a time in a `u64`, for any processor (and tested on all).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline]
+fn controls_by_word(block: &[u8; 64]) -> u64 {
     let mut mask = 0;
     for (i, word) in block.chunks_exact(8).enumerate() {
         mask |= word_mask(u64::from_le_bytes(word.try_into().expect("eight bytes"))) << (8 * i);
@@ -512,7 +519,7 @@ impl StampCache {
             && let Some(fraction) = eight_digits([f0, f1, f2, f3, f4, f5, f6, b'0'])
         {
             return Some((
-                second_nanos + fraction * 10,
+                second_nanos.checked_add(fraction * 10)?,
                 SECOND_LEN + RUNNER_FRACTION_LEN,
             ));
         }
@@ -693,6 +700,21 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_second_does_not_overflow_past_2262() {
+        // The last nanosecond an i64 holds is 2262-04-11T23:47:16.854775807.
+        let first = b"2262-04-11T23:47:16.0000000Z x";
+        let second = b"2262-04-11T23:47:16.9999999Z y";
+        let mut cache = StampCache::default();
+        assert_eq!(cache.parse(first), parse_timestamp(first));
+        assert!(cache.parse(first).is_some());
+        assert_eq!(cache.parse(second), None);
+        let lines =
+            Lines::parse(b"2262-04-11T23:47:16.0000000Z x\n2262-04-11T23:47:16.9999999Z y\n");
+        assert_eq!(lines.get(1).text, "2262-04-11T23:47:16.9999999Z y");
+        assert_eq!(lines.get(1).timestamp, lines.get(0).timestamp);
+    }
+
+    #[test]
     fn no_timestamp_is_never_a_whole_minute() {
         assert_ne!(NO_TIMESTAMP % 60_000_000_000, 0);
     }
@@ -848,6 +870,16 @@ mod tests {
                 let line = stamp.strftime(format).to_string();
                 prop_assert_eq!(cache.parse(line.as_bytes()), parse_timestamp(line.as_bytes()), "{}", line);
             }
+        }
+
+        #[test]
+        fn both_block_masks_find_the_control_bytes(block in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(ESC), 0x1fu8..=0x20, 0x7fu8..=0x80, any::<u8>()]), tail in proptest::array::uniform32(any::<u8>())) {
+            let mut bytes = [0; 64];
+            bytes[..32].copy_from_slice(&block);
+            bytes[32..].copy_from_slice(&tail);
+            let by_byte = bytes.iter().enumerate().filter(|(_, b)| **b < 0x20).fold(0u64, |mask, (i, _)| mask | 1 << i);
+            prop_assert_eq!(controls_in(&bytes), by_byte);
+            prop_assert_eq!(controls_by_word(&bytes), by_byte);
         }
 
         #[test]
