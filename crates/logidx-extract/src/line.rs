@@ -258,7 +258,12 @@ impl Lines {
 
     /// The lines in order, without job or step ([`Part::lines`](crate::Part::lines) has them).
     pub fn iter(&self) -> impl ExactSizeIterator<Item = LogLine<'_>> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        LinesIter {
+            lines: self,
+            records: self.records.iter(),
+            start: 0,
+            line_number: 0,
+        }
     }
 
     /// Copies lines `range` into a `Lines` of their own.
@@ -280,6 +285,41 @@ impl Lines {
         }
     }
 }
+
+/// [`Lines::iter`]: walks the records with the previous line's end in hand, where
+/// [`Lines::get`] looks it up for each line.
+struct LinesIter<'a> {
+    lines: &'a Lines,
+    records: std::slice::Iter<'a, Record>,
+    start: usize,
+    line_number: u32,
+}
+
+impl<'a> Iterator for LinesIter<'a> {
+    type Item = LogLine<'a>;
+
+    fn next(&mut self) -> Option<LogLine<'a>> {
+        let record = self.records.next()?;
+        let text = &self.lines.text[self.start..record.end];
+        self.start = record.end;
+        self.line_number += 1;
+        Some(LogLine {
+            job_id: None,
+            step_number: None,
+            line_number: self.line_number,
+            timestamp: (record.timestamp != NO_TIMESTAMP).then_some(record.timestamp),
+            level: record.level,
+            text,
+            raw_offset: record.raw_offset,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for LinesIter<'_> {}
 
 /// The positions of the bytes below 0x20 (line feed, CR, ESC, tab…) of a file, in order.
 ///
@@ -902,6 +942,9 @@ mod tests {
             for line in lines.iter() {
                 prop_assert!(!line.text.contains(['\r', '\n', '\u{feff}', '\x1b']), "{:?}", line.text);
             }
+            let by_index: Vec<LogLine<'_>> = (0..lines.len()).map(|i| lines.get(i)).collect();
+            prop_assert_eq!(lines.iter().len(), lines.len());
+            prop_assert_eq!(lines.iter().collect::<Vec<_>>(), by_index);
         }
 
         #[test]
