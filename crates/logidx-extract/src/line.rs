@@ -97,6 +97,21 @@ struct Record {
     level: Level,
 }
 
+impl Record {
+    /// The line this record describes, whose text is `text`, without job or step.
+    fn line(self, text: &str, line_number: u32) -> LogLine<'_> {
+        LogLine {
+            job_id: None,
+            step_number: None,
+            line_number,
+            timestamp: (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp),
+            level: self.level,
+            text,
+            raw_offset: self.raw_offset,
+        }
+    }
+}
+
 /// A record's timestamp when it has none. No timestamp parses to it: it would have to be a
 /// whole minute (the seconds part is never negative), and −2⁶³ ns is not a multiple of 60·10⁹.
 const NO_TIMESTAMP: i64 = i64::MIN;
@@ -229,16 +244,7 @@ impl Lines {
 
     /// Line `index` (0-based), without job or step.
     pub(crate) fn get(&self, index: usize) -> LogLine<'_> {
-        let record = self.records[index];
-        LogLine {
-            job_id: None,
-            step_number: None,
-            line_number: index as u32 + 1,
-            timestamp: (record.timestamp != NO_TIMESTAMP).then_some(record.timestamp),
-            level: record.level,
-            text: &self.text[self.range(index)],
-            raw_offset: record.raw_offset,
-        }
+        self.records[index].line(&self.text[self.range(index)], index as u32 + 1)
     }
 
     /// Line `index`'s level.
@@ -303,15 +309,7 @@ impl<'a> Iterator for LinesIter<'a> {
         let text = &self.lines.text[self.start..record.end];
         self.start = record.end;
         self.line_number += 1;
-        Some(LogLine {
-            job_id: None,
-            step_number: None,
-            line_number: self.line_number,
-            timestamp: (record.timestamp != NO_TIMESTAMP).then_some(record.timestamp),
-            level: record.level,
-            text,
-            raw_offset: record.raw_offset,
-        })
+        Some(record.line(text, self.line_number))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

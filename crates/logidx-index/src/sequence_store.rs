@@ -306,7 +306,9 @@ impl SegmentSequences {
         let sequences = SegmentSequences::parse(file.read_bytes()?)?;
         // One sequence (maybe empty) per document of the segment.
         if sequences.ids.starts.len() != reader.max_doc() as usize + 1 {
-            return Err(corrupt());
+            return Err(corrupt(
+                "it does not hold one sequence per document of its segment",
+            ));
         }
         Ok(sequences)
     }
@@ -315,19 +317,21 @@ impl SegmentSequences {
         let end = bytes
             .len()
             .checked_sub(FILE_FOOTER_BYTES)
-            .ok_or_else(corrupt)?;
+            .ok_or_else(|| corrupt("it is shorter than its footer"))?;
         let ids_len = u64::from_le_bytes(bytes[end..end + 8].try_into().expect("8"));
         if u32::from_le_bytes(bytes[end + 8..].try_into().expect("4")) != FILE_MAGIC {
-            return Err(corrupt());
+            return Err(corrupt("its footer has no `.seq` mark"));
         }
         let ids_len = usize::try_from(ids_len)
             .ok()
             .filter(|&len| len <= end)
-            .ok_or_else(corrupt)?;
+            .ok_or_else(|| corrupt("its ids column would end past the file"))?;
         let ids = Column::parse(bytes.slice(0..ids_len))?;
         let times = Column::parse(bytes.slice(ids_len..end))?;
         if ids.starts.len() != times.starts.len() {
-            return Err(corrupt());
+            return Err(corrupt(
+                "its two columns hold different numbers of documents",
+            ));
         }
         Ok(SegmentSequences { ids, times })
     }
@@ -350,23 +354,29 @@ impl Column {
             .len()
             .checked_sub(COLUMN_FOOTER_BYTES)
             .map(|at| &bytes[at..])
-            .ok_or_else(corrupt)?;
+            .ok_or_else(|| corrupt("a column is shorter than its footer"))?;
         let u32_at = |at: usize| u32::from_le_bytes(footer[at..at + 4].try_into().expect("4"));
         let (docs, block_count) = (u32_at(0) as usize, u32_at(4) as usize);
         let lengths_len = u64::from_le_bytes(footer[8..16].try_into().expect("8"));
         if u32_at(16) != COLUMN_MAGIC {
-            return Err(corrupt());
+            return Err(corrupt("a column's footer has no mark"));
         }
         let table_start = (bytes.len() - COLUMN_FOOTER_BYTES)
-            .checked_sub(block_count.checked_mul(16).ok_or_else(corrupt)?)
-            .ok_or_else(corrupt)?;
+            .checked_sub(
+                block_count
+                    .checked_mul(16)
+                    .ok_or_else(|| corrupt("a column's block table is longer than the column"))?,
+            )
+            .ok_or_else(|| corrupt("a column's block table is longer than the column"))?;
         let lengths_start = usize::try_from(lengths_len)
             .ok()
             .and_then(|len| table_start.checked_sub(len))
-            .ok_or_else(corrupt)?;
+            .ok_or_else(|| corrupt("a column's lengths are longer than the column"))?;
         // Every length takes a byte at least: bounds what is allocated for a damaged count.
         if docs as u64 > lengths_len {
-            return Err(corrupt());
+            return Err(corrupt(
+                "a column claims more documents than it has lengths",
+            ));
         }
         let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
         let blocks: Vec<(u64, u64)> = (0..block_count)
@@ -383,8 +393,11 @@ impl Column {
         starts.push(end);
         for _ in 0..docs {
             end = end
-                .checked_add(take_varint(&mut lengths).ok_or_else(corrupt)?)
-                .ok_or_else(corrupt)?;
+                .checked_add(
+                    take_varint(&mut lengths)
+                        .ok_or_else(|| corrupt("a column's lengths do not decode"))?,
+                )
+                .ok_or_else(|| corrupt("a column's lengths do not decode"))?;
             starts.push(end);
         }
         let frames_end = blocks.last().map_or(0, |b| b.1);
@@ -395,7 +408,7 @@ impl Column {
                 .windows(2)
                 .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1);
         if !sound {
-            return Err(corrupt());
+            return Err(corrupt("a column's blocks do not match its lengths"));
         }
         static OPENED: AtomicU64 = AtomicU64::new(0);
         Ok(Column {
@@ -431,18 +444,21 @@ impl Cursor {
         let doc = doc as usize;
         let (start, end) = match column.starts.get(doc..doc + 2) {
             Some(&[start, end]) => (start, end),
-            _ => return Err(corrupt()),
+            _ => return Err(corrupt("a document past the end of a column")),
         };
         if start == end {
             return Ok(&[]);
         }
         let block = column.blocks.partition_point(|b| b.0 <= start);
-        let (block_end, frame_end) = *column.blocks.get(block).ok_or_else(corrupt)?;
+        let (block_end, frame_end) = *column
+            .blocks
+            .get(block)
+            .ok_or_else(|| corrupt("a sequence past a column's last block"))?;
         let (block_start, frame_start) = block
             .checked_sub(1)
             .map_or((0, 0), |previous| column.blocks[previous]);
         if end > block_end {
-            return Err(corrupt());
+            return Err(corrupt("a sequence that spans two blocks"));
         }
         let key = (column.id, block);
         let at = match self.blocks.iter().rposition(|(kept, _)| *kept == key) {
@@ -461,13 +477,17 @@ impl Cursor {
                 let size = block_end - block_start;
                 if !matches!(zstd::zstd_safe::get_frame_content_size(frame), Ok(Some(n)) if n == size)
                 {
-                    return Err(corrupt());
+                    return Err(corrupt(
+                        "a block whose frame does not give the block's size",
+                    ));
                 }
                 buffer.clear();
                 buffer.reserve(size as usize);
                 let written = self.decompressor.decompress_to_buffer(frame, &mut buffer)?;
                 if written as u64 != size {
-                    return Err(corrupt());
+                    return Err(corrupt(
+                        "a block that inflates to another size than its table says",
+                    ));
                 }
                 self.blocks.push_back((key, buffer));
                 self.blocks.len() - 1
@@ -478,8 +498,12 @@ impl Cursor {
     }
 }
 
-fn corrupt() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "a `.seq` file is corrupt")
+/// A damaged `.seq` file, and what about it is wrong (the caller names the file).
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("a `.seq` file is corrupt: {what}"),
+    )
 }
 
 #[cfg(test)]

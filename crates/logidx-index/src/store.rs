@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
+use tantivy::index::SegmentId;
 use tantivy::schema::{Field, Value};
 use tantivy::store::StoreReader;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
@@ -17,8 +18,8 @@ use crate::sequence_store::{Cursor, SegmentSequences};
 pub(crate) struct StepStore {
     readers: Vec<StoreReader>,
     sequences: Vec<SegmentSequences>,
-    /// Each segment's `.seq` file name, for errors.
-    files: Vec<String>,
+    /// Each segment's id, to name its `.seq` file in errors.
+    segment_ids: Vec<SegmentId>,
     /// Read the ids and the times columns of the sequences.
     cursors: Mutex<(Cursor, Cursor)>,
     meta: Field,
@@ -43,24 +44,19 @@ impl StepStore {
                 .map_err(tantivy::TantivyError::from)
                 .doing("opening the steps' line sequences")
         };
-        let files: Vec<String> = segments
-            .iter()
-            .map(|segment| format!("steps/{}.seq", segment.segment_id().uuid_string()))
-            .collect();
+        let segment_ids: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
         let sequences = segments
             .iter()
-            .zip(&files)
-            .map(|(segment, file)| {
-                SegmentSequences::open(segment).map_err(|e| Error::Corrupt {
-                    path: index.dir.clone(),
-                    what: format!("`{file}`: {e}"),
+            .map(|segment| {
+                SegmentSequences::open(segment).map_err(|e| {
+                    index.corrupt(format!("`{}`: {e}", sequence_file(segment.segment_id())))
                 })
             })
             .collect::<Result<_>>()?;
         Ok(StepStore {
             readers,
             sequences,
-            files,
+            segment_ids,
             cursors: Mutex::new((cursor()?, cursor()?)),
             meta: index.step_fields.meta,
             dir: index.dir.clone(),
@@ -123,7 +119,8 @@ impl StepStore {
     fn sequence_error(&self, address: DocAddress, error: std::io::Error) -> Error {
         self.corrupt(format!(
             "reading the line sequence of document {} in `{}`: {error}",
-            address.doc_id, self.files[address.segment_ord as usize]
+            address.doc_id,
+            self.file_of(address)
         ))
     }
 
@@ -131,8 +128,14 @@ impl StepStore {
     pub(crate) fn undecodable(&self, address: DocAddress) -> Error {
         self.corrupt(format!(
             "the line sequence of document {} in `{}` does not decode",
-            address.doc_id, self.files[address.segment_ord as usize]
+            address.doc_id,
+            self.file_of(address)
         ))
+    }
+
+    /// The `.seq` file that holds `address`'s sequence.
+    fn file_of(&self, address: DocAddress) -> String {
+        sequence_file(self.segment_ids[address.segment_ord as usize])
     }
 
     fn corrupt(&self, what: String) -> Error {
@@ -141,4 +144,9 @@ impl StepStore {
             what,
         }
     }
+}
+
+/// A segment's `.seq` file, as errors name it.
+fn sequence_file(segment: SegmentId) -> String {
+    format!("steps/{}.seq", segment.uuid_string())
 }
