@@ -41,13 +41,13 @@ impl Default for WriterOptions {
 
 impl WriterOptions {
     /// Bytes tantivy may buffer before flushing a segment, shared by both indexes (default
-    /// 512 MiB; at least 60 MiB is used).
+    /// 512 MiB; at least 15 MiB per indexing thread is used, 60 MiB with two threads).
     pub fn memory_budget(mut self, bytes: usize) -> WriterOptions {
         self.memory_budget = bytes;
         self
     }
 
-    /// Indexing threads, shared by both indexes (default: the cores, at most 8).
+    /// Indexing threads of each of the two indexes (default: the cores, at most 8).
     pub fn threads(mut self, threads: usize) -> WriterOptions {
         self.threads = threads.max(1);
         self
@@ -120,9 +120,12 @@ impl<'a> Writer<'a> {
     pub(crate) fn new(index: &'a Index, options: WriterOptions) -> Result<Writer<'a>> {
         let lock = WriterLock::acquire(&index.dir)?;
         index.reload()?;
-        // Half the threads each: the two indexes take about the same work per line.
-        let text_threads = (options.threads / 2).max(1);
-        let step_threads = (options.threads - text_threads).max(1);
+        // Each index gets every thread: which one has the work depends on how often lines
+        // repeat (new texts load the texts index; repeated ones only the steps index), and
+        // an idle indexing thread costs nothing. Split in halves, the texts index's one thread
+        // held back a corpus of distinct lines to 0.43× raw tantivy's speed.
+        let text_threads = options.threads;
+        let step_threads = options.threads;
         let per_thread = (options.memory_budget / (text_threads + step_threads)).max(15 << 20);
         let texts = index
             .texts
