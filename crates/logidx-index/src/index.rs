@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::plugin::SegmentPlugin;
-use tantivy::query::{Query as TantivyQuery, TermSetQuery};
-use tantivy::schema::{Term, Value};
+use tantivy::query::Query as TantivyQuery;
+use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
     DocAddress, DocId, IndexReader, IndexSettings, ReloadPolicy, Score, Searcher, SegmentOrdinal,
@@ -16,13 +16,14 @@ use tantivy::{
 };
 
 use crate::error::{Error, Result, TantivyContext};
+use crate::id_table::{self, IdTable, IdTablePlugin};
 use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
@@ -216,6 +217,7 @@ fn create_index_dirs(dir: &Path) -> Result<()> {
 fn plugins(name: &str) -> Vec<Arc<dyn SegmentPlugin>> {
     match name {
         "steps" => vec![SequencePlugin::new()],
+        "texts" => vec![IdTablePlugin::new(TextFields::schema().1.id)],
         _ => Vec::new(),
     }
 }
@@ -242,11 +244,10 @@ fn open_tantivy(dir: &Path, name: &str) -> Result<tantivy::Index> {
     Ok(index)
 }
 
-/// A text matched by a query: its dense id, where it is, and its score.
+/// A text matched by a query: its dense id and its score.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TextMatch {
     pub(crate) id: u32,
-    pub(crate) address: DocAddress,
     pub(crate) score: Score,
 }
 
@@ -256,7 +257,6 @@ pub(crate) struct TextCollector {
 }
 
 pub(crate) struct TextSegmentCollector {
-    segment: SegmentOrdinal,
     ids: Column<u64>,
     matches: Vec<TextMatch>,
 }
@@ -267,11 +267,10 @@ impl Collector for TextCollector {
 
     fn for_segment(
         &self,
-        segment: SegmentOrdinal,
+        _segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<TextSegmentCollector> {
         Ok(TextSegmentCollector {
-            segment,
             ids: reader.fast_fields().u64("id")?,
             matches: Vec::new(),
         })
@@ -293,7 +292,6 @@ impl SegmentCollector for TextSegmentCollector {
         if let Some(id) = self.ids.first(doc) {
             self.matches.push(TextMatch {
                 id: id as u32,
-                address: DocAddress::new(self.segment, doc),
                 score,
             });
         }
@@ -364,28 +362,58 @@ impl SegmentCollector for StepSegmentCollector {
     }
 }
 
-/// Reads the texts with `ids` from a texts searcher: `(id, text)` in no particular order.
-pub(crate) fn read_texts(
-    searcher: &Searcher,
-    fields: &TextFields,
-    ids: impl IntoIterator<Item = u32>,
-) -> Result<Vec<(u32, String)>> {
-    let query = TermSetQuery::new(
-        ids.into_iter()
-            .map(|id| Term::from_field_u64(fields.id, u64::from(id))),
-    );
-    let matches = search(searcher, &query, &TextCollector { scored: false })?;
-    let mut texts = Vec::with_capacity(matches.len());
-    for found in matches {
-        let doc: TantivyDocument = searcher.doc(found.address).doing("reading a text")?;
-        let text = doc
-            .get_first(fields.text)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned();
-        texts.push((found.id, text));
+impl Index {
+    /// Reads the live texts with `ids` from a texts searcher: `(id, text)` in no particular
+    /// order, each once.
+    pub(crate) fn read_texts(
+        &self,
+        searcher: &Searcher,
+        ids: impl IntoIterator<Item = u32>,
+    ) -> Result<Vec<(u32, String)>> {
+        let mut ids: Vec<u32> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut texts = Vec::with_capacity(ids.len());
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let file = || {
+                format!(
+                    "texts/{}.{}",
+                    segment.segment_id().uuid_string(),
+                    id_table::EXTENSION
+                )
+            };
+            let table =
+                IdTable::open(segment).map_err(|e| self.corrupt(format!("`{}`: {e}", file())))?;
+            let stored_ids = segment.fast_fields().u64("id").doing("reading a text")?;
+            for &id in &ids {
+                let Some(doc) = table.doc_of(id) else {
+                    continue;
+                };
+                // The table is not checked when opened: the document must have the id.
+                if doc >= segment.max_doc() || stored_ids.first(doc) != Some(u64::from(id)) {
+                    return Err(self.corrupt(format!(
+                        "`{}` gives text `{id}` a document that does not hold it",
+                        file()
+                    )));
+                }
+                if segment
+                    .alive_bitset()
+                    .is_some_and(|alive| alive.is_deleted(doc))
+                {
+                    continue;
+                }
+                let address = DocAddress::new(ordinal as SegmentOrdinal, doc);
+                let doc: TantivyDocument = searcher.doc(address).doing("reading a text")?;
+                let text = doc
+                    .get_first(self.text_fields.text)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                texts.push((id, text));
+            }
+        }
+        Ok(texts)
     }
-    Ok(texts)
 }
 
 pub(crate) fn search<C: Collector>(

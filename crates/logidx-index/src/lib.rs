@@ -44,6 +44,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod id_table;
 mod index;
 mod level;
 mod lock;

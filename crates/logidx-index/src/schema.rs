@@ -1,8 +1,9 @@
 //! The two tantivy indexes and their fields.
 //!
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
-//! its error `signature`, a dense `id` and a 32-bit `key` from its xxh3 hash (to find
-//! candidates for an already stored text without reading it). `steps/` holds one document per
+//! its error `signature`, a dense `id` (found by a table of our own, [`crate::id_table`]) and a
+//! 32-bit `key` from its xxh3 hash (to find candidates for an already stored text without
+//! reading it). `steps/` holds one document per
 //! step, with its filter terms, the step's distinct text ids as terms, its stored metadata, and
 //! its encoded line sequence in a segment file of our own ([`crate::sequence_store`]); and one
 //! record per attempt. Everything stored is zstd-compressed.
@@ -36,7 +37,7 @@ impl TextFields {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let fields = TextFields {
-            id: builder.add_u64_field("id", indexed().set_fast()),
+            id: builder.add_u64_field("id", FAST),
             key: builder.add_u64_field("key", FAST),
             text: builder.add_text_field("text", text_options),
             level: builder.add_text_field("level", keyword()),

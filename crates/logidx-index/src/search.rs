@@ -13,7 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::{DocAddress, Searcher};
 
 use crate::error::Result;
-use crate::index::{Index, StepCollector, StepMatch, TextCollector, read_texts, search};
+use crate::index::{Index, StepCollector, StepMatch, TextCollector, search};
 use crate::level::Level;
 use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
@@ -441,13 +441,13 @@ impl Index {
             let (run, step) = (&s.stored.attempt, &s.stored.step);
             (run.run_attempt, step.job_id, step.step_number)
         });
-        let texts_by_id: HashMap<u32, String> = read_texts(
-            &texts,
-            &self.text_fields,
-            shown.iter().flat_map(|s| s.lines.iter().map(|l| l.text_id)),
-        )?
-        .into_iter()
-        .collect();
+        let texts_by_id: HashMap<u32, String> = self
+            .read_texts(
+                &texts,
+                shown.iter().flat_map(|s| s.lines.iter().map(|l| l.text_id)),
+            )?
+            .into_iter()
+            .collect();
         shown
             .into_iter()
             .map(|step| {
@@ -693,9 +693,8 @@ impl Index {
             let (from, to, lines) = context(candidate);
             needed.extend(lines[from..to].iter().map(|l| l.text_id));
         }
-        let texts_by_id: HashMap<u32, String> = read_texts(texts, &self.text_fields, needed)?
-            .into_iter()
-            .collect();
+        let texts_by_id: HashMap<u32, String> =
+            self.read_texts(texts, needed)?.into_iter().collect();
         let context_line = |index: usize, line: &Occurrence| -> Result<ContextLine> {
             Ok(ContextLine {
                 line_number: index as u32 + 1,

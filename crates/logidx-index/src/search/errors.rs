@@ -8,7 +8,7 @@ use tantivy::DocAddress;
 
 use super::{LoadedStep, NANOS_PER_DAY, TextSet, day_name, matching_lines};
 use crate::error::{Result, TantivyContext};
-use crate::index::{Index, read_texts};
+use crate::index::Index;
 use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::search::line_url;
@@ -137,9 +137,8 @@ impl Index {
             .flat_map(|g| [g.first, g.last])
             .flatten()
             .map(|seen| seen.text_id);
-        let texts_by_id: HashMap<u32, String> = read_texts(&texts, &self.text_fields, example_ids)?
-            .into_iter()
-            .collect();
+        let texts_by_id: HashMap<u32, String> =
+            self.read_texts(&texts, example_ids)?.into_iter().collect();
         let sighting = |seen: Seen| -> Result<Sighting> {
             let stored = &loaded[&seen.step].stored;
             let line_number = seen.line_index + 1;

@@ -451,3 +451,35 @@ fn a_damaged_sequence_file_is_an_error_naming_it() {
         "{message}"
     );
 }
+
+#[test]
+fn a_damaged_text_id_table_is_an_error_naming_it() {
+    let corpus = Corpus::fakehub(3, 20);
+    let (dir, index) = indexed(&corpus);
+    drop(index);
+    let texts = dir.path().join("texts");
+    let mut damaged = Vec::new();
+    for entry in std::fs::read_dir(&texts).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ids") {
+            // Layout: the ids, their documents (`u32` each), count, mark. Each id gets the
+            // next one's document.
+            let mut bytes = std::fs::read(&path).unwrap();
+            let count = (bytes.len() - 8) / 8;
+            assert!(count >= 2, "{count} texts in a segment");
+            let docs = &mut bytes[count * 4..count * 8];
+            docs.rotate_left(4);
+            std::fs::write(&path, bytes).unwrap();
+            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(!damaged.is_empty());
+    let index = Index::open(dir.path()).unwrap();
+    let err = index.search(&Query::parse("run").unwrap()).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(
+        damaged.iter().any(|file| message.contains(file.as_str())),
+        "{message}"
+    );
+}

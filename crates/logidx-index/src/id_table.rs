@@ -1,0 +1,338 @@
+//! Each texts segment's table from text id to document (`.ids`), beside tantivy's files.
+//!
+//! Texts are read by id (a hit's line and its context, a step shown, the writer's dictionary)
+//! and collected by id. An indexed `id` field did that with one term per text, and when no
+//! line repeats, sorting and writing those terms took about a sixth of the indexing time:
+//! tantivy sorts a segment's terms by comparing their bytes. Here a new segment's ids arrive in
+//! increasing order (the writer numbers texts as it adds them, and each indexing thread keeps
+//! their order), so the table is written as it comes; a merge sorts integers.
+//!
+//! Layout: the ids in increasing order (`u32` LE each), then the document of each (`u32` LE
+//! each, same order), then the count (`u32` LE) and [`MAGIC`]. Deleted documents keep their
+//! entries until a merge drops them: a reader checks the alive bitset.
+
+use std::any::Any;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use tantivy::directory::{OwnedBytes, TerminatingWrite};
+use tantivy::index::SegmentComponent;
+use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
+use tantivy::schema::document::ErasedDocument;
+use tantivy::schema::{Field, Schema, Value};
+use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+
+/// The file extension of the component.
+pub(crate) const EXTENSION: &str = "ids";
+
+const MAGIC: u32 = 0x6c78_6931; // "lxi1"
+
+const FOOTER_BYTES: usize = 4 + 4;
+
+/// The plugin that writes and merges `.ids` files; register it on the texts index.
+pub(crate) struct IdTablePlugin {
+    /// The texts' `id` field.
+    field: Field,
+}
+
+impl IdTablePlugin {
+    pub(crate) fn new(field: Field) -> Arc<IdTablePlugin> {
+        Arc::new(IdTablePlugin { field })
+    }
+}
+
+impl SegmentPlugin for IdTablePlugin {
+    fn extensions(&self) -> &[&str] {
+        &[EXTENSION]
+    }
+
+    fn create_writer(&self, _ctx: &PluginWriterContext) -> tantivy::Result<Box<dyn PluginWriter>> {
+        Ok(Box::new(IdTableWriter {
+            field: self.field,
+            entries: Vec::new(),
+        }))
+    }
+
+    fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
+        // Merged segments keep their documents' order; only a sorted index shuffles them.
+        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
+            return Err(TantivyError::InvalidArgument(
+                "text id tables cannot follow a sorted index's merge".to_owned(),
+            ));
+        }
+        let name = ctx
+            .target_segment
+            .schema()
+            .get_field_name(self.field)
+            .to_owned();
+        let mut entries = Vec::new();
+        let mut target_doc: DocId = 0;
+        for reader in ctx.readers {
+            let ids = reader.fast_fields().u64(&name)?;
+            for doc in 0..reader.max_doc() {
+                if reader
+                    .alive_bitset()
+                    .is_some_and(|alive| alive.is_deleted(doc))
+                {
+                    continue;
+                }
+                let id = ids.first(doc).ok_or_else(|| missing_id(doc))?;
+                entries.push(entry(id, target_doc)?);
+                target_doc += 1;
+            }
+        }
+        write(ctx.target_segment, entries)
+    }
+}
+
+/// An id and its document in one integer, the id high: sorting them sorts by id.
+fn entry(id: u64, doc: DocId) -> tantivy::Result<u64> {
+    let id = u32::try_from(id)
+        .map_err(|_| TantivyError::InvalidArgument(format!("text id `{id}` is over 32 bits")))?;
+    Ok(u64::from(id) << 32 | u64::from(doc))
+}
+
+fn missing_id(doc: DocId) -> TantivyError {
+    TantivyError::InvalidArgument(format!("text document {doc} has no id"))
+}
+
+/// Collects a new segment's ids in document order.
+struct IdTableWriter {
+    field: Field,
+    entries: Vec<u64>,
+}
+
+impl PluginWriter for IdTableWriter {
+    fn add_document(
+        &mut self,
+        doc_id: DocId,
+        doc: &dyn ErasedDocument,
+        _schema: &Schema,
+    ) -> tantivy::Result<()> {
+        let id = doc
+            .as_any()
+            .downcast_ref::<TantivyDocument>()
+            .and_then(|doc| doc.get_first(self.field))
+            .and_then(|value| value.as_u64())
+            .ok_or_else(|| missing_id(doc_id))?;
+        self.entries.push(entry(id, doc_id)?);
+        Ok(())
+    }
+
+    fn serialize(
+        self: Box<Self>,
+        segment: &Segment,
+        doc_id_map: Option<&DocIdMapping>,
+    ) -> tantivy::Result<()> {
+        if doc_id_map.is_some() {
+            return Err(TantivyError::InvalidArgument(
+                "text id tables cannot follow a sorted index".to_owned(),
+            ));
+        }
+        write(segment, self.entries)
+    }
+
+    fn mem_usage(&self) -> usize {
+        self.entries.capacity() * 8
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+fn write(segment: &Segment, mut entries: Vec<u64>) -> tantivy::Result<()> {
+    // A new segment's entries are in order already: checking costs less than sorting.
+    if !entries.is_sorted() {
+        entries.sort_unstable();
+    }
+    let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
+    write_to(&entries, &mut out)?;
+    out.terminate()?;
+    Ok(())
+}
+
+fn write_to(entries: &[u64], out: &mut impl Write) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(entries.len() * 8 + FOOTER_BYTES);
+    for &entry in entries {
+        bytes.extend_from_slice(&((entry >> 32) as u32).to_le_bytes());
+    }
+    for &entry in entries {
+        bytes.extend_from_slice(&(entry as u32).to_le_bytes());
+    }
+    bytes.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&MAGIC.to_le_bytes());
+    out.write_all(&bytes)
+}
+
+/// A segment's `.ids` file, open for reading.
+pub(crate) struct IdTable {
+    bytes: OwnedBytes,
+    len: usize,
+}
+
+impl IdTable {
+    pub(crate) fn open(reader: &SegmentReader) -> io::Result<IdTable> {
+        let file = reader
+            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
+            .map_err(io::Error::other)?;
+        let table = IdTable::parse(file.read_bytes()?)?;
+        // Deleted documents stay in the table until a merge, so it cannot hold more.
+        if table.len > reader.max_doc() as usize {
+            return Err(corrupt("it holds more ids than its segment has documents"));
+        }
+        Ok(table)
+    }
+
+    fn parse(bytes: OwnedBytes) -> io::Result<IdTable> {
+        let end = bytes
+            .len()
+            .checked_sub(FOOTER_BYTES)
+            .ok_or_else(|| corrupt("it is shorter than its footer"))?;
+        if u32::from_le_bytes(bytes[end + 4..].try_into().expect("4")) != MAGIC {
+            return Err(corrupt("its footer has no `.ids` mark"));
+        }
+        let len = u32::from_le_bytes(bytes[end..end + 4].try_into().expect("4")) as usize;
+        if len * 8 != end {
+            return Err(corrupt("its length disagrees with its count of ids"));
+        }
+        // Not checked here, as it would cost a pass over the file at every read: that the ids
+        // increase. Whoever reads a document found here checks that it has the id.
+        Ok(IdTable { bytes, len })
+    }
+
+    fn id(&self, index: usize) -> u32 {
+        read_u32(&self.bytes, index * 4)
+    }
+
+    /// The document of text `id`, if the segment has it (deleted or not).
+    pub(crate) fn doc_of(&self, id: u32) -> Option<DocId> {
+        let (mut low, mut high) = (0, self.len);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.id(middle).cmp(&id) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => {
+                    return Some(read_u32(&self.bytes, (self.len + middle) * 4));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::indexer::NoMergePolicy;
+    use tantivy::schema::{FAST, INDEXED, STORED};
+    use tantivy::{Index, IndexWriter, Term};
+
+    use super::*;
+
+    /// Each id's document in every segment's table, checked against the document's own
+    /// `id`, and how many segments there are.
+    fn found_ids(index: &Index) -> (Vec<u32>, usize) {
+        let searcher = index.reader().unwrap().searcher();
+        let mut found = Vec::new();
+        for reader in searcher.segment_readers() {
+            let table = IdTable::open(reader).unwrap();
+            let ids = reader.fast_fields().u64("id").unwrap();
+            for doc in reader.doc_ids_alive() {
+                let own = ids.first(doc).unwrap() as u32;
+                assert_eq!(table.doc_of(own), Some(doc), "id {own}");
+                found.push(own);
+            }
+            // Every id of the table finds a document that has it, deleted or not.
+            for index in 0..table.len {
+                let doc = table.doc_of(table.id(index)).unwrap();
+                assert_eq!(ids.first(doc), Some(u64::from(table.id(index))));
+            }
+        }
+        found.sort_unstable();
+        (found, searcher.segment_readers().len())
+    }
+
+    #[test]
+    fn tables_survive_commits_deletes_and_merges() {
+        let mut builder = Schema::builder();
+        // Indexed here only so that the test can delete by id.
+        let id = builder.add_u64_field("id", FAST | INDEXED | STORED);
+        let index = Index::builder()
+            .schema(builder.build())
+            .register_plugin(IdTablePlugin::new(id))
+            .create_in_ram()
+            .unwrap();
+        // Two threads, so that a segment holds every other id; merged segments hold runs.
+        let mut writer: IndexWriter = index.writer_with_num_threads(2, 30_000_000).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for n in 0..3_000u64 {
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(id, n * 3 + 1);
+            writer.add_document(doc).unwrap();
+            if n % 1_000 == 999 {
+                writer.commit().unwrap();
+            }
+        }
+        let all: Vec<u32> = (0..3_000).map(|n| n * 3 + 1).collect();
+        let (found, segments) = found_ids(&index);
+        assert!(segments >= 3);
+        assert_eq!(found, all);
+        assert_eq!(
+            IdTable::open(&index.reader().unwrap().searcher().segment_readers()[0])
+                .unwrap()
+                .doc_of(0),
+            None,
+            "an id no text has"
+        );
+
+        for n in (0..3_000).filter(|n| n % 7 == 3) {
+            writer.delete_term(Term::from_field_u64(id, n * 3 + 1));
+        }
+        writer.commit().unwrap();
+        // Merged in reverse, so that the merged segment's runs are out of order.
+        let mut segment_ids = index.searchable_segment_ids().unwrap();
+        segment_ids.reverse();
+        writer.merge(&segment_ids).wait().unwrap();
+        let (found, segments) = found_ids(&index);
+        assert_eq!(segments, 1);
+        let alive: Vec<u32> = (0..3_000)
+            .filter(|n| n % 7 != 3)
+            .map(|n| n * 3 + 1)
+            .collect();
+        assert_eq!(found, alive);
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused() {
+        let mut file = Vec::new();
+        write_to(&[1 << 32, 2 << 32 | 1, 5 << 32 | 2], &mut file).unwrap();
+        let parse = |bytes: &[u8]| IdTable::parse(OwnedBytes::new(bytes.to_vec()));
+        let table = parse(&file).unwrap();
+        assert_eq!(
+            [1, 2, 3, 5].map(|id| table.doc_of(id)),
+            [Some(0), Some(1), None, Some(2)]
+        );
+        for cut in [1, 4, FOOTER_BYTES, file.len() - 1] {
+            assert!(parse(&file[..file.len() - cut]).is_err(), "cut by {cut}");
+        }
+        for at in [file.len() - 8, file.len() - 1] {
+            let mut damaged = file.clone();
+            damaged[at] ^= 1;
+            assert!(parse(&damaged).is_err(), "bit flipped at {at}");
+        }
+    }
+}
