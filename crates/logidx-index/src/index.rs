@@ -20,10 +20,11 @@ use crate::id_table::{self, IdTable, IdTablePlugin};
 use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
+use crate::text_postings::TextPostingsPlugin;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
@@ -216,7 +217,7 @@ fn create_index_dirs(dir: &Path) -> Result<()> {
 /// The segment components of our own that an index of ours (`texts` or `steps`) has.
 fn plugins(name: &str) -> Vec<Arc<dyn SegmentPlugin>> {
     match name {
-        "steps" => vec![SequencePlugin::new()],
+        "steps" => vec![SequencePlugin::new(), TextPostingsPlugin::new()],
         "texts" => vec![IdTablePlugin::new(TextFields::schema().1.id)],
         _ => Vec::new(),
     }

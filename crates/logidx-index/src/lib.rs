@@ -56,6 +56,7 @@ mod sequence;
 mod sequence_store;
 mod signature;
 mod store;
+mod text_postings;
 mod tokenizer;
 mod writer;
 

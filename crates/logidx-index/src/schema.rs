@@ -3,10 +3,11 @@
 //! `texts/` holds each distinct line text once: `text` (tokenized, positions, stored), `level`,
 //! its error `signature`, a dense `id` (found by a table of our own, [`crate::id_table`]) and a
 //! 32-bit `key` from its xxh3 hash (to find candidates for an already stored text without
-//! reading it). `steps/` holds one document per
-//! step, with its filter terms, the step's distinct text ids as terms, its stored metadata, and
-//! its encoded line sequence in a segment file of our own ([`crate::sequence_store`]); and one
-//! record per attempt. Everything stored is zstd-compressed.
+//! reading it). `steps/` holds one document per step, with its filter terms, its stored
+//! metadata, and two segment files of our own: its encoded line sequence
+//! ([`crate::sequence_store`]) and postings from each text id to the steps holding it
+//! ([`crate::text_postings`]); and one record per attempt. Everything stored is
+//! zstd-compressed.
 
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, NumericOptions, STORED, Schema, TextFieldIndexing, TextOptions,
@@ -14,6 +15,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
 use crate::sequence_store::SEQUENCE_TYPE;
+use crate::text_postings::TEXT_IDS_TYPE;
 use crate::tokenizer::{LOG_TOKENIZER, LogTokenizer};
 
 /// The texts index's fields.
@@ -69,8 +71,9 @@ pub(crate) struct StepFields {
     /// First and last line timestamps (ns): for newest/oldest-first walks and date filters.
     pub(crate) first_time: Field,
     pub(crate) last_time: Field,
-    /// The step's distinct text ids.
-    pub(crate) texts: Field,
+    /// The step's distinct text ids, which the steps index's
+    /// [`TextPostingsPlugin`](crate::text_postings::TextPostingsPlugin) turns into postings.
+    pub(crate) text_ids: Field,
     /// JSON of the attempt and step metadata, or of the attempt record. A text field, not
     /// bytes: tantivy reads a stored string in one go but stored bytes one byte at a time.
     pub(crate) meta: Field,
@@ -101,7 +104,7 @@ impl StepFields {
             run_created_at: builder.add_i64_field("run_created_at", indexed().set_fast()),
             first_time: builder.add_i64_field("first_time", FAST),
             last_time: builder.add_i64_field("last_time", FAST),
-            texts: builder.add_u64_field("texts", indexed()),
+            text_ids: builder.add_custom_field("text_ids", TEXT_IDS_TYPE, serde_json::json!({})),
             meta: builder.add_text_field("meta", STORED),
             lines: builder.add_custom_field("lines", SEQUENCE_TYPE, serde_json::json!({})),
         };

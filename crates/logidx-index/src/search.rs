@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::ops::Bound;
 
 use serde::Serialize;
-use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Term};
-use tantivy::{DocAddress, Searcher};
+use tantivy::{BitSet, DocAddress, Searcher};
 
 use crate::error::Result;
 use crate::index::{Index, StepCollector, StepMatch, TextCollector, search};
@@ -20,18 +18,17 @@ use crate::query::{Filter, Order, Query};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
+use crate::text_postings::{self, StepsHolding, TextPostings};
 use crate::writer::StoredStep;
 
 mod errors;
 
 pub use errors::{ErrorGroup, Sighting};
 
-/// Up to this many matching texts, each text id's steps are looked up term by term.
-const LOOKUP_LIMIT: usize = 512;
-
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
-/// being looked up by a term per text (building a large term set costs more than it saves).
-const TERM_SET_LIMIT: usize = 1_024;
+/// being found through each text's postings (decoding many texts' postings, most of them long,
+/// costs more than it saves).
+const POSTINGS_LIMIT: usize = 1_024;
 
 /// A count uses a thread per this many matching steps, up to one per core.
 const STEPS_PER_COUNTING_THREAD: usize = 256;
@@ -254,7 +251,7 @@ impl Index {
         let (texts, steps) = self.searchers();
         let scored = query.order == Order::Relevance;
         let (set, scores) = self.matching_texts(&texts, query, scored)?;
-        let mut matches = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
+        let mut matches = self.matching_steps(&steps, query, &set, POSTINGS_LIMIT)?;
         let wanted = query.offset.saturating_add(query.limit);
         if wanted == 0 {
             return Ok(Vec::new());
@@ -302,7 +299,7 @@ impl Index {
     pub fn count(&self, query: &Query, group_by: GroupBy) -> Result<Counts> {
         let (texts, steps) = self.searchers();
         let (set, _) = self.matching_texts(&texts, query, false)?;
-        let found = self.matching_steps(&steps, query, &set, TERM_SET_LIMIT)?;
+        let found = self.matching_steps(&steps, query, &set, POSTINGS_LIMIT)?;
         // Every matching step's sequence is read: split the steps, in document order so that
         // each thread decompresses each block once, among the cores.
         let threads = std::thread::available_parallelism()
@@ -569,15 +566,14 @@ impl Index {
         ))
     }
 
-    /// The steps passing the filters and time window that may hold a matching text.
-    /// The steps that may hold lines of `set` matching the query's filters; with at most
-    /// `term_set_limit` texts in `set`, only steps holding one of them.
+    /// The steps passing the query's filters and time window that may hold lines of `set`;
+    /// with at most `postings_limit` texts in `set`, only steps holding one of them.
     fn matching_steps(
         &self,
         steps: &Searcher,
         query: &Query,
         set: &TextSet,
-        term_set_limit: usize,
+        postings_limit: usize,
     ) -> Result<Vec<StepMatch>> {
         if matches!(set, TextSet::Ids { count: 0, .. }) {
             return Ok(Vec::new());
@@ -622,35 +618,42 @@ impl Index {
             ));
         }
         if let TextSet::Ids { bits, count } = set
-            && *count <= term_set_limit
+            && *count <= postings_limit
         {
-            let ids = bits.iter().enumerate().flat_map(|(word_index, &word)| {
-                (0..64)
-                    .filter(move |bit| word & (1 << bit) != 0)
-                    .map(move |bit| (word_index * 64 + bit) as u64)
-            });
-            let terms: Vec<Term> = ids
-                .map(|id| Term::from_field_u64(fields.texts, id))
+            let ids: Vec<u32> = bits
+                .iter()
+                .enumerate()
+                .flat_map(|(word_index, &word)| {
+                    (0..64)
+                        .filter(move |bit| word & (1 << bit) != 0)
+                        .map(move |bit| (word_index * 64 + bit) as u32)
+                })
                 .collect();
-            // A few terms are looked up one by one; a set query streams the whole term
-            // dictionary of the field (every distinct text id), which costs milliseconds at 1 GB.
-            let any_text: Box<dyn TantivyQuery> = if terms.len() <= LOOKUP_LIMIT {
-                Box::new(BooleanQuery::new(
-                    terms
-                        .into_iter()
-                        .map(|t| {
-                            let q: Box<dyn TantivyQuery> =
-                                Box::new(TermQuery::new(t, IndexRecordOption::Basic));
-                            (Occur::Should, q)
-                        })
-                        .collect(),
-                ))
-            } else {
-                Box::new(TermSetQuery::new(terms))
-            };
-            clauses.push((Occur::Must, any_text));
+            clauses.push((Occur::Must, Box::new(self.steps_holding(steps, &ids)?)));
         }
         search(steps, &BooleanQuery::new(clauses), &StepCollector)
+    }
+
+    /// The steps holding any of `ids`, from each segment's text postings.
+    fn steps_holding(&self, steps: &Searcher, ids: &[u32]) -> Result<StepsHolding> {
+        let mut by_segment = HashMap::new();
+        for segment in steps.segment_readers() {
+            let corrupt = |e: std::io::Error| {
+                let id = segment.segment_id().uuid_string();
+                self.corrupt(format!("`steps/{id}.{}`: {e}", text_postings::EXTENSION))
+            };
+            let postings = TextPostings::open(segment).map_err(corrupt)?;
+            let mut docs = BitSet::with_max_value(segment.max_doc());
+            for &id in ids {
+                postings
+                    .for_each_doc(id, |doc| {
+                        docs.insert(doc);
+                    })
+                    .map_err(corrupt)?;
+            }
+            by_segment.insert(segment.segment_id(), docs);
+        }
+        Ok(StepsHolding::new(by_segment))
     }
 
     fn load_step(&self, store: &StepStore, address: DocAddress) -> Result<LoadedStep> {

@@ -23,6 +23,7 @@ use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
 use crate::signature::signature;
 use crate::store::StepStore;
+use crate::text_postings;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
 #[derive(Debug, Clone)]
@@ -175,9 +176,7 @@ impl<'a> Writer<'a> {
             let times = occurrences.iter().map(|o| o.timestamp);
             doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
             doc.add_i64(fields.last_time, times.max().unwrap_or(i64::MIN));
-            for id in ids {
-                doc.add_u64(fields.texts, u64::from(id));
-            }
+            doc.add_custom(fields.text_ids, &text_postings::pack(&ids));
             let meta = StoredStep {
                 attempt: attempt.clone(),
                 step: step.meta().clone(),

@@ -483,3 +483,34 @@ fn a_damaged_text_id_table_is_an_error_naming_it() {
         "{message}"
     );
 }
+
+#[test]
+fn damaged_text_postings_are_an_error_naming_them() {
+    let corpus = Corpus::fakehub(3, 20);
+    let (dir, index) = indexed(&corpus);
+    drop(index);
+    let steps = dir.path().join("steps");
+    let mut damaged = Vec::new();
+    for entry in std::fs::read_dir(&steps).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tids") {
+            // The mark that ends the file.
+            let mut bytes = std::fs::read(&path).unwrap();
+            *bytes.last_mut().unwrap() ^= 1;
+            std::fs::write(&path, bytes).unwrap();
+            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(!damaged.is_empty());
+    let index = Index::open(dir.path()).unwrap();
+    // A rare text: its steps are found through the postings.
+    let err = index
+        .search(&Query::parse("\"test result\"").unwrap())
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(
+        damaged.iter().any(|file| message.contains(file.as_str())),
+        "{message}"
+    );
+}

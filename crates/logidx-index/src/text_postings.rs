@@ -1,0 +1,519 @@
+//! Each steps segment's postings from text id to the steps that hold the text (`.tids`),
+//! beside tantivy's files.
+//!
+//! A search for a rare text reads the steps holding it from here, then their line sequences.
+//! As tantivy terms (one per step and distinct text), these cost more than a third of all
+//! indexing time on fakehub's corpus: a step holds mostly texts that other runs repeat, so
+//! there are nearly as many terms as lines, and tantivy hashes every term into its postings
+//! writer and sorts a segment's terms by comparing their bytes. Here a segment collects
+//! (id, step) pairs as integers and sorts them once.
+//!
+//! Layout: the segment's distinct ids in increasing order (`u32` LE each); where each id's
+//! postings end in the postings area (`u32` LE each, same order); the postings area, each id's
+//! steps in increasing order as LEB128 varints, the first as is and each next one as its gap
+//! from the one before; then the count of ids (`u32` LE) and [`MAGIC`]. Deleted steps keep
+//! their postings until a merge drops them.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use tantivy::directory::{OwnedBytes, TerminatingWrite};
+use tantivy::index::{SegmentComponent, SegmentId};
+use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
+use tantivy::query::{
+    BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
+};
+use tantivy::schema::document::ErasedDocument;
+use tantivy::schema::{Field, FieldType, Schema, Value};
+use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyDocument, TantivyError};
+
+use crate::sequence::{put_varint, take_varint};
+
+/// The file extension of the component.
+pub(crate) const EXTENSION: &str = "tids";
+
+/// The tantivy field type name of a step's distinct text ids (a custom field this plugin
+/// consumes): `u32` LE each, in increasing order.
+pub(crate) const TEXT_IDS_TYPE: &str = "logidx_text_ids";
+
+const MAGIC: u32 = 0x6c78_7431; // "lxt1"
+
+const FOOTER_BYTES: usize = 4 + 4;
+
+/// A step's distinct text ids, in increasing order, as its custom field holds them.
+pub(crate) fn pack(ids: &[u32]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.to_le_bytes()).collect()
+}
+
+/// The plugin that writes and merges `.tids` files; register it on the steps index.
+pub(crate) struct TextPostingsPlugin;
+
+impl TextPostingsPlugin {
+    pub(crate) fn new() -> Arc<TextPostingsPlugin> {
+        Arc::new(TextPostingsPlugin)
+    }
+}
+
+impl SegmentPlugin for TextPostingsPlugin {
+    fn extensions(&self) -> &[&str] {
+        &[EXTENSION]
+    }
+
+    fn create_writer(&self, ctx: &PluginWriterContext) -> tantivy::Result<Box<dyn PluginWriter>> {
+        let field = ctx
+            .segment
+            .schema()
+            .fields()
+            .find_map(|(field, entry)| match entry.field_type() {
+                FieldType::Custom(options) if options.type_name() == TEXT_IDS_TYPE => Some(field),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                TantivyError::SchemaError(format!("no field of type `{TEXT_IDS_TYPE}`"))
+            })?;
+        Ok(Box::new(TextPostingsWriter {
+            field,
+            pairs: Vec::new(),
+        }))
+    }
+
+    fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
+        // Merged segments keep their documents' order; only a sorted index shuffles them.
+        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
+            return Err(TantivyError::InvalidArgument(
+                "text postings cannot follow a sorted index's merge".to_owned(),
+            ));
+        }
+        let mut pairs = Vec::new();
+        let mut first_doc: DocId = 0;
+        for reader in ctx.readers {
+            let postings = TextPostings::open(reader)?;
+            // Each live document's number in the merged segment.
+            let mut target = Vec::with_capacity(reader.max_doc() as usize);
+            let mut next = first_doc;
+            for doc in 0..reader.max_doc() {
+                let deleted = reader
+                    .alive_bitset()
+                    .is_some_and(|alive| alive.is_deleted(doc));
+                target.push((!deleted).then_some(next));
+                next += u32::from(!deleted);
+            }
+            for index in 0..postings.len {
+                let id = postings.id(index);
+                postings.for_each_doc_at(index, |doc| {
+                    let Some(&Some(doc)) = target.get(doc as usize) else {
+                        return;
+                    };
+                    pairs.push(pair(id, doc));
+                })?;
+            }
+            first_doc = next;
+        }
+        write(ctx.target_segment, pairs)
+    }
+}
+
+/// A text id and a step in one integer, the id high: sorting them sorts by id, then step.
+fn pair(id: u32, doc: DocId) -> u64 {
+    u64::from(id) << 32 | u64::from(doc)
+}
+
+/// Collects a new segment's (text id, step) pairs.
+struct TextPostingsWriter {
+    field: Field,
+    pairs: Vec<u64>,
+}
+
+impl PluginWriter for TextPostingsWriter {
+    fn add_document(
+        &mut self,
+        doc_id: DocId,
+        doc: &dyn ErasedDocument,
+        _schema: &Schema,
+    ) -> tantivy::Result<()> {
+        let doc = doc
+            .as_any()
+            .downcast_ref::<TantivyDocument>()
+            .ok_or_else(|| {
+                TantivyError::InvalidArgument("steps are tantivy documents".to_owned())
+            })?;
+        // Attempt records have none.
+        let ids = doc
+            .get_first(self.field)
+            .and_then(|value| value.as_custom())
+            .unwrap_or_default();
+        if ids.len() % 4 != 0 {
+            return Err(TantivyError::InvalidArgument(
+                "a step's text ids are not whole `u32`s".to_owned(),
+            ));
+        }
+        self.pairs.extend(
+            ids.chunks_exact(4)
+                .map(|id| pair(u32::from_le_bytes(id.try_into().expect("4")), doc_id)),
+        );
+        Ok(())
+    }
+
+    fn serialize(
+        self: Box<Self>,
+        segment: &Segment,
+        doc_id_map: Option<&DocIdMapping>,
+    ) -> tantivy::Result<()> {
+        if doc_id_map.is_some() {
+            return Err(TantivyError::InvalidArgument(
+                "text postings cannot follow a sorted index".to_owned(),
+            ));
+        }
+        write(segment, self.pairs)
+    }
+
+    fn mem_usage(&self) -> usize {
+        self.pairs.capacity() * 8
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+fn write(segment: &Segment, mut pairs: Vec<u64>) -> tantivy::Result<()> {
+    pairs.sort_unstable();
+    // A step lists each text once, but nothing is lost by making sure.
+    pairs.dedup();
+    let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
+    write_to(&pairs, &mut out)?;
+    out.terminate()?;
+    Ok(())
+}
+
+/// Writes sorted (id, step) pairs.
+fn write_to(pairs: &[u64], out: &mut impl Write) -> io::Result<()> {
+    let (mut ids, mut ends, mut postings) = (Vec::new(), Vec::new(), Vec::new());
+    let mut previous: Option<(u32, DocId)> = None;
+    for &pair in pairs {
+        let (id, doc) = ((pair >> 32) as u32, pair as DocId);
+        match previous {
+            Some((last_id, last_doc)) if last_id == id => {
+                put_varint(&mut postings, u64::from(doc - last_doc));
+            }
+            _ => {
+                if previous.is_some() {
+                    ends.push(postings_end(&postings)?);
+                }
+                ids.push(id);
+                put_varint(&mut postings, u64::from(doc));
+            }
+        }
+        previous = Some((id, doc));
+    }
+    if previous.is_some() {
+        ends.push(postings_end(&postings)?);
+    }
+    let mut bytes = Vec::with_capacity(ids.len() * 8 + postings.len() + FOOTER_BYTES);
+    bytes.extend(ids.iter().flat_map(|id| id.to_le_bytes()));
+    bytes.extend(ends.iter().flat_map(|end| end.to_le_bytes()));
+    bytes.extend_from_slice(&postings);
+    bytes.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&MAGIC.to_le_bytes());
+    out.write_all(&bytes)
+}
+
+fn postings_end(postings: &[u8]) -> io::Result<u32> {
+    u32::try_from(postings.len()).map_err(|_| io::Error::other("text postings over 4 GiB"))
+}
+
+/// A segment's `.tids` file, open for reading.
+pub(crate) struct TextPostings {
+    bytes: OwnedBytes,
+    /// Distinct ids.
+    len: usize,
+    max_doc: DocId,
+}
+
+impl TextPostings {
+    pub(crate) fn open(reader: &SegmentReader) -> io::Result<TextPostings> {
+        let file = reader
+            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
+            .map_err(io::Error::other)?;
+        TextPostings::parse(file.read_bytes()?, reader.max_doc())
+    }
+
+    fn parse(bytes: OwnedBytes, max_doc: DocId) -> io::Result<TextPostings> {
+        let end = bytes
+            .len()
+            .checked_sub(FOOTER_BYTES)
+            .ok_or_else(|| corrupt("it is shorter than its footer"))?;
+        if u32::from_le_bytes(bytes[end + 4..].try_into().expect("4")) != MAGIC {
+            return Err(corrupt("its footer has no `.tids` mark"));
+        }
+        let len = u32::from_le_bytes(bytes[end..end + 4].try_into().expect("4")) as usize;
+        if len * 8 > end {
+            return Err(corrupt("its count of ids runs past its length"));
+        }
+        let postings = TextPostings {
+            bytes,
+            len,
+            max_doc,
+        };
+        if len > 0 && postings.end(len - 1) as usize != end - len * 8 {
+            return Err(corrupt("its last postings do not end where the file does"));
+        }
+        Ok(postings)
+    }
+
+    fn id(&self, index: usize) -> u32 {
+        read_u32(&self.bytes, index * 4)
+    }
+
+    fn end(&self, index: usize) -> u32 {
+        read_u32(&self.bytes, (self.len + index) * 4)
+    }
+
+    /// Calls `each` with every step (deleted or not) that holds text `id`, in increasing order.
+    pub(crate) fn for_each_doc(&self, id: u32, each: impl FnMut(DocId)) -> io::Result<()> {
+        let (mut low, mut high) = (0, self.len);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.id(middle).cmp(&id) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return self.for_each_doc_at(middle, each),
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_doc_at(&self, index: usize, mut each: impl FnMut(DocId)) -> io::Result<()> {
+        let area = self.len * 8;
+        let start = index.checked_sub(1).map_or(0, |i| self.end(i)) as usize;
+        let end = self.end(index) as usize;
+        let mut postings = self
+            .bytes
+            .get(area + start..area + end)
+            .filter(|_| start <= end)
+            .ok_or_else(|| corrupt("a text's postings lie outside their area"))?;
+        let mut doc: u64 = 0;
+        let mut first = true;
+        while !postings.is_empty() {
+            let gap = take_varint(&mut postings)
+                .ok_or_else(|| corrupt("a text's postings end inside a number"))?;
+            if !first && gap == 0 {
+                return Err(corrupt("a text's postings repeat a step"));
+            }
+            doc += gap;
+            first = false;
+            if doc >= u64::from(self.max_doc) {
+                return Err(corrupt(
+                    "a text's postings name a step past the segment's end",
+                ));
+            }
+            each(doc as DocId);
+        }
+        Ok(())
+    }
+}
+
+/// Matches the steps, per segment, of a set found beforehand (from [`TextPostings`]): a query
+/// to intersect with the filters.
+#[derive(Clone)]
+pub(crate) struct StepsHolding {
+    by_segment: Arc<HashMap<SegmentId, BitSet>>,
+}
+
+impl StepsHolding {
+    pub(crate) fn new(by_segment: HashMap<SegmentId, BitSet>) -> StepsHolding {
+        StepsHolding {
+            by_segment: Arc::new(by_segment),
+        }
+    }
+
+    fn docs(&self, reader: &SegmentReader) -> Option<&BitSet> {
+        self.by_segment.get(&reader.segment_id())
+    }
+}
+
+impl std::fmt::Debug for StepsHolding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepsHolding")
+            .field("segments", &self.by_segment.len())
+            .finish()
+    }
+}
+
+impl Query for StepsHolding {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for StepsHolding {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match self.docs(reader) {
+            Some(docs) => Box::new(ConstScorer::new(BitSetDocSet::from(docs.clone()), boost)),
+            None => Box::new(EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.docs(reader).is_some_and(|docs| docs.contains(doc)) {
+            Ok(Explanation::new("a step holding a matching text", 1.0))
+        } else {
+            Err(TantivyError::InvalidArgument(format!(
+                "document {doc} holds no matching text"
+            )))
+        }
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tantivy::indexer::NoMergePolicy;
+    use tantivy::schema::{INDEXED, STORED};
+    use tantivy::{Index, IndexWriter, Term};
+
+    use super::*;
+
+    /// The text ids of step `n`: a few that many steps share, and one of its own.
+    fn ids_of(n: u64) -> Vec<u32> {
+        let mut ids: BTreeSet<u32> = [n % 3, 10 + n % 7, 1_000 + n / 50]
+            .into_iter()
+            .map(|id| id as u32)
+            .collect();
+        ids.insert(100_000 + n as u32);
+        ids.into_iter().collect()
+    }
+
+    /// Every (id, step name) pair the live steps' postings give, checked against each step's
+    /// own ids, and how many segments there are.
+    fn found_pairs(index: &Index, name: Field) -> (BTreeSet<(u32, u64)>, usize) {
+        let searcher = index.reader().unwrap().searcher();
+        let mut found = BTreeSet::new();
+        for reader in searcher.segment_readers() {
+            let postings = TextPostings::open(reader).unwrap();
+            let store = reader.get_store_reader(1).unwrap();
+            for index in 0..postings.len {
+                let id = postings.id(index);
+                let mut docs = Vec::new();
+                postings.for_each_doc(id, |doc| docs.push(doc)).unwrap();
+                assert!(docs.windows(2).all(|w| w[0] < w[1]), "{docs:?}");
+                for doc in docs {
+                    if reader
+                        .alive_bitset()
+                        .is_some_and(|alive| alive.is_deleted(doc))
+                    {
+                        continue;
+                    }
+                    let stored: TantivyDocument = store.get(doc).unwrap();
+                    let n = stored.get_first(name).unwrap().as_u64().unwrap();
+                    assert!(ids_of(n).contains(&id), "step {n} lacks text {id}");
+                    found.insert((id, n));
+                }
+            }
+        }
+        (found, searcher.segment_readers().len())
+    }
+
+    fn expected(steps: impl Iterator<Item = u64>) -> BTreeSet<(u32, u64)> {
+        steps
+            .flat_map(|n| ids_of(n).into_iter().map(move |id| (id, n)))
+            .collect()
+    }
+
+    #[test]
+    fn postings_survive_commits_deletes_and_merges() {
+        let mut builder = Schema::builder();
+        let name = builder.add_u64_field("name", INDEXED | STORED);
+        let text_ids = builder.add_custom_field("text_ids", TEXT_IDS_TYPE, serde_json::json!({}));
+        let index = Index::builder()
+            .schema(builder.build())
+            .register_plugin(TextPostingsPlugin::new())
+            .create_in_ram()
+            .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(2, 30_000_000).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for n in 0..900u64 {
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(name, n);
+            // Every tenth document has no texts, as attempt records.
+            if !n.is_multiple_of(10) {
+                doc.add_custom(text_ids, &pack(&ids_of(n)));
+            }
+            writer.add_document(doc).unwrap();
+            if n % 300 == 299 {
+                writer.commit().unwrap();
+            }
+        }
+        let with_texts = |n: &u64| !n.is_multiple_of(10);
+        let (found, segments) = found_pairs(&index, name);
+        assert!(segments >= 3);
+        assert_eq!(found, expected((0..900).filter(with_texts)));
+
+        for n in (0..900).filter(|n| n % 7 == 3) {
+            writer.delete_term(Term::from_field_u64(name, n));
+        }
+        writer.commit().unwrap();
+        let mut segment_ids = index.searchable_segment_ids().unwrap();
+        segment_ids.reverse();
+        writer.merge(&segment_ids).wait().unwrap();
+        let (found, segments) = found_pairs(&index, name);
+        assert_eq!(segments, 1);
+        assert_eq!(
+            found,
+            expected((0..900).filter(with_texts).filter(|n| n % 7 != 3))
+        );
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused() {
+        let mut file = Vec::new();
+        // Text 1 in steps 0, 1 and 200; text 7 in step 3.
+        write_to(
+            &[pair(1, 0), pair(1, 1), pair(1, 200), pair(7, 3)],
+            &mut file,
+        )
+        .unwrap();
+        let parse = |bytes: &[u8]| TextPostings::parse(OwnedBytes::new(bytes.to_vec()), 300);
+        let docs = |postings: &TextPostings, id| {
+            let mut docs = Vec::new();
+            postings
+                .for_each_doc(id, |doc| docs.push(doc))
+                .map(|()| docs)
+        };
+        let postings = parse(&file).unwrap();
+        assert_eq!(docs(&postings, 1).unwrap(), [0, 1, 200]);
+        assert_eq!(docs(&postings, 7).unwrap(), [3]);
+        assert_eq!(docs(&postings, 2).unwrap(), Vec::<DocId>::new());
+        for cut in [1, 4, FOOTER_BYTES, file.len() - 1] {
+            assert!(parse(&file[..file.len() - cut]).is_err(), "cut by {cut}");
+        }
+        for at in [file.len() - 8, file.len() - 1, 8 + 4] {
+            let mut damaged = file.clone();
+            damaged[at] ^= 1;
+            assert!(parse(&damaged).is_err(), "bit flipped at {at}");
+        }
+        // Past the segment's last step.
+        let short = TextPostings::parse(OwnedBytes::new(file.clone()), 100).unwrap();
+        assert!(docs(&short, 1).is_err());
+        // A repeated step: text 1's second gap (a byte at 16 + 1) made zero.
+        let mut repeated = file.clone();
+        repeated[17] = 0;
+        assert!(docs(&parse(&repeated).unwrap(), 1).is_err());
+    }
+}
