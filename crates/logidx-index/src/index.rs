@@ -1,18 +1,21 @@
 //! Opening an index directory: the schema version, the two tantivy indexes and their readers.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::directory::FileSlice;
+use tantivy::index::SegmentComponent;
 use tantivy::plugin::SegmentPlugin;
 use tantivy::query::Query as TantivyQuery;
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
-    DocAddress, DocId, IndexReader, IndexSettings, ReloadPolicy, Score, Searcher, SegmentOrdinal,
-    SegmentReader, TantivyDocument,
+    DocAddress, DocId, IndexReader, IndexSettings, ReloadPolicy, Score, Searcher,
+    SearcherGeneration, SegmentOrdinal, SegmentReader, TantivyDocument, Warmer,
 };
 
 use crate::error::{Error, Result, TantivyContext};
@@ -52,6 +55,9 @@ pub struct Index {
     pub(crate) step_fields: StepFields,
     texts_reader: IndexReader,
     steps_reader: IndexReader,
+    /// Hold the files of our own of the searchers' segments open (tantivy holds only weak
+    /// references to its warmers).
+    _keep_open: [Arc<KeepOpen>; 2],
     /// The steps' stores of the last searcher generation used.
     step_store: Mutex<Option<(u64, Arc<StepStore>)>>,
 }
@@ -113,16 +119,20 @@ impl Index {
                 expected: SCHEMA_VERSION,
             });
         }
-        let reader = |index: &tantivy::Index| {
+        let reader = |index: &tantivy::Index, keep_open: &Arc<KeepOpen>| {
+            let warmer: Arc<dyn Warmer> = keep_open.clone();
             index
                 .reader_builder()
                 .reload_policy(ReloadPolicy::Manual)
+                .warmers(vec![Arc::downgrade(&warmer)])
                 .try_into()
                 .doing("opening a reader")
         };
+        let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
         Ok(Index {
-            texts_reader: reader(&texts)?,
-            steps_reader: reader(&steps)?,
+            texts_reader: reader(&texts, &keep_open[0])?,
+            steps_reader: reader(&steps, &keep_open[1])?,
+            _keep_open: keep_open,
             dir,
             texts,
             steps,
@@ -220,6 +230,55 @@ fn plugins(name: &str) -> Vec<Arc<dyn SegmentPlugin>> {
         "steps" => vec![SequencePlugin::new(), TextPostingsPlugin::new()],
         "texts" => vec![IdTablePlugin::new(TextFields::schema().1.id)],
         _ => Vec::new(),
+    }
+}
+
+/// Keeps the files of our own ([`plugins`]) of each live searcher's segments open.
+///
+/// Tantivy opens its own files when it opens a segment, and on Unix an open file stays
+/// readable after the garbage collector deletes it (once a merge has made its segment
+/// obsolete). Ours are opened when first read, which may be after that: opened here when
+/// a searcher is made, and kept until the searcher is gone, they stay in the directory's
+/// cache of mappings, where a later open finds them.
+struct KeepOpen {
+    extensions: Vec<String>,
+    /// Per searcher generation, its files of our own.
+    open: Mutex<HashMap<u64, Vec<FileSlice>>>,
+}
+
+impl KeepOpen {
+    fn new(name: &str) -> Arc<KeepOpen> {
+        let extensions = plugins(name)
+            .iter()
+            .flat_map(|plugin| plugin.extensions().iter().map(|e| (*e).to_owned()))
+            .collect();
+        Arc::new(KeepOpen {
+            extensions,
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+impl Warmer for KeepOpen {
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        let mut files = Vec::new();
+        for segment in searcher.segment_readers() {
+            for extension in &self.extensions {
+                files.push(segment.open_read(SegmentComponent::Custom(extension.clone()))?);
+            }
+        }
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(searcher.generation().generation_id(), files);
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live: &[&SearcherGeneration]) {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|generation, _| live.iter().any(|g| g.generation_id() == *generation));
     }
 }
 
@@ -372,6 +431,9 @@ impl Index {
         ids: impl IntoIterator<Item = u32>,
     ) -> Result<Vec<(u32, String)>> {
         let mut ids: Vec<u32> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         ids.sort_unstable();
         ids.dedup();
         let mut texts = Vec::with_capacity(ids.len());

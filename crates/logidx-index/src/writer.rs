@@ -157,10 +157,34 @@ impl<'a> Writer<'a> {
     /// `steps` are [`Step`](crate::Step)s, or anything that lends its lines as a [`StepSource`] (a sync
     /// hands over extract's buffers without a `String` per line).
     pub fn add_attempt<S: StepSource>(&mut self, attempt: &RunAttempt, steps: &[S]) -> Result<()> {
-        let fields = self.index.step_fields;
         let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
-        self.steps
-            .delete_term(Term::from_field_text(fields.attempt_key, &key));
+        let attempt_term = Term::from_field_text(self.index.step_fields.attempt_key, &key);
+        self.steps.delete_term(attempt_term.clone());
+        let lines = match self.add_steps(attempt, &key, steps) {
+            Ok(lines) => lines,
+            Err(err) => {
+                // Deleted again, the steps added so far: a commit would show them without a
+                // record. The attempt is left as if never indexed.
+                self.steps.delete_term(attempt_term);
+                return Err(err);
+            }
+        };
+        self.pending_lines += lines;
+        if self.pending_lines >= self.options.commit_every_lines {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Adds an attempt's steps, then its record, each as soon as it is built (the indexing
+    /// threads start on them meanwhile); returns its count of lines.
+    fn add_steps<S: StepSource>(
+        &mut self,
+        attempt: &RunAttempt,
+        key: &str,
+        steps: &[S],
+    ) -> Result<u64> {
+        let fields = self.index.step_fields;
         let mut lines = 0u64;
         let mut occurrences = Vec::new();
         for step in steps {
@@ -171,7 +195,7 @@ impl<'a> Writer<'a> {
             }
             lines += occurrences.len() as u64;
             let (encoded, ids) = sequence::encode(&occurrences);
-            let mut doc = attempt_doc(&fields, KIND_STEP, &key, attempt);
+            let mut doc = attempt_doc(&fields, KIND_STEP, key, attempt);
             add_step_terms(&mut doc, &fields, step.meta());
             let times = occurrences.iter().map(|o| o.timestamp);
             doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
@@ -207,12 +231,8 @@ impl<'a> Writer<'a> {
                 jobs,
             },
         };
-        self.add_record(&key, &record)?;
-        self.pending_lines += lines;
-        if self.pending_lines >= self.options.commit_every_lines {
-            self.commit()?;
-        }
-        Ok(())
+        self.add_record(key, &record)?;
+        Ok(lines)
     }
 
     /// Records that an attempt has no logs to index (`Gone`) or could not be fetched
@@ -634,6 +654,43 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// A searcher made before a merge reads our own files of the segments the merge made
+    /// obsolete, after the garbage collector deleted them.
+    #[test]
+    fn a_searcher_reads_its_segments_after_a_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        for run_id in 1..=3 {
+            let text = format!("text number {run_id}");
+            writer
+                .add_attempt(&attempt(run_id), &[step(&[&text])])
+                .unwrap();
+            writer.commit().unwrap();
+        }
+        drop(writer);
+        let (texts, _) = index.searchers();
+        assert!(texts.segment_readers().len() >= 3);
+
+        let mut merger: IndexWriter = index.texts.writer(15_000_000).unwrap();
+        let segments = index.texts.searchable_segment_ids().unwrap();
+        merger.merge(&segments).wait().unwrap();
+        merger.commit().unwrap();
+        merger.garbage_collect_files().wait().unwrap();
+        let gone = segments[0].uuid_string();
+        assert!(
+            !index.dir.join("texts").join(format!("{gone}.ids")).exists(),
+            "the merged segment's table is deleted"
+        );
+
+        let mut read = index.read_texts(&texts, 0..3).unwrap();
+        read.sort();
+        let expected: Vec<(u32, String)> = (1..=3)
+            .map(|n| (n - 1, format!("text number {n}")))
+            .collect();
+        assert_eq!(read, expected);
     }
 
     #[test]

@@ -462,14 +462,7 @@ fn a_damaged_text_id_table_is_an_error_naming_it() {
     for entry in std::fs::read_dir(&texts).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ids") {
-            // Layout: the ids, their documents (`u32` each), count, mark. Each id gets the
-            // next one's document.
-            let mut bytes = std::fs::read(&path).unwrap();
-            let count = (bytes.len() - 8) / 8;
-            assert!(count >= 2, "{count} texts in a segment");
-            let docs = &mut bytes[count * 4..count * 8];
-            docs.rotate_left(4);
-            std::fs::write(&path, bytes).unwrap();
+            give_each_id_no_document(&path);
             damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
@@ -494,9 +487,10 @@ fn damaged_text_postings_are_an_error_naming_them() {
     for entry in std::fs::read_dir(&steps).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "tids") {
-            // The mark that ends the file.
+            // The mark that ends our part of the file.
             let mut bytes = std::fs::read(&path).unwrap();
-            *bytes.last_mut().unwrap() ^= 1;
+            let mark = own_mark(&bytes, b"1txl");
+            bytes[mark] ^= 1;
             std::fs::write(&path, bytes).unwrap();
             damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
@@ -513,4 +507,60 @@ fn damaged_text_postings_are_an_error_naming_them() {
         damaged.iter().any(|file| message.contains(file.as_str())),
         "{message}"
     );
+}
+
+#[test]
+fn an_attempt_that_fails_half_way_adds_no_step() {
+    let corpus = Corpus::fakehub(3, 20);
+    let (dir, index) = indexed(&corpus);
+    drop(index);
+    // With the text id tables damaged, reading a committed text fails.
+    for entry in std::fs::read_dir(dir.path().join("texts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ids") {
+            give_each_id_no_document(&path);
+        }
+    }
+    let index = Index::open(dir.path()).unwrap();
+    let mut writer = index.writer().unwrap();
+    // A new run: a step of new texts, then a step of texts the index already holds.
+    let (attempt, steps) = &corpus.attempts[0];
+    let mut attempt = attempt.clone();
+    attempt.run_id += 1_000_000;
+    let mut fresh = steps[0].clone();
+    for line in &mut fresh.lines {
+        line.text = format!("never seen before: {}", line.text);
+    }
+    let err = writer
+        .add_attempt(&attempt, &[fresh, steps[0].clone()])
+        .unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    writer.commit().unwrap();
+    let run = Query::parse(&format!("run:{}", attempt.run_id)).unwrap();
+    assert_eq!(index.count(&run, GroupBy::Nothing).unwrap().total, 0);
+    assert!(
+        index
+            .attempt(&attempt.repo, attempt.run_id, attempt.run_attempt)
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Where the mark that ends our part of a segment file is (tantivy appends a footer of its
+/// own after it).
+fn own_mark(bytes: &[u8], mark: &[u8; 4]) -> usize {
+    bytes
+        .windows(4)
+        .rposition(|w| w == mark)
+        .expect("the file has our mark")
+}
+
+/// Damages a `.ids` file (the ids, their documents, `u32` each, the count and the mark) so
+/// that each id names a document past the segment's last.
+fn give_each_id_no_document(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mark = own_mark(&bytes, b"1ixl");
+    let count = u32::from_le_bytes(bytes[mark - 4..mark].try_into().unwrap()) as usize;
+    bytes[mark - 4 - count * 4..mark - 4].fill(0xff);
+    std::fs::write(path, bytes).unwrap();
 }
