@@ -15,13 +15,14 @@ use std::any::Any;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use tantivy::directory::{OwnedBytes, TerminatingWrite};
-use tantivy::index::SegmentComponent;
-use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::directory::OwnedBytes;
+use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
 use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
-use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::{DocId, Segment, SegmentReader, TantivyError};
+
+use crate::segment_file;
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "ids";
@@ -55,12 +56,7 @@ impl SegmentPlugin for IdTablePlugin {
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
-        // Merged segments keep their documents' order; only a sorted index shuffles them.
-        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
-            return Err(TantivyError::InvalidArgument(
-                "text id tables cannot follow a sorted index's merge".to_owned(),
-            ));
-        }
+        segment_file::refuse_shuffled(ctx.doc_id_mapping, "text id tables")?;
         let name = ctx
             .target_segment
             .schema()
@@ -110,10 +106,8 @@ impl PluginWriter for IdTableWriter {
         doc: &dyn ErasedDocument,
         _schema: &Schema,
     ) -> tantivy::Result<()> {
-        let id = doc
-            .as_any()
-            .downcast_ref::<TantivyDocument>()
-            .and_then(|doc| doc.get_first(self.field))
+        let id = segment_file::tantivy_doc(doc)?
+            .get_first(self.field)
             .and_then(|value| value.as_u64())
             .ok_or_else(|| missing_id(doc_id))?;
         self.entries.push(entry(id, doc_id)?);
@@ -125,11 +119,7 @@ impl PluginWriter for IdTableWriter {
         segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
-        if doc_id_map.is_some() {
-            return Err(TantivyError::InvalidArgument(
-                "text id tables cannot follow a sorted index".to_owned(),
-            ));
-        }
+        segment_file::refuse_sorted(doc_id_map, "text id tables")?;
         write(segment, self.entries)
     }
 
@@ -151,10 +141,7 @@ fn write(segment: &Segment, mut entries: Vec<u64>) -> tantivy::Result<()> {
     if !entries.is_sorted() {
         entries.sort_unstable();
     }
-    let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
-    write_to(&entries, &mut out)?;
-    out.terminate()?;
-    Ok(())
+    segment_file::write(segment, EXTENSION, |mut out| write_to(&entries, &mut out))
 }
 
 fn write_to(entries: &[u64], out: &mut impl Write) -> io::Result<()> {
@@ -178,10 +165,7 @@ pub(crate) struct IdTable {
 
 impl IdTable {
     pub(crate) fn open(reader: &SegmentReader) -> io::Result<IdTable> {
-        let file = reader
-            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
-            .map_err(io::Error::other)?;
-        let table = IdTable::parse(file.read_bytes()?)?;
+        let table = IdTable::parse(segment_file::read(reader, EXTENSION)?)?;
         // Deleted documents stay in the table until a merge, so it cannot hold more.
         if table.len > reader.max_doc() as usize {
             return Err(corrupt("it holds more ids than its segment has documents"));
@@ -240,6 +224,8 @@ mod tests {
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{FAST, INDEXED, STORED};
     use tantivy::{Index, IndexWriter, Term};
+
+    use tantivy::TantivyDocument;
 
     use super::*;
 

@@ -52,6 +52,7 @@ mod model;
 mod query;
 mod schema;
 mod search;
+mod segment_file;
 mod sequence;
 mod sequence_store;
 mod signature;

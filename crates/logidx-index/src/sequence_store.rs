@@ -21,14 +21,14 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tantivy::directory::{OwnedBytes, TerminatingWrite};
-use tantivy::index::SegmentComponent;
-use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::directory::OwnedBytes;
+use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
 use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
-use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::{DocId, Segment, SegmentReader, TantivyError};
 
+use crate::segment_file;
 use crate::sequence::{Parts, put_varint, take_varint};
 
 /// The file extension of the component.
@@ -88,12 +88,7 @@ impl SegmentPlugin for SequencePlugin {
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
-        // Merged segments keep their documents' order; only a sorted index shuffles them.
-        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
-            return Err(TantivyError::InvalidArgument(
-                "line sequences cannot follow a sorted index's merge".to_owned(),
-            ));
-        }
+        segment_file::refuse_shuffled(ctx.doc_id_mapping, "line sequences")?;
         let mut file = FileBuilder::new()?;
         for reader in ctx.readers {
             let sequences = SegmentSequences::open(reader)?;
@@ -126,13 +121,7 @@ impl PluginWriter for SequenceWriter {
         doc: &dyn ErasedDocument,
         _schema: &Schema,
     ) -> tantivy::Result<()> {
-        let doc = doc
-            .as_any()
-            .downcast_ref::<TantivyDocument>()
-            .ok_or_else(|| {
-                TantivyError::InvalidArgument("steps are tantivy documents".to_owned())
-            })?;
-        let sequence = doc
+        let sequence = segment_file::tantivy_doc(doc)?
             .get_first(self.field)
             .and_then(|value| value.as_custom())
             .unwrap_or_default();
@@ -155,11 +144,7 @@ impl PluginWriter for SequenceWriter {
         segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
-        if doc_id_map.is_some() {
-            return Err(TantivyError::InvalidArgument(
-                "line sequences cannot follow a sorted index".to_owned(),
-            ));
-        }
+        segment_file::refuse_sorted(doc_id_map, "line sequences")?;
         self.file.write(segment)
     }
 
@@ -191,10 +176,7 @@ impl FileBuilder {
     }
 
     fn write(self, segment: &Segment) -> tantivy::Result<()> {
-        let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
-        self.write_to(&mut out)?;
-        out.terminate()?;
-        Ok(())
+        segment_file::write(segment, EXTENSION, |mut out| self.write_to(&mut out))
     }
 
     fn write_to(self, out: &mut impl Write) -> io::Result<()> {
@@ -300,10 +282,7 @@ pub(crate) struct SegmentSequences {
 
 impl SegmentSequences {
     pub(crate) fn open(reader: &SegmentReader) -> io::Result<SegmentSequences> {
-        let file = reader
-            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
-            .map_err(io::Error::other)?;
-        let sequences = SegmentSequences::parse(file.read_bytes()?)?;
+        let sequences = SegmentSequences::parse(segment_file::read(reader, EXTENSION)?)?;
         // One sequence (maybe empty) per document of the segment.
         if sequences.ids.starts.len() != reader.max_doc() as usize + 1 {
             return Err(corrupt(
@@ -511,6 +490,8 @@ mod tests {
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{STORED, STRING};
     use tantivy::{Index, IndexWriter, Term};
+
+    use tantivy::TantivyDocument;
 
     use super::*;
     use crate::sequence::Occurrence;

@@ -19,17 +19,18 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use tantivy::directory::{OwnedBytes, TerminatingWrite};
-use tantivy::index::{SegmentComponent, SegmentId};
-use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::directory::OwnedBytes;
+use tantivy::index::SegmentId;
+use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
 use tantivy::query::{
     BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
 };
 use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, FieldType, Schema, Value};
-use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyError};
 
+use crate::segment_file;
 use crate::sequence::{put_varint, take_varint};
 
 /// The file extension of the component.
@@ -81,12 +82,7 @@ impl SegmentPlugin for TextPostingsPlugin {
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
-        // Merged segments keep their documents' order; only a sorted index shuffles them.
-        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
-            return Err(TantivyError::InvalidArgument(
-                "text postings cannot follow a sorted index's merge".to_owned(),
-            ));
-        }
+        segment_file::refuse_shuffled(ctx.doc_id_mapping, "text postings")?;
         let mut pairs = Vec::new();
         let mut first_doc: DocId = 0;
         for reader in ctx.readers {
@@ -134,14 +130,8 @@ impl PluginWriter for TextPostingsWriter {
         doc: &dyn ErasedDocument,
         _schema: &Schema,
     ) -> tantivy::Result<()> {
-        let doc = doc
-            .as_any()
-            .downcast_ref::<TantivyDocument>()
-            .ok_or_else(|| {
-                TantivyError::InvalidArgument("steps are tantivy documents".to_owned())
-            })?;
         // Attempt records have none.
-        let ids = doc
+        let ids = segment_file::tantivy_doc(doc)?
             .get_first(self.field)
             .and_then(|value| value.as_custom())
             .unwrap_or_default();
@@ -162,11 +152,7 @@ impl PluginWriter for TextPostingsWriter {
         segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
-        if doc_id_map.is_some() {
-            return Err(TantivyError::InvalidArgument(
-                "text postings cannot follow a sorted index".to_owned(),
-            ));
-        }
+        segment_file::refuse_sorted(doc_id_map, "text postings")?;
         write(segment, self.pairs)
     }
 
@@ -187,10 +173,7 @@ fn write(segment: &Segment, mut pairs: Vec<u64>) -> tantivy::Result<()> {
     pairs.sort_unstable();
     // A step lists each text once, but nothing is lost by making sure.
     pairs.dedup();
-    let mut out = segment.open_write(SegmentComponent::Custom(EXTENSION.to_owned()))?;
-    write_to(&pairs, &mut out)?;
-    out.terminate()?;
-    Ok(())
+    segment_file::write(segment, EXTENSION, |mut out| write_to(&pairs, &mut out))
 }
 
 /// Writes sorted (id, step) pairs.
@@ -239,10 +222,7 @@ pub(crate) struct TextPostings {
 
 impl TextPostings {
     pub(crate) fn open(reader: &SegmentReader) -> io::Result<TextPostings> {
-        let file = reader
-            .open_read(SegmentComponent::Custom(EXTENSION.to_owned()))
-            .map_err(io::Error::other)?;
-        TextPostings::parse(file.read_bytes()?, reader.max_doc())
+        TextPostings::parse(segment_file::read(reader, EXTENSION)?, reader.max_doc())
     }
 
     fn parse(bytes: OwnedBytes, max_doc: DocId) -> io::Result<TextPostings> {
@@ -387,6 +367,8 @@ mod tests {
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{INDEXED, STORED};
     use tantivy::{Index, IndexWriter, Term};
+
+    use tantivy::TantivyDocument;
 
     use super::*;
 

@@ -422,106 +422,82 @@ fn counts_split_among_threads_add_up_to_the_lines() {
     }
 }
 
-#[test]
-fn a_damaged_sequence_file_is_an_error_naming_it() {
+/// An index of a small corpus whose files with `extension` were given to `damage`; returns
+/// it and their names.
+fn damaged(
+    dir: &str,
+    extension: &str,
+    damage: impl Fn(&std::path::Path),
+) -> (tempfile::TempDir, Index, Vec<String>) {
     let corpus = Corpus::fakehub(3, 20);
-    let (dir, index) = indexed(&corpus);
+    let (tempdir, index) = indexed(&corpus);
     drop(index);
-    let steps = dir.path().join("steps");
-    let mut damaged = Vec::new();
-    for entry in std::fs::read_dir(&steps).unwrap() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(tempdir.path().join(dir)).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "seq") {
-            // Inside the first zstd frame, which starts the file.
-            let mut bytes = std::fs::read(&path).unwrap();
-            bytes[6] ^= 0xff;
-            std::fs::write(&path, bytes).unwrap();
-            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        if path.extension().is_some_and(|e| e == extension) {
+            damage(&path);
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
-    assert!(!damaged.is_empty());
-    let index = Index::open(dir.path()).unwrap();
-    let err = index
-        .count(&Query::default(), GroupBy::Nothing)
-        .unwrap_err();
+    assert!(!names.is_empty(), "no `.{extension}` file");
+    let index = Index::open(tempdir.path()).unwrap();
+    (tempdir, index, names)
+}
+
+/// That `err` says the index is corrupt and names one of the `damaged` files.
+fn assert_names_a_damaged_file(err: Error, damaged: &[String]) {
     let message = err.to_string();
     assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
     assert!(
         damaged.iter().any(|file| message.contains(file.as_str())),
         "{message}"
     );
+}
+
+#[test]
+fn a_damaged_sequence_file_is_an_error_naming_it() {
+    let (_dir, index, damaged) = damaged("steps", "seq", |path| {
+        // Inside the first zstd frame, which starts the file.
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[6] ^= 0xff;
+        std::fs::write(path, bytes).unwrap();
+    });
+    let err = index
+        .count(&Query::default(), GroupBy::Nothing)
+        .unwrap_err();
+    assert_names_a_damaged_file(err, &damaged);
 }
 
 #[test]
 fn a_damaged_text_id_table_is_an_error_naming_it() {
-    let corpus = Corpus::fakehub(3, 20);
-    let (dir, index) = indexed(&corpus);
-    drop(index);
-    let texts = dir.path().join("texts");
-    let mut damaged = Vec::new();
-    for entry in std::fs::read_dir(&texts).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "ids") {
-            give_each_id_no_document(&path);
-            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    assert!(!damaged.is_empty());
-    let index = Index::open(dir.path()).unwrap();
+    let (_dir, index, damaged) = damaged("texts", "ids", give_each_id_no_document);
     let err = index.search(&Query::parse("run").unwrap()).unwrap_err();
-    let message = err.to_string();
-    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
-    assert!(
-        damaged.iter().any(|file| message.contains(file.as_str())),
-        "{message}"
-    );
+    assert_names_a_damaged_file(err, &damaged);
 }
 
 #[test]
 fn damaged_text_postings_are_an_error_naming_them() {
-    let corpus = Corpus::fakehub(3, 20);
-    let (dir, index) = indexed(&corpus);
-    drop(index);
-    let steps = dir.path().join("steps");
-    let mut damaged = Vec::new();
-    for entry in std::fs::read_dir(&steps).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tids") {
-            // The mark that ends our part of the file.
-            let mut bytes = std::fs::read(&path).unwrap();
-            let mark = own_mark(&bytes, b"1txl");
-            bytes[mark] ^= 1;
-            std::fs::write(&path, bytes).unwrap();
-            damaged.push(path.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    assert!(!damaged.is_empty());
-    let index = Index::open(dir.path()).unwrap();
+    let (_dir, index, damaged) = damaged("steps", "tids", |path| {
+        // The mark that ends our part of the file.
+        let mut bytes = std::fs::read(path).unwrap();
+        let mark = own_mark(&bytes, b"1txl");
+        bytes[mark] ^= 1;
+        std::fs::write(path, bytes).unwrap();
+    });
     // A rare text: its steps are found through the postings.
     let err = index
         .search(&Query::parse("\"test result\"").unwrap())
         .unwrap_err();
-    let message = err.to_string();
-    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
-    assert!(
-        damaged.iter().any(|file| message.contains(file.as_str())),
-        "{message}"
-    );
+    assert_names_a_damaged_file(err, &damaged);
 }
 
 #[test]
 fn an_attempt_that_fails_half_way_adds_no_step() {
-    let corpus = Corpus::fakehub(3, 20);
-    let (dir, index) = indexed(&corpus);
-    drop(index);
     // With the text id tables damaged, reading a committed text fails.
-    for entry in std::fs::read_dir(dir.path().join("texts")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "ids") {
-            give_each_id_no_document(&path);
-        }
-    }
-    let index = Index::open(dir.path()).unwrap();
+    let (_dir, index, _) = damaged("texts", "ids", give_each_id_no_document);
+    // The corpus `damaged` indexed.
+    let corpus = Corpus::fakehub(3, 20);
     let mut writer = index.writer().unwrap();
     // A new run: a step of new texts, then a step of texts the index already holds.
     let (attempt, steps) = &corpus.attempts[0];
