@@ -65,6 +65,7 @@ impl SegmentPlugin for IdTablePlugin {
         let mut entries = Vec::new();
         let mut target_doc: DocId = 0;
         for reader in ctx.readers {
+            let segment = reader.segment_id().uuid_string();
             let ids = reader.fast_fields().u64(&name)?;
             for doc in 0..reader.max_doc() {
                 if reader
@@ -73,7 +74,11 @@ impl SegmentPlugin for IdTablePlugin {
                 {
                     continue;
                 }
-                let id = ids.first(doc).ok_or_else(|| missing_id(doc))?;
+                let id = ids.first(doc).ok_or_else(|| {
+                    TantivyError::InvalidArgument(format!(
+                        "document {doc} of segment `{segment}` has no text id"
+                    ))
+                })?;
                 entries.push(entry(id, target_doc)?);
                 target_doc += 1;
             }
@@ -166,9 +171,11 @@ pub(crate) struct IdTable {
 impl IdTable {
     pub(crate) fn open(reader: &SegmentReader) -> io::Result<IdTable> {
         let table = IdTable::parse(segment_file::read(reader, EXTENSION)?)?;
-        // Deleted documents stay in the table until a merge, so it cannot hold more.
-        if table.len > reader.max_doc() as usize {
-            return Err(corrupt("it holds more ids than its segment has documents"));
+        // Every document has an id, and deleted ones keep theirs until a merge.
+        if table.len != reader.max_doc() as usize {
+            return Err(corrupt(
+                "it holds another count of ids than its segment has documents",
+            ));
         }
         Ok(table)
     }
@@ -262,7 +269,7 @@ mod tests {
             .register_plugin(IdTablePlugin::new(id))
             .create_in_ram()
             .unwrap();
-        // Two threads, so that a segment holds every other id; merged segments hold runs.
+        // Two threads, so that the documents spread over segments; merged ones hold runs.
         let mut writer: IndexWriter = index.writer_with_num_threads(2, 30_000_000).unwrap();
         writer.set_merge_policy(Box::new(NoMergePolicy));
         for n in 0..3_000u64 {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::directory::FileSlice;
+use tantivy::directory::error::OpenReadError;
 use tantivy::index::SegmentComponent;
 use tantivy::plugin::SegmentPlugin;
 use tantivy::query::Query as TantivyQuery;
@@ -15,7 +16,7 @@ use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
     DocAddress, DocId, IndexReader, IndexSettings, ReloadPolicy, Score, Searcher,
-    SearcherGeneration, SegmentOrdinal, SegmentReader, TantivyDocument, Warmer,
+    SearcherGeneration, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Warmer,
 };
 
 use crate::error::{Error, Result, TantivyContext};
@@ -121,12 +122,14 @@ impl Index {
         }
         let reader = |index: &tantivy::Index, keep_open: &Arc<KeepOpen>| {
             let warmer: Arc<dyn Warmer> = keep_open.clone();
-            index
-                .reader_builder()
-                .reload_policy(ReloadPolicy::Manual)
-                .warmers(vec![Arc::downgrade(&warmer)])
-                .try_into()
-                .doing("opening a reader")
+            while_files_vanish(|| {
+                index
+                    .reader_builder()
+                    .reload_policy(ReloadPolicy::Manual)
+                    .warmers(vec![Arc::downgrade(&warmer)])
+                    .try_into()
+            })
+            .doing("opening a reader")
         };
         let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
         Ok(Index {
@@ -161,13 +164,13 @@ impl Index {
     pub fn reload(&self) -> Result<()> {
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
-        self.steps_reader.reload().doing("reloading the steps")?;
+        while_files_vanish(|| self.steps_reader.reload()).doing("reloading the steps")?;
         // The kept store holds the old segments' files open.
         *self
             .step_store
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        self.texts_reader.reload().doing("reloading the texts")
+        while_files_vanish(|| self.texts_reader.reload()).doing("reloading the texts")
     }
 
     pub(crate) fn searchers(&self) -> (Searcher, Searcher) {
@@ -230,6 +233,26 @@ fn plugins(name: &str) -> Vec<Arc<dyn SegmentPlugin>> {
         "steps" => vec![SequencePlugin::new(), TextPostingsPlugin::new()],
         "texts" => vec![IdTablePlugin::new(TextFields::schema().1.id)],
         _ => Vec::new(),
+    }
+}
+
+/// Runs `open` (which makes a searcher) again when a file it opens has vanished, a few times.
+///
+/// Tantivy opens a segment's own files under its lock on `meta.json`, but its warmers, and so
+/// [`KeepOpen`], after: a merge that ends in between has its obsolete segments' files deleted,
+/// and the next try reads the `meta.json` that no longer lists them.
+fn while_files_vanish<T>(mut open: impl FnMut() -> tantivy::Result<T>) -> tantivy::Result<T> {
+    const TRIES: usize = 5;
+    let mut tries = 1;
+    loop {
+        match open() {
+            Err(TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(_)))
+                if tries < TRIES =>
+            {
+                tries += 1;
+            }
+            result => return result,
+        }
     }
 }
 

@@ -12,7 +12,9 @@
 //! postings end in the postings area (`u32` LE each, same order); the postings area, each id's
 //! steps in increasing order as LEB128 varints, the first as is and each next one as its gap
 //! from the one before; then the count of ids (`u32` LE) and [`MAGIC`]. Deleted steps keep
-//! their postings until a merge drops them.
+//! their postings until a merge drops them. Not checked when a file is opened, as it would
+//! cost a pass over it at every search: that its ids increase (a damaged order would make
+//! searches miss steps, not fail).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -86,7 +88,8 @@ impl SegmentPlugin for TextPostingsPlugin {
         let mut pairs = Vec::new();
         let mut first_doc: DocId = 0;
         for reader in ctx.readers {
-            let postings = TextPostings::open(reader)?;
+            let in_file = |e: io::Error| in_file(reader, e);
+            let postings = TextPostings::open(reader).map_err(in_file)?;
             // Each live document's number in the merged segment.
             let mut target = Vec::with_capacity(reader.max_doc() as usize);
             let mut next = first_doc;
@@ -99,17 +102,25 @@ impl SegmentPlugin for TextPostingsPlugin {
             }
             for index in 0..postings.len {
                 let id = postings.id(index);
-                postings.for_each_doc_at(index, |doc| {
-                    let Some(&Some(doc)) = target.get(doc as usize) else {
-                        return;
-                    };
-                    pairs.push(pair(id, doc));
-                })?;
+                postings
+                    .for_each_doc_at(index, |doc| {
+                        let Some(&Some(doc)) = target.get(doc as usize) else {
+                            return;
+                        };
+                        pairs.push(pair(id, doc));
+                    })
+                    .map_err(in_file)?;
             }
             first_doc = next;
         }
         write(ctx.target_segment, pairs)
     }
+}
+
+/// A merge's error about a segment's file, naming it.
+fn in_file(reader: &SegmentReader, e: io::Error) -> TantivyError {
+    let segment = reader.segment_id().uuid_string();
+    io::Error::new(e.kind(), format!("`{segment}.{EXTENSION}`: {e}")).into()
 }
 
 /// A text id and a step in one integer, the id high: sorting them sorts by id, then step.
@@ -242,7 +253,10 @@ impl TextPostings {
             len,
             max_doc,
         };
-        if len > 0 && postings.end(len - 1) as usize != end - len * 8 {
+        let postings_end = len
+            .checked_sub(1)
+            .map_or(0, |last| postings.end(last) as usize);
+        if postings_end != end - len * 8 {
             return Err(corrupt("its last postings do not end where the file does"));
         }
         Ok(postings)
@@ -287,13 +301,11 @@ impl TextPostings {
             if !first && gap == 0 {
                 return Err(corrupt("a text's postings repeat a step"));
             }
-            doc += gap;
+            doc = doc
+                .checked_add(gap)
+                .filter(|&doc| doc < u64::from(self.max_doc))
+                .ok_or_else(|| corrupt("a text's postings name a step past the segment's end"))?;
             first = false;
-            if doc >= u64::from(self.max_doc) {
-                return Err(corrupt(
-                    "a text's postings name a step past the segment's end",
-                ));
-            }
             each(doc as DocId);
         }
         Ok(())
@@ -493,6 +505,16 @@ mod tests {
         // Past the segment's last step.
         let short = TextPostings::parse(OwnedBytes::new(file.clone()), 100).unwrap();
         assert!(docs(&short, 1).is_err());
+        // A gap so large that adding it overflows.
+        let mut huge = Vec::new();
+        huge.extend_from_slice(&1u32.to_le_bytes());
+        huge.extend_from_slice(&11u32.to_le_bytes());
+        huge.push(1);
+        huge.extend_from_slice(&[0xff; 9]);
+        huge.push(1);
+        huge.extend_from_slice(&1u32.to_le_bytes());
+        huge.extend_from_slice(&MAGIC.to_le_bytes());
+        assert!(docs(&parse(&huge).unwrap(), 1).is_err());
         // A repeated step: text 1's second gap (a byte at 16 + 1) made zero.
         let mut repeated = file.clone();
         repeated[17] = 0;

@@ -152,7 +152,8 @@ impl<'a> Writer<'a> {
     }
 
     /// Adds an attempt's steps and its record, replacing whatever the index held for the
-    /// attempt. Visible at the next commit, all at once.
+    /// attempt. Visible at the next commit, all at once. On an error, the attempt is left with
+    /// nothing indexed (its earlier version deleted too), to be added again.
     ///
     /// `steps` are [`Step`](crate::Step)s, or anything that lends its lines as a [`StepSource`] (a sync
     /// hands over extract's buffers without a `String` per line).
@@ -164,7 +165,7 @@ impl<'a> Writer<'a> {
             Ok(lines) => lines,
             Err(err) => {
                 // Deleted again, the steps added so far: a commit would show them without a
-                // record. The attempt is left as if never indexed.
+                // record. The attempt is left with nothing indexed, its earlier version too.
                 self.steps.delete_term(attempt_term);
                 return Err(err);
             }
