@@ -11,18 +11,15 @@
 //! each, same order), then the count (`u32` LE) and [`MAGIC`]. Deleted documents keep their
 //! entries until a merge drops them: a reader checks the alive bitset.
 
-use std::any::Any;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use tantivy::directory::OwnedBytes;
-use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
-use tantivy::schema::document::ErasedDocument;
-use tantivy::schema::{Field, Schema, Value};
-use tantivy::{DocId, Segment, SegmentReader, TantivyError};
+use tantivy::schema::{Field, Value};
+use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
 
-use crate::segment_file;
+use crate::segment_file::{self, corrupt, find_u32, read_u32};
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "ids";
@@ -49,10 +46,12 @@ impl SegmentPlugin for IdTablePlugin {
     }
 
     fn create_writer(&self, _ctx: &PluginWriterContext) -> tantivy::Result<Box<dyn PluginWriter>> {
-        Ok(Box::new(IdTableWriter {
-            field: self.field,
-            entries: Vec::new(),
-        }))
+        Ok(segment_file::PairsWriter::new(
+            self.field,
+            "text id tables",
+            add_entry,
+            write,
+        ))
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
@@ -91,54 +90,26 @@ impl SegmentPlugin for IdTablePlugin {
 fn entry(id: u64, doc: DocId) -> tantivy::Result<u64> {
     let id = u32::try_from(id)
         .map_err(|_| TantivyError::InvalidArgument(format!("text id `{id}` is over 32 bits")))?;
-    Ok(u64::from(id) << 32 | u64::from(doc))
+    Ok(segment_file::pair(id, doc))
 }
 
 fn missing_id(doc: DocId) -> TantivyError {
     TantivyError::InvalidArgument(format!("text document {doc} has no id"))
 }
 
-/// Collects a new segment's ids in document order.
-struct IdTableWriter {
+/// Adds a new text document's (id, document) pair.
+fn add_entry(
+    doc: &TantivyDocument,
     field: Field,
-    entries: Vec<u64>,
-}
-
-impl PluginWriter for IdTableWriter {
-    fn add_document(
-        &mut self,
-        doc_id: DocId,
-        doc: &dyn ErasedDocument,
-        _schema: &Schema,
-    ) -> tantivy::Result<()> {
-        let id = segment_file::tantivy_doc(doc)?
-            .get_first(self.field)
-            .and_then(|value| value.as_u64())
-            .ok_or_else(|| missing_id(doc_id))?;
-        self.entries.push(entry(id, doc_id)?);
-        Ok(())
-    }
-
-    fn serialize(
-        self: Box<Self>,
-        segment: &Segment,
-        doc_id_map: Option<&DocIdMapping>,
-    ) -> tantivy::Result<()> {
-        segment_file::refuse_sorted(doc_id_map, "text id tables")?;
-        write(segment, self.entries)
-    }
-
-    fn mem_usage(&self) -> usize {
-        self.entries.capacity() * 8
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    doc_id: DocId,
+    entries: &mut Vec<u64>,
+) -> tantivy::Result<()> {
+    let id = doc
+        .get_first(field)
+        .and_then(|value| value.as_u64())
+        .ok_or_else(|| missing_id(doc_id))?;
+    entries.push(entry(id, doc_id)?);
+    Ok(())
 }
 
 fn write(segment: &Segment, mut entries: Vec<u64>) -> tantivy::Result<()> {
@@ -197,42 +168,24 @@ impl IdTable {
         Ok(IdTable { bytes, len })
     }
 
+    /// The `index`th id of the table (the tests read the table whole).
+    #[cfg(test)]
     fn id(&self, index: usize) -> u32 {
         read_u32(&self.bytes, index * 4)
     }
 
     /// The document of text `id`, if the segment has it (deleted or not).
     pub(crate) fn doc_of(&self, id: u32) -> Option<DocId> {
-        let (mut low, mut high) = (0, self.len);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.id(middle).cmp(&id) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => {
-                    return Some(read_u32(&self.bytes, (self.len + middle) * 4));
-                }
-            }
-        }
-        None
+        let index = find_u32(&self.bytes, self.len, id)?;
+        Some(read_u32(&self.bytes, (self.len + index) * 4))
     }
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
-}
-
-fn corrupt(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use tantivy::indexer::NoMergePolicy;
-    use tantivy::schema::{FAST, INDEXED, STORED};
+    use tantivy::schema::{FAST, INDEXED, STORED, Schema};
     use tantivy::{Index, IndexWriter, Term};
-
-    use tantivy::TantivyDocument;
 
     use super::*;
 

@@ -22,6 +22,7 @@ use tantivy::{
 use crate::error::{Error, Result, TantivyContext};
 use crate::id_table::{self, IdTable, IdTablePlugin};
 use crate::schema::{StepFields, TextFields, tokenizers};
+use crate::segment_file;
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
@@ -461,13 +462,7 @@ impl Index {
         ids.dedup();
         let mut texts = Vec::with_capacity(ids.len());
         for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-            let file = || {
-                format!(
-                    "texts/{}.{}",
-                    segment.segment_id().uuid_string(),
-                    id_table::EXTENSION
-                )
-            };
+            let file = || segment_file::name("texts", segment.segment_id(), id_table::EXTENSION);
             let table =
                 IdTable::open(segment).map_err(|e| self.corrupt(format!("`{}`: {e}", file())))?;
             let stored_ids = segment.fast_fields().u64("id").doing("reading a text")?;
@@ -508,4 +503,47 @@ pub(crate) fn search<C: Collector>(
     collector: &C,
 ) -> Result<C::Fruit> {
     searcher.search(query, collector).doing("searching")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn vanished() -> TantivyError {
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(PathBuf::from("x.ids")))
+    }
+
+    #[test]
+    fn opening_is_tried_again_while_files_vanish_then_given_up() {
+        let tries = Cell::new(0);
+        let third_time = while_files_vanish(|| {
+            tries.set(tries.get() + 1);
+            if tries.get() < 3 {
+                Err(vanished())
+            } else {
+                Ok(tries.get())
+            }
+        });
+        assert_eq!(third_time.unwrap(), 3);
+
+        tries.set(0);
+        let never = while_files_vanish(|| -> tantivy::Result<()> {
+            tries.set(tries.get() + 1);
+            Err(vanished())
+        });
+        assert!(matches!(never, Err(TantivyError::OpenReadError(_))));
+        assert_eq!(tries.get(), 5);
+
+        // Any other error is not tried again.
+        tries.set(0);
+        let other = while_files_vanish(|| -> tantivy::Result<()> {
+            tries.set(tries.get() + 1);
+            Err(TantivyError::InvalidArgument("no".to_owned()))
+        });
+        assert!(other.is_err());
+        assert_eq!(tries.get(), 1);
+    }
 }

@@ -16,6 +16,7 @@ use crate::level::Level;
 use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
+use crate::segment_file;
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
 use crate::text_postings::{self, StepsHolding, TextPostings};
@@ -156,6 +157,23 @@ impl TextSet {
             bits[word] |= 1 << (id % 64);
         }
         TextSet::Ids { bits, count }
+    }
+
+    /// The ids of an `Ids` set in increasing order, a set bit at a time (a bit-by-bit walk
+    /// took 64 steps per word of a set as wide as every text id); none for `All`.
+    fn ids(&self) -> Vec<u32> {
+        let TextSet::Ids { bits, count } = self else {
+            return Vec::new();
+        };
+        let mut ids = Vec::with_capacity(*count);
+        for (word_index, &word) in bits.iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                ids.push((word_index * 64) as u32 + rest.trailing_zeros());
+                rest &= rest - 1;
+            }
+        }
+        ids
     }
 
     fn contains(&self, id: u32) -> bool {
@@ -617,19 +635,11 @@ impl Index {
                 )),
             ));
         }
-        if let TextSet::Ids { bits, count } = set
+        if let TextSet::Ids { count, .. } = set
             && *count <= postings_limit
         {
-            let ids: Vec<u32> = bits
-                .iter()
-                .enumerate()
-                .flat_map(|(word_index, &word)| {
-                    (0..64)
-                        .filter(move |bit| word & (1 << bit) != 0)
-                        .map(move |bit| (word_index * 64 + bit) as u32)
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(self.steps_holding(steps, &ids)?)));
+            let holding = self.steps_holding(steps, &set.ids())?;
+            clauses.push((Occur::Must, Box::new(holding)));
         }
         search(steps, &BooleanQuery::new(clauses), &StepCollector)
     }
@@ -639,8 +649,9 @@ impl Index {
         let mut by_segment = HashMap::new();
         for segment in steps.segment_readers() {
             let corrupt = |e: std::io::Error| {
-                let id = segment.segment_id().uuid_string();
-                self.corrupt(format!("`steps/{id}.{}`: {e}", text_postings::EXTENSION))
+                let file =
+                    segment_file::name("steps", segment.segment_id(), text_postings::EXTENSION);
+                self.corrupt(format!("`{file}`: {e}"))
             };
             let postings = TextPostings::open(segment).map_err(corrupt)?;
             let mut docs = BitSet::with_max_value(segment.max_doc());
@@ -814,4 +825,18 @@ fn day_name(day: i64) -> String {
     jiff::Timestamp::from_second(day * 86_400)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_else(|_| day.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_set_gives_back_its_ids_in_order() {
+        let ids = [700, 0, 63, 64, 5, 700, 129];
+        let set = TextSet::of(ids);
+        assert_eq!(set.ids(), [0, 5, 63, 64, 129, 700]);
+        assert!(ids.iter().all(|&id| set.contains(id)));
+        assert!(TextSet::All.ids().is_empty());
+    }
 }

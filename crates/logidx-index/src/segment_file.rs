@@ -2,13 +2,22 @@
 //! [`crate::text_postings`]): each writes one file of its own per segment, addressed by
 //! document number, so none can follow an index that reorders documents.
 
+use std::any::Any;
 use std::io::{self, Write};
 
 use tantivy::directory::{OwnedBytes, TerminatingWrite};
-use tantivy::index::SegmentComponent;
+use tantivy::index::{SegmentComponent, SegmentId};
 use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType, SegmentDocIdMapping};
+use tantivy::plugin::PluginWriter;
 use tantivy::schema::document::ErasedDocument;
-use tantivy::{Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::schema::{Field, Schema};
+use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+
+/// A segment's file as errors name it: `index/uuid.extension`, `index` being `texts` or
+/// `steps`.
+pub(crate) fn name(index: &str, segment: SegmentId, extension: &str) -> String {
+    format!("{index}/{}.{extension}", segment.uuid_string())
+}
 
 /// Refuses a new segment whose documents tantivy sorted (only a sorted index does).
 pub(crate) fn refuse_sorted(doc_id_map: Option<&DocIdMapping>, what: &str) -> tantivy::Result<()> {
@@ -58,4 +67,96 @@ pub(crate) fn read(reader: &SegmentReader, extension: &str) -> io::Result<OwnedB
         .open_read(SegmentComponent::Custom(extension.to_owned()))
         .map_err(io::Error::other)?
         .read_bytes()
+}
+
+/// The `u32` LE at byte `at` of a file.
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Where `wanted` is among the `len` increasing `u32` LE values that start `bytes`.
+pub(crate) fn find_u32(bytes: &[u8], len: usize, wanted: u32) -> Option<usize> {
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match read_u32(bytes, middle * 4).cmp(&wanted) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return Some(middle),
+        }
+    }
+    None
+}
+
+/// A file of ours that does not parse, saying what is wrong with it.
+pub(crate) fn corrupt(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+/// An id and a document in one integer, the id high: sorting them sorts by id, then document.
+pub(crate) fn pair(id: u32, doc: DocId) -> u64 {
+    u64::from(id) << 32 | u64::from(doc)
+}
+
+/// A plugin writer that collects a new segment's (id, document) [`pair`]s and writes the
+/// segment's file from them once the segment is complete: what the text id tables and the
+/// text postings both do, from different fields.
+pub(crate) struct PairsWriter {
+    field: Field,
+    /// The files, as errors name them (`text postings`).
+    what: &'static str,
+    pairs: Vec<u64>,
+    /// Adds a document's pairs, from its `field`.
+    add: fn(&TantivyDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
+    /// Writes the segment's file from all its pairs.
+    write: fn(&Segment, Vec<u64>) -> tantivy::Result<()>,
+}
+
+impl PairsWriter {
+    pub(crate) fn new(
+        field: Field,
+        what: &'static str,
+        add: fn(&TantivyDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
+        write: fn(&Segment, Vec<u64>) -> tantivy::Result<()>,
+    ) -> Box<PairsWriter> {
+        Box::new(PairsWriter {
+            field,
+            what,
+            pairs: Vec::new(),
+            add,
+            write,
+        })
+    }
+}
+
+impl PluginWriter for PairsWriter {
+    fn add_document(
+        &mut self,
+        doc_id: DocId,
+        doc: &dyn ErasedDocument,
+        _schema: &Schema,
+    ) -> tantivy::Result<()> {
+        (self.add)(tantivy_doc(doc)?, self.field, doc_id, &mut self.pairs)
+    }
+
+    fn serialize(
+        self: Box<Self>,
+        segment: &Segment,
+        doc_id_map: Option<&DocIdMapping>,
+    ) -> tantivy::Result<()> {
+        refuse_sorted(doc_id_map, self.what)?;
+        (self.write)(segment, self.pairs)
+    }
+
+    fn mem_usage(&self) -> usize {
+        self.pairs.capacity() * 8
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }

@@ -32,7 +32,7 @@ use crate::segment_file;
 use crate::sequence::{Parts, put_varint, take_varint};
 
 /// The file extension of the component.
-const EXTENSION: &str = "seq";
+pub(crate) const EXTENSION: &str = "seq";
 
 /// The tantivy field type name of the sequence field (a custom field this plugin consumes).
 pub(crate) const SEQUENCE_TYPE: &str = "logidx_sequence";

@@ -11,8 +11,9 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::error::{Error, Result, TantivyContext};
 use crate::index::Index;
+use crate::segment_file;
 use crate::sequence::Parts;
-use crate::sequence_store::{Cursor, SegmentSequences};
+use crate::sequence_store::{self, Cursor, SegmentSequences};
 
 /// The stores of a steps searcher's segments.
 pub(crate) struct StepStore {
@@ -148,5 +149,5 @@ impl StepStore {
 
 /// A segment's `.seq` file, as errors name it.
 fn sequence_file(segment: SegmentId) -> String {
-    format!("steps/{}.seq", segment.uuid_string())
+    segment_file::name("steps", segment, sequence_store::EXTENSION)
 }

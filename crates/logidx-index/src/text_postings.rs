@@ -16,23 +16,20 @@
 //! cost a pass over it at every search: that its ids increase (a damaged order would make
 //! searches miss steps, not fail).
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use tantivy::directory::OwnedBytes;
 use tantivy::index::SegmentId;
-use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
 use tantivy::query::{
     BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
 };
-use tantivy::schema::document::ErasedDocument;
-use tantivy::schema::{Field, FieldType, Schema, Value};
-use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyError};
+use tantivy::schema::{Field, FieldType, Value};
+use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyDocument, TantivyError};
 
-use crate::segment_file;
+use crate::segment_file::{self, corrupt, find_u32, pair, read_u32};
 use crate::sequence::{put_varint, take_varint};
 
 /// The file extension of the component.
@@ -77,10 +74,12 @@ impl SegmentPlugin for TextPostingsPlugin {
             .ok_or_else(|| {
                 TantivyError::SchemaError(format!("no field of type `{TEXT_IDS_TYPE}`"))
             })?;
-        Ok(Box::new(TextPostingsWriter {
+        Ok(segment_file::PairsWriter::new(
             field,
-            pairs: Vec::new(),
-        }))
+            "text postings",
+            add_pairs,
+            write,
+        ))
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
@@ -119,65 +118,31 @@ impl SegmentPlugin for TextPostingsPlugin {
 
 /// A merge's error about a segment's file, naming it.
 fn in_file(reader: &SegmentReader, e: io::Error) -> TantivyError {
-    let segment = reader.segment_id().uuid_string();
-    io::Error::new(e.kind(), format!("`{segment}.{EXTENSION}`: {e}")).into()
+    let file = segment_file::name("steps", reader.segment_id(), EXTENSION);
+    io::Error::new(e.kind(), format!("`{file}`: {e}")).into()
 }
 
-/// A text id and a step in one integer, the id high: sorting them sorts by id, then step.
-fn pair(id: u32, doc: DocId) -> u64 {
-    u64::from(id) << 32 | u64::from(doc)
-}
-
-/// Collects a new segment's (text id, step) pairs.
-struct TextPostingsWriter {
+/// Adds a step's (text id, step) pairs; attempt records have none.
+fn add_pairs(
+    doc: &TantivyDocument,
     field: Field,
-    pairs: Vec<u64>,
-}
-
-impl PluginWriter for TextPostingsWriter {
-    fn add_document(
-        &mut self,
-        doc_id: DocId,
-        doc: &dyn ErasedDocument,
-        _schema: &Schema,
-    ) -> tantivy::Result<()> {
-        // Attempt records have none.
-        let ids = segment_file::tantivy_doc(doc)?
-            .get_first(self.field)
-            .and_then(|value| value.as_custom())
-            .unwrap_or_default();
-        if ids.len() % 4 != 0 {
-            return Err(TantivyError::InvalidArgument(
-                "a step's text ids are not whole `u32`s".to_owned(),
-            ));
-        }
-        self.pairs.extend(
-            ids.chunks_exact(4)
-                .map(|id| pair(u32::from_le_bytes(id.try_into().expect("4")), doc_id)),
-        );
-        Ok(())
+    doc_id: DocId,
+    pairs: &mut Vec<u64>,
+) -> tantivy::Result<()> {
+    let ids = doc
+        .get_first(field)
+        .and_then(|value| value.as_custom())
+        .unwrap_or_default();
+    if !ids.len().is_multiple_of(4) {
+        return Err(TantivyError::InvalidArgument(
+            "a step's text ids are not whole `u32`s".to_owned(),
+        ));
     }
-
-    fn serialize(
-        self: Box<Self>,
-        segment: &Segment,
-        doc_id_map: Option<&DocIdMapping>,
-    ) -> tantivy::Result<()> {
-        segment_file::refuse_sorted(doc_id_map, "text postings")?;
-        write(segment, self.pairs)
-    }
-
-    fn mem_usage(&self) -> usize {
-        self.pairs.capacity() * 8
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    pairs.extend(
+        ids.chunks_exact(4)
+            .map(|id| pair(u32::from_le_bytes(id.try_into().expect("4")), doc_id)),
+    );
+    Ok(())
 }
 
 fn write(segment: &Segment, mut pairs: Vec<u64>) -> tantivy::Result<()> {
@@ -272,16 +237,10 @@ impl TextPostings {
 
     /// Calls `each` with every step (deleted or not) that holds text `id`, in increasing order.
     pub(crate) fn for_each_doc(&self, id: u32, each: impl FnMut(DocId)) -> io::Result<()> {
-        let (mut low, mut high) = (0, self.len);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.id(middle).cmp(&id) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return self.for_each_doc_at(middle, each),
-            }
+        match find_u32(&self.bytes, self.len, id) {
+            Some(index) => self.for_each_doc_at(index, each),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn for_each_doc_at(&self, index: usize, mut each: impl FnMut(DocId)) -> io::Result<()> {
@@ -364,23 +323,13 @@ impl Weight for StepsHolding {
     }
 }
 
-fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
-}
-
-fn corrupt(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use tantivy::indexer::NoMergePolicy;
-    use tantivy::schema::{INDEXED, STORED};
+    use tantivy::schema::{INDEXED, STORED, Schema};
     use tantivy::{Index, IndexWriter, Term};
-
-    use tantivy::TantivyDocument;
 
     use super::*;
 
