@@ -98,6 +98,48 @@ pub(crate) fn pair(id: u32, doc: DocId) -> u64 {
     u64::from(id) << 32 | u64::from(doc)
 }
 
+/// Sorts [`pair`]s that come in document order, as a new segment's or a merge's do: a stable
+/// radix sort by id then leaves each id's documents in order. On a million pairs it takes a
+/// fraction of `sort_unstable`'s time, which was 4% of indexing. Pairs in another order are
+/// sorted all the same, by a comparison sort.
+pub(crate) fn sort_pairs(pairs: &mut Vec<u64>) {
+    sort_by_id(pairs);
+    if !pairs.is_sorted() {
+        pairs.sort_unstable();
+    }
+}
+
+/// A stable LSD radix sort of pairs by their ids alone.
+fn sort_by_id(pairs: &mut Vec<u64>) {
+    const DIGIT_BITS: u32 = 11;
+    const DIGITS: usize = 1 << DIGIT_BITS;
+    let id = |pair: u64| (pair >> 32) as u32;
+    let Some(max) = pairs.iter().map(|&p| id(p)).max() else {
+        return;
+    };
+    let id_bits = u32::BITS - max.leading_zeros();
+    let mut scratch = vec![0u64; pairs.len()];
+    let mut shift = 0;
+    while shift < id_bits {
+        let digit = |pair: u64| (id(pair) >> shift) as usize & (DIGITS - 1);
+        let mut starts = vec![0usize; DIGITS];
+        for &pair in pairs.iter() {
+            starts[digit(pair)] += 1;
+        }
+        let mut start = 0;
+        for count in &mut starts {
+            (*count, start) = (start, start + *count);
+        }
+        for &pair in pairs.iter() {
+            let slot = &mut starts[digit(pair)];
+            scratch[*slot] = pair;
+            *slot += 1;
+        }
+        std::mem::swap(pairs, &mut scratch);
+        shift += DIGIT_BITS;
+    }
+}
+
 /// A plugin writer that collects a new segment's (id, document) [`pair`]s and writes the
 /// segment's file from them once the segment is complete: what the text id tables and the
 /// text postings both do, from different fields.
@@ -158,5 +200,42 @@ impl PluginWriter for PairsWriter {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Pairs in document order, as segments add them: ids of any width, repeated, and
+        /// documents with no pair.
+        #[test]
+        fn a_radix_sort_by_id_sorts_pairs_in_document_order(
+            docs in prop::collection::vec(
+                prop::collection::vec(prop_oneof![0u32..64, 0u32..5_000, any::<u32>()], 0..8),
+                0..200,
+            )
+        ) {
+            let mut pairs: Vec<u64> = docs
+                .iter()
+                .zip(0..)
+                .flat_map(|(ids, doc)| ids.iter().map(move |&id| pair(id, doc)))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            sort_by_id(&mut pairs);
+            prop_assert_eq!(pairs, expected);
+        }
+
+        #[test]
+        fn sorting_pairs_in_any_order_sorts_them(mut pairs in prop::collection::vec(any::<u64>(), 0..300)) {
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            sort_pairs(&mut pairs);
+            prop_assert_eq!(pairs, expected);
+        }
     }
 }

@@ -2,6 +2,9 @@
 //! (numbers, hex, UUIDs, addresses, durations, temp paths, timestamps) are masked, so that the
 //! same failure in two runs has one signature and two different failures have two.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// How a rule recognises an error line, after leading whitespace.
@@ -52,19 +55,40 @@ const RULES: &[Rule] = &[
     rule("timeouts", Shape::Contains("Timeout exceeded")),
 ];
 
+/// A searcher per [`Shape::Contains`] rule, by rule: `str::contains` builds one at every call,
+/// and that was half the cost of adding a new text to the index.
+static FINDERS: LazyLock<Vec<Option<Finder<'static>>>> = LazyLock::new(|| {
+    RULES
+        .iter()
+        .map(|rule| match rule.shape {
+            Shape::Contains(part) => Some(Finder::new(part)),
+            _ => None,
+        })
+        .collect()
+});
+
 /// Whether `text` (a normalised line: no timestamp, no ANSI codes) is an error line.
 pub fn is_error_line(text: &str) -> bool {
     let line = text.trim_start();
-    RULES.iter().any(|rule| match rule.shape {
-        Shape::Prefix(prefix) => line.starts_with(prefix),
-        Shape::Contains(part) => line.contains(part),
-        Shape::NamedError(suffix) => line.split_once(':').is_some_and(|(name, _)| {
-            let name = name.rsplit('.').next().unwrap_or(name);
-            name.ends_with(suffix)
-                && name.len() > suffix.len()
-                && name.chars().all(|c| c.is_alphanumeric() || c == '_')
-        }),
-    })
+    // The word before the first `:`, past any dots (`java.io.IOException`).
+    let name = line.split_once(':').and_then(|(name, _)| {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        name.chars()
+            .all(|c| c.is_alphanumeric() || c == '_')
+            .then_some(name)
+    });
+    RULES
+        .iter()
+        .zip(FINDERS.iter())
+        .any(|(rule, finder)| match rule.shape {
+            Shape::Prefix(prefix) => line.starts_with(prefix),
+            Shape::Contains(_) => finder
+                .as_ref()
+                .is_some_and(|finder| finder.find(line.as_bytes()).is_some()),
+            Shape::NamedError(suffix) => {
+                name.is_some_and(|name| name.ends_with(suffix) && name.len() > suffix.len())
+            }
+        })
 }
 
 /// The signature of an error line: a hash of its masked text; `None` for other lines. Never 0.

@@ -146,7 +146,7 @@ fn add_pairs(
 }
 
 fn write(segment: &Segment, mut pairs: Vec<u64>) -> tantivy::Result<()> {
-    pairs.sort_unstable();
+    segment_file::sort_pairs(&mut pairs);
     // A step lists each text once, but nothing is lost by making sure.
     pairs.dedup();
     segment_file::write(segment, EXTENSION, |mut out| write_to(&pairs, &mut out))
