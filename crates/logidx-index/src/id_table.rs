@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use tantivy::directory::OwnedBytes;
 use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, SegmentPlugin};
+use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Value};
-use tantivy::{DocId, Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::{DocId, Segment, SegmentReader, TantivyError};
 
 use crate::segment_file::{self, corrupt, find_u32, read_u32};
+use crate::text_doc::TextDoc;
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "ids";
@@ -97,17 +99,21 @@ fn missing_id(doc: DocId) -> TantivyError {
     TantivyError::InvalidArgument(format!("text document {doc} has no id"))
 }
 
-/// Adds a new text document's (id, document) pair.
+/// Adds a new text document's (id, document) pair: the writer's [`TextDoc`]s know their id,
+/// other documents hold it in `field`.
 fn add_entry(
-    doc: &TantivyDocument,
+    doc: &dyn ErasedDocument,
     field: Field,
     doc_id: DocId,
     entries: &mut Vec<u64>,
 ) -> tantivy::Result<()> {
-    let id = doc
-        .get_first(field)
-        .and_then(|value| value.as_u64())
-        .ok_or_else(|| missing_id(doc_id))?;
+    let id = match doc.as_any().downcast_ref::<TextDoc>() {
+        Some(text) => u64::from(text.id()),
+        None => segment_file::tantivy_doc(doc)?
+            .get_first(field)
+            .and_then(|value| value.as_u64())
+            .ok_or_else(|| missing_id(doc_id))?,
+    };
     entries.push(entry(id, doc_id)?);
     Ok(())
 }
@@ -185,7 +191,7 @@ impl IdTable {
 mod tests {
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{FAST, INDEXED, STORED, Schema};
-    use tantivy::{Index, IndexWriter, Term};
+    use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
     use super::*;
 

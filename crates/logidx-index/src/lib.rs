@@ -57,6 +57,7 @@ mod sequence;
 mod sequence_store;
 mod signature;
 mod store;
+mod text_doc;
 mod text_postings;
 mod tokenizer;
 mod writer;

@@ -149,7 +149,7 @@ pub(crate) struct PairsWriter {
     what: &'static str,
     pairs: Vec<u64>,
     /// Adds a document's pairs, from its `field`.
-    add: fn(&TantivyDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
+    add: fn(&dyn ErasedDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
     /// Writes the segment's file from all its pairs.
     write: fn(&Segment, Vec<u64>) -> tantivy::Result<()>,
 }
@@ -158,7 +158,7 @@ impl PairsWriter {
     pub(crate) fn new(
         field: Field,
         what: &'static str,
-        add: fn(&TantivyDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
+        add: fn(&dyn ErasedDocument, Field, DocId, &mut Vec<u64>) -> tantivy::Result<()>,
         write: fn(&Segment, Vec<u64>) -> tantivy::Result<()>,
     ) -> Box<PairsWriter> {
         Box::new(PairsWriter {
@@ -178,7 +178,7 @@ impl PluginWriter for PairsWriter {
         doc: &dyn ErasedDocument,
         _schema: &Schema,
     ) -> tantivy::Result<()> {
-        (self.add)(tantivy_doc(doc)?, self.field, doc_id, &mut self.pairs)
+        (self.add)(doc, self.field, doc_id, &mut self.pairs)
     }
 
     fn serialize(

@@ -26,8 +26,9 @@ use tantivy::plugin::{PluginMergeContext, PluginWriter, PluginWriterContext, Seg
 use tantivy::query::{
     BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
 };
+use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, FieldType, Value};
-use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyError};
 
 use crate::segment_file::{self, corrupt, find_u32, pair, read_u32};
 use crate::sequence::{put_varint, take_varint};
@@ -124,12 +125,12 @@ fn in_file(reader: &SegmentReader, e: io::Error) -> TantivyError {
 
 /// Adds a step's (text id, step) pairs; attempt records have none.
 fn add_pairs(
-    doc: &TantivyDocument,
+    doc: &dyn ErasedDocument,
     field: Field,
     doc_id: DocId,
     pairs: &mut Vec<u64>,
 ) -> tantivy::Result<()> {
-    let ids = doc
+    let ids = segment_file::tantivy_doc(doc)?
         .get_first(field)
         .and_then(|value| value.as_custom())
         .unwrap_or_default();
@@ -329,7 +330,7 @@ mod tests {
 
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{INDEXED, STORED, Schema};
-    use tantivy::{Index, IndexWriter, Term};
+    use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
     use super::*;
 

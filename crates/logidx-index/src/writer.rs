@@ -16,13 +16,12 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{Result, TantivyContext};
 use crate::index::Index;
-use crate::level::Level;
 use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
 use crate::sequence::{self, Occurrence};
-use crate::signature::signature;
 use crate::store::StepStore;
+use crate::text_doc::{NewTexts, TextDoc};
 use crate::text_postings;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
@@ -103,7 +102,7 @@ pub struct DeleteStats {
 /// when it is dropped; [`Writer::commit`] makes it visible atomically.
 pub struct Writer<'a> {
     index: &'a Index,
-    texts: IndexWriter,
+    texts: IndexWriter<TextDoc>,
     steps: IndexWriter,
     dictionary: Dictionary,
     pending_lines: u64,
@@ -198,8 +197,9 @@ impl<'a> Writer<'a> {
                 let text_id = self.dictionary.id_of(text, self.index)?;
                 occurrences.push(Occurrence { text_id, timestamp });
             }
+            let new_texts = self.dictionary.new_texts.take(self.index.text_fields);
             self.texts
-                .run(self.dictionary.new_texts.drain(..).map(UserOperation::Add))
+                .run(new_texts.map(UserOperation::Add))
                 .doing("adding texts")?;
             lines += occurrences.len() as u64;
             let (encoded, ids) = sequence::encode(&occurrences);
@@ -472,8 +472,8 @@ struct Dictionary {
     next_id: u32,
     /// The committed texts when the writer started, to read a candidate's text once.
     committed: Searcher,
-    /// Documents of the texts added since the writer last sent them to tantivy.
-    new_texts: Vec<TantivyDocument>,
+    /// The texts added since the writer last sent them to tantivy.
+    new_texts: NewTexts,
 }
 
 struct Known {
@@ -540,7 +540,7 @@ impl Dictionary {
             expected: u32::MAX,
             next_id,
             committed,
-            new_texts: Vec::new(),
+            new_texts: NewTexts::default(),
         })
     }
 
@@ -621,20 +621,13 @@ impl Dictionary {
         Ok(id)
     }
 
-    /// Gives `text` the next id, and queues its document in [`Dictionary::new_texts`].
+    /// Gives `text` the next id, and gathers it in [`Dictionary::new_texts`].
     fn add(&mut self, text: &str, key: u64, index: &Index) -> Result<u32> {
         let id = self.next_id;
         self.next_id = id
             .checked_add(1)
             .ok_or_else(|| index.corrupt("more than 2^32 distinct texts"))?;
-        let fields = &index.text_fields;
-        self.new_texts.push(doc!(
-            fields.id => u64::from(id),
-            fields.key => key,
-            fields.text => text,
-            fields.level => Level::of(text).as_str(),
-            fields.signature => signature(text).unwrap_or(0),
-        ));
+        self.new_texts.push(id, key, text);
         let (start, end) = remember(&mut self.texts, text);
         self.added.push(Added {
             start,
