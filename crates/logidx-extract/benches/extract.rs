@@ -2,8 +2,9 @@
 //!
 //! The corpus is fakehub's at a fixed seed, in its realistic mix of layouts, generated until it
 //! holds `LOGIDX_BENCH_MB` MB of log text (default 16; use 200 or more for real figures):
-//! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`. Before criterion's groups, rounds that
-//! alternate inflate and extraction batch by batch print their median ratio
+//! `LOGIDX_BENCH_MB=256 cargo bench -p logidx-extract`. Raw inflate is measured two ways:
+//! through `zip`'s reader, and as extraction inflates (see [`Inflate`]). Before criterion's
+//! groups, rounds that take turns over batches print the median ratios
 //! (`LOGIDX_BENCH_ROUNDS`, default 7; 0 skips them).
 
 use std::collections::HashSet;
@@ -123,16 +124,43 @@ fn entries_read(bytes: &[u8]) -> (Vec<usize>, u64) {
     (entries, size)
 }
 
-fn inflate(archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize {
+/// How raw inflate reads an entry.
+#[derive(Debug, Clone, Copy)]
+enum Inflate {
+    /// Through `zip`'s reader, as a user of the crate would.
+    ZipReader,
+    /// As extraction does: one decompressor reused for every entry, fed the entry's bytes
+    /// straight from the archive, with the CRC checked.
+    Direct,
+}
+
+fn inflate(how: Inflate, archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize {
     let Source::Bytes(bytes) = &archive.source else {
         unreachable!("the corpus is in memory")
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(&bytes[..])).expect("a zip");
+    let mut decompress = flate2::Decompress::new(false);
     let mut total = 0;
     for &index in entries {
         buffer.clear();
-        let mut file = zip.by_index(index).expect("entry");
-        file.read_to_end(buffer).expect("inflates");
+        match how {
+            Inflate::ZipReader => {
+                let mut file = zip.by_index(index).expect("entry");
+                file.read_to_end(buffer).expect("inflates");
+            }
+            Inflate::Direct => {
+                let file = zip.by_index_raw(index).expect("entry");
+                let start = file.data_start().expect("a local header") as usize;
+                let input = &bytes[start..start + file.compressed_size() as usize];
+                buffer.reserve(file.size() as usize + 1);
+                decompress.reset(false);
+                let status = decompress
+                    .decompress_vec(input, buffer, flate2::FlushDecompress::Finish)
+                    .expect("inflates");
+                assert_eq!(status, flate2::Status::StreamEnd);
+                assert_eq!(crc32fast::hash(buffer), file.crc32());
+            }
+        }
         total += buffer.len();
     }
     total
@@ -140,13 +168,18 @@ fn inflate(archive: &Archive, entries: &[usize], buffer: &mut Vec<u8>) -> usize 
 
 /// Inflates every entry extraction reads of `archives`, on `pool`'s threads; returns the bytes
 /// inflated.
-fn inflate_all(pool: &rayon::ThreadPool, corpus: &Corpus, archives: Range<usize>) -> usize {
+fn inflate_all(
+    how: Inflate,
+    pool: &rayon::ThreadPool,
+    corpus: &Corpus,
+    archives: Range<usize>,
+) -> usize {
     pool.install(|| {
         corpus.archives[archives.clone()]
             .par_iter()
             .zip(&corpus.read_entries[archives])
             .map_init(Vec::new, |buffer, (archive, entries)| {
-                inflate(archive, entries, buffer)
+                inflate(how, archive, entries, buffer)
             })
             .sum::<usize>()
     })
@@ -168,9 +201,9 @@ const BATCH: usize = 32;
 
 /// This VM's speed drifts by a quarter from one minute to the next, more than the gap to the
 /// goal, and criterion measures all of inflate before all of extraction. Each round instead
-/// alternates the two over batches of [`BATCH`] archives (tens of milliseconds each), in
-/// ABBA order so that neither always runs first, and compares their sums: both see the same
-/// drift. The median of the rounds' ratios is printed, with their range.
+/// times the two inflates and extraction over batches of [`BATCH`] archives (tens of
+/// milliseconds each), taking turns at going first, and compares their sums: all three see
+/// the same drift. The median of the rounds' ratios is printed, with their range.
 fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extractor: &Extractor) {
     let rounds: usize = std::env::var("LOGIDX_BENCH_ROUNDS")
         .ok()
@@ -184,49 +217,45 @@ fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extr
         .step_by(BATCH)
         .map(|start| start..(start + BATCH).min(corpus.archives.len()))
         .collect();
-    let (mut inflate, mut lines, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    // Per round: seconds of zip's reader, of the direct inflate, of extraction.
+    let mut seconds: Vec<[f64; 3]> = Vec::new();
     for _ in 0..rounds {
-        let (mut inflated, mut extracted) = (0.0, 0.0);
+        let mut round = [0.0; 3];
         for (i, batch) in batches.iter().enumerate() {
-            let mut time_inflate = || {
-                let start = std::time::Instant::now();
-                black_box(inflate_all(pool, corpus, batch.clone()));
-                inflated += start.elapsed().as_secs_f64();
-            };
-            let mut time_extract = || {
+            for turn in 0..3 {
+                let which = (i + turn) % 3;
                 let archives = corpus.archives[batch.clone()].to_vec();
                 let start = std::time::Instant::now();
-                black_box(extract_all(extractor, archives));
-                extracted += start.elapsed().as_secs_f64();
-            };
-            if i % 2 == 0 {
-                time_inflate();
-                time_extract();
-            } else {
-                time_extract();
-                time_inflate();
+                match which {
+                    0 => black_box(inflate_all(Inflate::ZipReader, pool, corpus, batch.clone())),
+                    1 => black_box(inflate_all(Inflate::Direct, pool, corpus, batch.clone())),
+                    _ => black_box(extract_all(extractor, archives)),
+                };
+                round[which] += start.elapsed().as_secs_f64();
             }
         }
-        inflate.push(mib / inflated);
-        lines.push(mib / extracted);
-        ratios.push(inflated / extracted);
+        seconds.push(round);
     }
-    let median = |v: &mut Vec<f64>| {
+    let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        (v[v.len() / 2], v[0], v[v.len() - 1])
     };
-    let (low, high) = (
-        ratios.iter().copied().fold(f64::MAX, f64::min),
-        ratios.iter().copied().fold(0.0, f64::max),
-    );
+    let speed = |which: usize| median(seconds.iter().map(|r| mib / r[which]).collect()).0;
+    let ratio = |which: usize| median(seconds.iter().map(|r| r[which] / r[2]).collect());
+    let ((zip, zip_low, zip_high), (direct, direct_low, direct_high)) = (ratio(0), ratio(1));
     eprintln!(
-        "paired, {threads} thread(s), {rounds} rounds: inflate {:.0} MiB/s, extract {:.0} MiB/s, \
-         extract at {:.0}% of inflate (median of rounds; {:.0}–{:.0}%)",
-        median(&mut inflate),
-        median(&mut lines),
-        100.0 * median(&mut ratios),
-        100.0 * low,
-        100.0 * high,
+        "paired, {threads} thread(s), {rounds} rounds: inflate through zip's reader {:.0} MiB/s, \
+         direct inflate {:.0} MiB/s, extract {:.0} MiB/s; extract at {:.0}% of zip's reader \
+         ({:.0}–{:.0}%), {:.0}% of the direct inflate ({:.0}–{:.0}%) (medians of rounds; ranges)",
+        speed(0),
+        speed(1),
+        speed(2),
+        100.0 * zip,
+        100.0 * zip_low,
+        100.0 * zip_high,
+        100.0 * direct,
+        100.0 * direct_low,
+        100.0 * direct_high,
     );
 }
 
@@ -248,7 +277,10 @@ fn bench(c: &mut Criterion) {
         let extractor = Extractor::new().with_threads(threads).expect("a pool");
         paired_rounds(&corpus, threads, &pool, &extractor);
         group.bench_function(format!("inflate/{threads}"), |b| {
-            b.iter(|| inflate_all(&pool, &corpus, 0..corpus.archives.len()))
+            b.iter(|| inflate_all(Inflate::ZipReader, &pool, &corpus, 0..corpus.archives.len()))
+        });
+        group.bench_function(format!("inflate_direct/{threads}"), |b| {
+            b.iter(|| inflate_all(Inflate::Direct, &pool, &corpus, 0..corpus.archives.len()))
         });
         group.bench_function(format!("lines/{threads}"), |b| {
             b.iter_batched(

@@ -15,6 +15,7 @@ use zip::ZipArchive;
 
 use crate::attribute::{attribute, preamble_len};
 use crate::error::{Error, Result};
+use crate::inflate::{Inflater, Refusal};
 use crate::input::{ArchiveId, JobInfo};
 use crate::line::{Level, Lines, LogLine};
 use crate::names::{EntryKind, FileNames, classify};
@@ -435,9 +436,9 @@ impl Extractor {
             .tasks
             .par_iter()
             .map_init(
-                || (zip.clone(), Vec::new()),
-                |(zip, buffer), task| {
-                    self.inflate(id, zip, task, buffer, &inflated)?;
+                || (zip.clone(), Inflater::default(), Vec::new()),
+                |(zip, inflater, buffer), task| {
+                    self.inflate(id, (bytes, zip), inflater, task, buffer, &inflated)?;
                     Ok(Lines::parse(buffer))
                 },
             )
@@ -471,12 +472,13 @@ impl Extractor {
         Ok(())
     }
 
-    /// Inflates one entry into `buffer`, refusing it as soon as it passes a limit, whatever
-    /// its header claims.
+    /// Inflates one entry of an archive (its bytes and their zip) into `buffer`, refusing it
+    /// as soon as it passes a limit, whatever its header claims.
     fn inflate(
         &self,
         id: ArchiveId,
-        zip: &mut ZipArchive<Cursor<&[u8]>>,
+        (bytes, zip): (&[u8], &mut ZipArchive<Cursor<&[u8]>>),
+        inflater: &mut Inflater,
         task: &(Task, Destination),
         buffer: &mut Vec<u8>,
         inflated: &AtomicU64,
@@ -495,7 +497,10 @@ impl Extractor {
             entry: task.entry.clone(),
             source,
         };
-        let file = zip.by_index(task.index).map_err(|e| corrupt(e.into()))?;
+        // Raw: a whole entry is inflated from the archive's bytes, a head through `zip`.
+        let file = zip
+            .by_index_raw(task.index)
+            .map_err(|e| corrupt(e.into()))?;
         let by_ratio = file
             .compressed_size()
             .saturating_mul(limits.max_ratio)
@@ -505,23 +510,21 @@ impl Extractor {
         if task.extent == Extent::Whole && declared > allowed {
             return Err(too_large(explain(declared, file.compressed_size(), limits)));
         }
-        buffer.clear();
         if task.extent == Extent::Head {
+            drop(file);
+            let file = zip.by_index(task.index).map_err(|e| corrupt(e.into()))?;
+            buffer.clear();
             read_preamble(file, buffer).map_err(corrupt)?;
         } else {
-            let wanted = declared.min(allowed) as usize;
-            if buffer.capacity() < wanted {
-                // A new buffer, not a grown one: growing copies the old, cleared bytes.
-                *buffer = Vec::with_capacity(wanted);
-            }
             let compressed = file.compressed_size();
-            file.take(allowed + 1)
-                .read_to_end(buffer)
-                .map_err(corrupt)?;
-            if buffer.len() as u64 > allowed {
-                return Err(too_large(format!(
-                    "more than `{allowed}` bytes from `{compressed}` compressed, `{declared}` declared"
-                )));
+            match inflater.inflate(bytes, &file, allowed, buffer) {
+                Ok(()) => {}
+                Err(Refusal::Corrupt(source)) => return Err(corrupt(source)),
+                Err(Refusal::TooLarge) => {
+                    return Err(too_large(format!(
+                        "more than `{allowed}` bytes from `{compressed}` compressed, `{declared}` declared"
+                    )));
+                }
             }
         }
         let size = buffer.len() as u64;

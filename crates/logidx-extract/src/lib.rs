@@ -60,6 +60,7 @@
 mod attribute;
 mod error;
 mod extract;
+mod inflate;
 mod input;
 mod line;
 mod names;

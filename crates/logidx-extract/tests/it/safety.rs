@@ -119,6 +119,61 @@ fn a_crc_mismatch_is_an_error() {
     names_the_attempt(&error);
 }
 
+/// Overwrites a field of a one-entry zip in its local header (at `local`) and its central
+/// directory record (at `central`).
+fn patch(bytes: &mut [u8], local: usize, central: usize, value: &[u8]) {
+    let record = bytes
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+        .unwrap();
+    bytes[local..local + value.len()].copy_from_slice(value);
+    bytes[record + central..record + central + value.len()].copy_from_slice(value);
+}
+
+fn deflated_entry() -> Vec<u8> {
+    zip_of(
+        &[(
+            "0_build.txt",
+            &b"2024-01-28T19:27:26.0547628Z hello\n".repeat(100),
+        )],
+        CompressionMethod::Deflated,
+    )
+}
+
+fn assert_corrupt_entry(bytes: &[u8]) {
+    let error = Extractor::new()
+        .extract_bytes(ID, &jobs(), bytes)
+        .unwrap_err();
+    assert!(matches!(error, Error::CorruptEntry { .. }), "{error:?}");
+    names_the_attempt(&error);
+}
+
+#[test]
+fn a_deflated_entry_whose_crc_does_not_match_is_an_error() {
+    let mut bytes = deflated_entry();
+    let crc = u32::from_le_bytes(bytes[14..18].try_into().unwrap());
+    patch(&mut bytes, 14, 16, &(crc ^ 1).to_le_bytes());
+    assert_corrupt_entry(&bytes);
+}
+
+#[test]
+fn a_deflate_stream_that_ends_early_is_an_error() {
+    let mut bytes = deflated_entry();
+    let compressed = u32::from_le_bytes(bytes[18..22].try_into().unwrap());
+    patch(&mut bytes, 18, 20, &(compressed / 2).to_le_bytes());
+    assert_corrupt_entry(&bytes);
+}
+
+#[test]
+fn entries_compressed_otherwise_or_encrypted_are_errors() {
+    let mut bzip2 = deflated_entry();
+    patch(&mut bzip2, 8, 10, &12u16.to_le_bytes());
+    assert_corrupt_entry(&bzip2);
+    let mut encrypted = deflated_entry();
+    patch(&mut encrypted, 6, 8, &1u16.to_le_bytes());
+    assert_corrupt_entry(&encrypted);
+}
+
 #[test]
 fn a_truncated_archive_is_an_error_naming_the_attempt() {
     let bytes = zip_of(
