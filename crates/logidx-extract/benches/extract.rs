@@ -236,13 +236,15 @@ fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extr
         }
         seconds.push(round);
     }
-    let median = |mut v: Vec<f64>| {
+    // The median of the rounds, and their lowest and highest.
+    let spread = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         (v[v.len() / 2], v[0], v[v.len() - 1])
     };
-    let speed = |which: usize| median(seconds.iter().map(|r| mib / r[which]).collect()).0;
-    let ratio = |which: usize| median(seconds.iter().map(|r| r[which] / r[2]).collect());
-    let ((zip, zip_low, zip_high), (direct, direct_low, direct_high)) = (ratio(0), ratio(1));
+    let speed = |which: usize| spread(seconds.iter().map(|r| mib / r[which]).collect()).0;
+    let ratio = |which: usize| spread(seconds.iter().map(|r| r[which] / r[2]).collect());
+    let (reader, reader_low, reader_high) = ratio(0);
+    let (direct, direct_low, direct_high) = ratio(1);
     eprintln!(
         "paired, {threads} thread(s), {rounds} rounds: inflate through zip's reader {:.0} MiB/s, \
          direct inflate {:.0} MiB/s, extract {:.0} MiB/s; extract at {:.0}% of zip's reader \
@@ -250,9 +252,9 @@ fn paired_rounds(corpus: &Corpus, threads: usize, pool: &rayon::ThreadPool, extr
         speed(0),
         speed(1),
         speed(2),
-        100.0 * zip,
-        100.0 * zip_low,
-        100.0 * zip_high,
+        100.0 * reader,
+        100.0 * reader_low,
+        100.0 * reader_high,
         100.0 * direct,
         100.0 * direct_low,
         100.0 * direct_high,

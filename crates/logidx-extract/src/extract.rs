@@ -438,8 +438,9 @@ impl Extractor {
             .map_init(
                 || (zip.clone(), Inflater::default(), Vec::new()),
                 |(zip, inflater, buffer), task| {
-                    self.inflate(id, (bytes, zip), inflater, task, buffer, &inflated)?;
-                    Ok(Lines::parse(buffer))
+                    let inflated =
+                        self.inflate(id, (bytes, zip), inflater, task, buffer, &inflated)?;
+                    Ok(Lines::parse(inflated))
                 },
             )
             .collect();
@@ -472,17 +473,17 @@ impl Extractor {
         Ok(())
     }
 
-    /// Inflates one entry of an archive (its bytes and their zip) into `buffer`, refusing it
-    /// as soon as it passes a limit, whatever its header claims.
-    fn inflate(
+    /// Inflates one entry of an archive (its bytes and their zip): a whole one by `inflater`,
+    /// a head into `buffer`. Refused as soon as it passes a limit, whatever its header claims.
+    fn inflate<'a>(
         &self,
         id: ArchiveId,
-        (bytes, zip): (&[u8], &mut ZipArchive<Cursor<&[u8]>>),
-        inflater: &mut Inflater,
+        (bytes, zip): (&'a [u8], &mut ZipArchive<Cursor<&[u8]>>),
+        inflater: &'a mut Inflater,
         task: &(Task, Destination),
-        buffer: &mut Vec<u8>,
+        buffer: &'a mut Vec<u8>,
         inflated: &AtomicU64,
-    ) -> Result<()> {
+    ) -> Result<&'a [u8]> {
         let (task, _) = task;
         let limits = &self.limits;
         let too_large = |reason: String| Error::EntryTooLarge {
@@ -506,28 +507,26 @@ impl Extractor {
             .saturating_mul(limits.max_ratio)
             .max(limits.ratio_floor_bytes);
         let allowed = limits.max_entry_bytes.min(by_ratio);
-        let declared = file.size();
-        if task.extent == Extent::Whole && declared > allowed {
-            return Err(too_large(explain(declared, file.compressed_size(), limits)));
-        }
-        if task.extent == Extent::Head {
+        let entry: &[u8] = if task.extent == Extent::Head {
             drop(file);
             let file = zip.by_index(task.index).map_err(|e| corrupt(e.into()))?;
             buffer.clear();
             read_preamble(file, buffer).map_err(corrupt)?;
+            buffer
         } else {
-            let compressed = file.compressed_size();
-            match inflater.inflate(bytes, &file, allowed, buffer) {
-                Ok(()) => {}
+            match inflater.inflate(bytes, &file, allowed) {
+                Ok(entry) => entry,
                 Err(Refusal::Corrupt(source)) => return Err(corrupt(source)),
                 Err(Refusal::TooLarge) => {
-                    return Err(too_large(format!(
-                        "more than `{allowed}` bytes from `{compressed}` compressed, `{declared}` declared"
+                    return Err(too_large(explain(
+                        file.size(),
+                        file.compressed_size(),
+                        limits,
                     )));
                 }
             }
-        }
-        let size = buffer.len() as u64;
+        };
+        let size = entry.len() as u64;
         if inflated.fetch_add(size, Ordering::Relaxed) + size > limits.max_total_bytes {
             return Err(Error::ArchiveTooLarge {
                 run_id: id.run_id,
@@ -535,7 +534,7 @@ impl Extractor {
                 limit: limits.max_total_bytes,
             });
         }
-        Ok(())
+        Ok(entry)
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! The `zip` crate's reader copies the compressed bytes through a buffer, makes a decompressor
 //! for every entry, and is read through `read_to_end`, which zeroes the output's spare room
-//! before each read. Handing the entry's compressed bytes to one decompressor per worker, which
-//! writes into the output's spare room directly, inflated fakehub's archives 20–25% faster.
+//! before each read. One decompressor per worker, handed the entry's compressed bytes and an
+//! output zeroed once, inflated fakehub's archives 20–25% faster.
 
 use std::io;
 
@@ -14,16 +14,18 @@ use zip::read::ZipFile;
 /// Why an entry was not inflated.
 #[derive(Debug)]
 pub(crate) enum Refusal {
-    /// It inflates past its limit.
+    /// It declares more than its limit.
     TooLarge,
-    /// It cannot be read: corrupt, truncated, a CRC mismatch, encrypted or compressed in a way
-    /// we do not read.
+    /// It cannot be read: corrupt, truncated, another size than it declares, a CRC mismatch,
+    /// encrypted, or compressed in a way we do not read.
     Corrupt(io::Error),
 }
 
-/// A decompressor reused from entry to entry.
+/// A decompressor and its output, reused from entry to entry.
 pub(crate) struct Inflater {
     decompress: Decompress,
+    /// Zeroed up to its length, the largest entry's so far: inflating writes into it in place.
+    out: Vec<u8>,
 }
 
 impl Default for Inflater {
@@ -31,24 +33,27 @@ impl Default for Inflater {
         Inflater {
             // Zip entries are raw deflate streams, without a zlib header.
             decompress: Decompress::new(false),
+            out: Vec::new(),
         }
     }
 }
 
 impl Inflater {
-    /// Inflates `file`, opened raw from an archive whose bytes are `archive`, into `buffer`
-    /// (cleared first), checking its CRC; refuses it once it passes `limit` bytes, whatever
-    /// its header declares.
-    pub(crate) fn inflate<R: io::Read>(
-        &mut self,
-        archive: &[u8],
+    /// The inflated bytes of `file`, opened raw from an archive whose bytes are `archive`:
+    /// exactly as many as it declares (never more are inflated), with its CRC checked.
+    /// Refused if it declares more than `limit`.
+    pub(crate) fn inflate<'a, R: io::Read>(
+        &'a mut self,
+        archive: &'a [u8],
         file: &ZipFile<'_, R>,
         limit: u64,
-        buffer: &mut Vec<u8>,
-    ) -> Result<(), Refusal> {
-        buffer.clear();
+    ) -> Result<&'a [u8], Refusal> {
+        let declared = file.size();
+        if declared > limit {
+            return Err(Refusal::TooLarge);
+        }
         if file.encrypted() {
-            return Err(corrupt("the entry is encrypted"));
+            return Err(corrupt("the entry is encrypted".to_owned()));
         }
         let input = file
             .data_start()
@@ -57,74 +62,66 @@ impl Inflater {
                 let end = start.checked_add(usize::try_from(file.compressed_size()).ok()?)?;
                 archive.get(start..end)
             })
-            .ok_or_else(|| corrupt("the entry's data lies outside the archive"))?;
-        match file.compression() {
-            CompressionMethod::Stored => {
-                if input.len() as u64 > limit {
-                    return Err(Refusal::TooLarge);
-                }
-                buffer.extend_from_slice(input);
-            }
-            CompressionMethod::Deflated => self.deflated(input, file.size(), limit, buffer)?,
+            .ok_or_else(|| corrupt("the entry's data lies outside the archive".to_owned()))?;
+        let declared = usize::try_from(declared).map_err(|_| Refusal::TooLarge)?;
+        let inflated = match file.compression() {
+            CompressionMethod::Stored => input,
+            CompressionMethod::Deflated => self.deflated(input, declared)?,
             method => {
-                return Err(corrupt(&format!(
+                return Err(corrupt(format!(
                     "compression method `{method}` is not read"
                 )));
             }
+        };
+        if inflated.len() != declared {
+            return Err(corrupt(format!(
+                "`{}` bytes where `{declared}` are declared",
+                inflated.len()
+            )));
         }
-        if crc32fast::hash(buffer) != file.crc32() {
-            return Err(corrupt("CRC mismatch"));
+        if crc32fast::hash(inflated) != file.crc32() {
+            return Err(corrupt("CRC mismatch".to_owned()));
         }
-        Ok(())
+        Ok(inflated)
     }
 
-    fn deflated(
-        &mut self,
-        input: &[u8],
-        declared: u64,
-        limit: u64,
-        buffer: &mut Vec<u8>,
-    ) -> Result<(), Refusal> {
-        // Room for one byte past the limit, to tell an entry at its limit from one beyond.
-        let most = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-        let room = usize::try_from(declared.saturating_add(1))
-            .unwrap_or(usize::MAX)
-            .min(most);
-        if buffer.capacity() < room {
-            // A new buffer, not a grown one: growing copies the old, cleared bytes.
-            *buffer = Vec::with_capacity(room);
+    /// Inflates `input` into room for one byte more than `declared`, to tell an entry that
+    /// lies about its size.
+    fn deflated(&mut self, input: &[u8], declared: usize) -> Result<&[u8], Refusal> {
+        let room = declared.saturating_add(1);
+        if self.out.len() < room {
+            // Zeroed anew, not grown: growing copies the old bytes.
+            self.out = vec![0; room];
         }
-        self.decompress.reset(false);
+        let (decompress, out) = (&mut self.decompress, &mut self.out[..room]);
+        decompress.reset(false);
         loop {
-            let read = self.decompress.total_in() as usize;
-            let written = buffer.len();
-            let status = self
-                .decompress
-                .decompress_vec(&input[read..], buffer, FlushDecompress::Finish)
-                .map_err(io::Error::other)
-                .map_err(Refusal::Corrupt)?;
-            if buffer.len() as u64 > limit {
-                return Err(Refusal::TooLarge);
+            let (read, written) = (
+                decompress.total_in() as usize,
+                decompress.total_out() as usize,
+            );
+            let status = decompress
+                .decompress(&input[read..], &mut out[written..], FlushDecompress::Finish)
+                .map_err(|e| Refusal::Corrupt(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+            let (now_read, now_written) = (
+                decompress.total_in() as usize,
+                decompress.total_out() as usize,
+            );
+            if status == Status::StreamEnd {
+                return Ok(&out[..now_written]);
             }
-            match status {
-                Status::StreamEnd => return Ok(()),
-                Status::Ok | Status::BufError if buffer.len() == buffer.capacity() => {
-                    // The header declared too little: more room, up to the limit's.
-                    let more = buffer.len().max(4096).min(most - buffer.len());
-                    buffer.reserve_exact(more);
-                }
-                Status::Ok | Status::BufError => {
-                    let progress =
-                        self.decompress.total_in() as usize > read || buffer.len() > written;
-                    if !progress {
-                        return Err(corrupt("the deflate stream ends early"));
-                    }
-                }
+            if now_written == room {
+                return Err(corrupt(format!(
+                    "more than the `{declared}` bytes declared"
+                )));
+            }
+            if now_read == read && now_written == written {
+                return Err(corrupt("the deflate stream ends early".to_owned()));
             }
         }
     }
 }
 
-fn corrupt(what: &str) -> Refusal {
-    Refusal::Corrupt(io::Error::new(io::ErrorKind::InvalidData, what.to_owned()))
+fn corrupt(what: String) -> Refusal {
+    Refusal::Corrupt(io::Error::new(io::ErrorKind::InvalidData, what))
 }

@@ -98,10 +98,11 @@ pub(crate) fn pair(id: u32, doc: DocId) -> u64 {
     u64::from(id) << 32 | u64::from(doc)
 }
 
-/// Sorts [`pair`]s that come in document order, as a new segment's or a merge's do: a stable
-/// radix sort by id then leaves each id's documents in order. On a million pairs it takes a
-/// fraction of `sort_unstable`'s time, which was 4% of indexing. Pairs in another order are
-/// sorted all the same, by a comparison sort.
+/// Sorts [`pair`]s in which each id's documents come in increasing order, as a new segment's
+/// (added document by document) and a merge's (segment by segment, each by id) do: a stable
+/// radix sort by id then leaves them sorted whole. On a million pairs it takes a fraction of
+/// `sort_unstable`'s time, which was 4% of indexing. Pairs in another order are sorted all the
+/// same, by a comparison sort.
 pub(crate) fn sort_pairs(pairs: &mut Vec<u64>) {
     sort_by_id(pairs);
     if !pairs.is_sorted() {
@@ -118,6 +119,9 @@ fn sort_by_id(pairs: &mut Vec<u64>) {
         return;
     };
     let id_bits = u32::BITS - max.leading_zeros();
+    if id_bits == 0 {
+        return;
+    }
     let mut scratch = vec![0u64; pairs.len()];
     let mut shift = 0;
     while shift < id_bits {

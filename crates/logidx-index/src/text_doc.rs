@@ -45,6 +45,10 @@ impl NewTexts {
         });
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Takes the texts gathered so far, as documents.
     pub(crate) fn take(&mut self, fields: TextFields) -> impl ExactSizeIterator<Item = TextDoc> {
         let batch = Arc::new(Batch {
@@ -58,14 +62,12 @@ impl NewTexts {
     }
 }
 
-#[derive(Debug)]
 struct Batch {
     texts: NewTexts,
     fields: TextFields,
 }
 
 /// A new text's document: the `index`th text of its batch.
-#[derive(Debug)]
 pub(crate) struct TextDoc {
     batch: Arc<Batch>,
     index: usize,

@@ -165,6 +165,16 @@ fn a_deflate_stream_that_ends_early_is_an_error() {
 }
 
 #[test]
+fn an_entry_of_another_size_than_it_declares_is_an_error() {
+    let actual = 35 * 100;
+    for declared in [actual / 2, actual - 1, actual + 1, actual * 2] {
+        let mut bytes = deflated_entry();
+        lie_about_size(&mut bytes, declared);
+        assert_corrupt_entry(&bytes);
+    }
+}
+
+#[test]
 fn entries_compressed_otherwise_or_encrypted_are_errors() {
     let mut bzip2 = deflated_entry();
     patch(&mut bzip2, 8, 10, &12u16.to_le_bytes());
