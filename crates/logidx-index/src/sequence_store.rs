@@ -92,6 +92,13 @@ impl SegmentPlugin for SequencePlugin {
         let mut file = FileBuilder::new()?;
         for reader in ctx.readers {
             let sequences = SegmentSequences::open(reader)?;
+            if reader.num_deleted_docs() == 0 {
+                // Taken whole, as compressed: decompressing and compressing again every
+                // sequence was a third of the merges' time at 1 GB of logs.
+                file.ids.append(&sequences.ids)?;
+                file.times.append(&sequences.times)?;
+                continue;
+            }
             let (mut ids, mut times) = (Cursor::new(1)?, Cursor::new(1)?);
             for doc in 0..reader.max_doc() {
                 if reader
@@ -241,6 +248,27 @@ impl ColumnBuilder {
         self.blocks
             .push((self.uncompressed, self.frames.len() as u64));
         self.pending.clear();
+        Ok(())
+    }
+
+    /// Appends a whole column, its blocks as they are (after closing the open block).
+    fn append(&mut self, column: &Column) -> io::Result<()> {
+        self.close_block()?;
+        let frames_end = column.blocks.last().map_or(0, |block| block.1);
+        let table_start = column.bytes.len() - COLUMN_FOOTER_BYTES - column.blocks.len() * 16;
+        let (uncompressed, compressed) = (self.uncompressed, self.frames.len() as u64);
+        self.frames
+            .extend_from_slice(&column.bytes[..frames_end as usize]);
+        self.lengths
+            .extend_from_slice(&column.bytes[frames_end as usize..table_start]);
+        self.blocks.extend(
+            column
+                .blocks
+                .iter()
+                .map(|&(end, frame_end)| (uncompressed + end, compressed + frame_end)),
+        );
+        self.uncompressed += column.starts.last().copied().unwrap_or(0);
+        self.docs += (column.starts.len() - 1) as u32;
         Ok(())
     }
 
@@ -575,7 +603,10 @@ mod tests {
         assert_eq!(segments, 3);
         assert!(all_match(&found, 0..300, sequence));
 
-        for n in (0..300).filter(|n| n % 7 == 3) {
+        // Deletions in the first segment only: the merge reads it sequence by sequence, and
+        // takes the other two whole.
+        let deleted = |n: &usize| *n < 100 && n % 7 == 3;
+        for n in (0..300).filter(deleted) {
             writer.delete_term(Term::from_field_text(name, &n.to_string()));
         }
         writer.commit().unwrap();
@@ -583,7 +614,22 @@ mod tests {
         writer.merge(&ids).wait().unwrap();
         let (found, segments) = sequences_of(&index, name);
         assert_eq!(segments, 1);
-        assert!(all_match(&found, (0..300).filter(|n| n % 7 != 3), sequence));
+        let kept = |n: &usize| !deleted(n);
+        assert!(all_match(&found, (0..300).filter(kept), sequence));
+
+        // A merged segment, its blocks of several sources, taken whole in turn.
+        for n in 300..350 {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(name, n.to_string());
+            doc.add_custom(lines, &sequence(n));
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let ids = index.searchable_segment_ids().unwrap();
+        writer.merge(&ids).wait().unwrap();
+        let (found, segments) = sequences_of(&index, name);
+        assert_eq!(segments, 1);
+        assert!(all_match(&found, (0..350).filter(kept), sequence));
     }
 
     /// A file of 50 sequences: sequence `n` has ids of 3,000 bytes all `n`, and no times.
