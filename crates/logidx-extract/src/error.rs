@@ -50,10 +50,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// An entry inflates to more than [`Limits::max_entry_bytes`](crate::Limits) or more than
-    /// [`Limits::max_ratio`](crate::Limits) times its compressed size: a zip bomb, refused.
+    /// An entry declares more than [`Limits::max_entry_bytes`](crate::Limits) or more than
+    /// [`Limits::max_ratio`](crate::Limits) times its compressed size: a zip bomb, refused
+    /// before inflating it. (One that inflates to more than it declares is corrupt.)
     #[error(
-        "entry `{entry}` of the archive of run `{run_id}` attempt `{attempt}` inflates past the limit ({reason})"
+        "entry `{entry}` of the archive of run `{run_id}` attempt `{attempt}` is over the size limit ({reason})"
     )]
     EntryTooLarge {
         /// Run id.

@@ -474,7 +474,8 @@ impl Extractor {
     }
 
     /// Inflates one entry of an archive (its bytes and their zip): a whole one by `inflater`,
-    /// a head into `buffer`. Refused as soon as it passes a limit, whatever its header claims.
+    /// a head into `buffer`. A whole one is refused if it declares more than its limit, and is
+    /// corrupt if it inflates to another size than it declares.
     fn inflate<'a>(
         &self,
         id: ArchiveId,

@@ -24,7 +24,8 @@ pub(crate) enum Refusal {
 /// A decompressor and its output, reused from entry to entry.
 pub(crate) struct Inflater {
     decompress: Decompress,
-    /// Zeroed up to its length, the largest entry's so far: inflating writes into it in place.
+    /// Initialised up to its length (zeroed when grown), the largest entry's so far: inflating
+    /// writes into it in place.
     out: Vec<u8>,
 }
 

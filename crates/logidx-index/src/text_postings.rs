@@ -13,8 +13,8 @@
 //! steps in increasing order as LEB128 varints, the first as is and each next one as its gap
 //! from the one before; then the count of ids (`u32` LE) and [`MAGIC`]. Deleted steps keep
 //! their postings until a merge drops them. Not checked when a file is opened, as it would
-//! cost a pass over it at every search: that its ids increase (a damaged order would make
-//! searches miss steps, not fail).
+//! cost a pass over it at every search: that its ids increase (a damaged order makes searches
+//! miss steps, and a merge fail naming the file).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
