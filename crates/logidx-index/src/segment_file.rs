@@ -99,10 +99,9 @@ pub(crate) fn pair(id: u32, doc: DocId) -> u64 {
 }
 
 /// Sorts [`pair`]s in which each id's documents come in increasing order, as a new segment's
-/// (added document by document) and a merge's (segment by segment, each by id) do: a stable
-/// radix sort by id then leaves them sorted whole. On a million pairs it takes a fraction of
-/// `sort_unstable`'s time, which was 4% of indexing. Pairs in another order are sorted all the
-/// same, by a comparison sort.
+/// do (added document by document): a stable radix sort by id then leaves them sorted whole.
+/// On a million pairs it takes a fraction of `sort_unstable`'s time, which was 4% of indexing.
+/// Pairs in another order are sorted all the same, by a comparison sort.
 pub(crate) fn sort_pairs(pairs: &mut Vec<u64>) {
     sort_by_id(pairs);
     if !pairs.is_sorted() {
@@ -235,7 +234,9 @@ mod tests {
         }
 
         #[test]
-        fn sorting_pairs_in_any_order_sorts_them(mut pairs in prop::collection::vec(any::<u64>(), 0..300)) {
+        fn sorting_pairs_in_any_order_sorts_them(
+            mut pairs in prop::collection::vec(any::<u64>(), 0..300)
+        ) {
             let mut expected = pairs.clone();
             expected.sort_unstable();
             sort_pairs(&mut pairs);

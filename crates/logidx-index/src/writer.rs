@@ -454,9 +454,9 @@ fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMet
 /// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.
 struct Dictionary {
     by_key: HashMap<u64, Known, BuildHasherDefault<SpreadKey>>,
-    /// The texts this writer added or read, one after another. One allocation per text, and freeing them
-    /// all when the writer was dropped, cost a sixth of the writer's thread when no line
-    /// repeats. A forgotten text's bytes stay until the writer is dropped.
+    /// The texts this writer added or read, one after another. One allocation per text, and
+    /// freeing them all when the writer was dropped, cost a sixth of the writer's thread when
+    /// no line repeats. A forgotten text's bytes stay until the writer is dropped.
     texts: String,
     /// Texts whose key another text already has (at a million texts, about one in 4,300).
     collided: HashMap<Box<str>, u32>,
