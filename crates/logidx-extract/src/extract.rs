@@ -499,22 +499,22 @@ impl Extractor {
             entry: task.entry.clone(),
             source,
         };
-        // Raw: a whole entry is inflated from the archive's bytes, a head through `zip`.
-        let file = zip
-            .by_index_raw(task.index)
-            .map_err(|e| corrupt(e.into()))?;
-        let by_ratio = file
-            .compressed_size()
-            .saturating_mul(limits.max_ratio)
-            .max(limits.ratio_floor_bytes);
-        let allowed = limits.max_entry_bytes.min(by_ratio);
         let entry: &[u8] = if task.extent == Extent::Head {
-            drop(file);
+            // A few hundred bytes, read through `zip`'s reader until the preamble ends.
             let file = zip.by_index(task.index).map_err(|e| corrupt(e.into()))?;
             buffer.clear();
             read_preamble(file, buffer).map_err(corrupt)?;
             buffer
         } else {
+            // Opened raw: inflated straight from the archive's bytes.
+            let file = zip
+                .by_index_raw(task.index)
+                .map_err(|e| corrupt(e.into()))?;
+            let by_ratio = file
+                .compressed_size()
+                .saturating_mul(limits.max_ratio)
+                .max(limits.ratio_floor_bytes);
+            let allowed = limits.max_entry_bytes.min(by_ratio);
             match inflater.inflate(bytes, &file, allowed) {
                 Ok(entry) => entry,
                 Err(Refusal::Corrupt(source)) => return Err(corrupt(source)),

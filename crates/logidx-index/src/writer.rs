@@ -250,19 +250,12 @@ impl<'a> Writer<'a> {
             self.index.step_fields.attempt_key,
             &key,
         ));
-        self.add_record(
-            &key,
-            &AttemptRecord {
-                attempt: attempt.clone(),
-                state,
-            },
-        )
-    }
-
-    fn add_record(&mut self, key: &str, record: &AttemptRecord) -> Result<()> {
-        let doc = record_doc(&self.index.step_fields, key, record);
+        let record = AttemptRecord {
+            attempt: attempt.clone(),
+            state,
+        };
         self.steps
-            .add_document(doc)
+            .add_document(record_doc(&self.index.step_fields, &key, &record))
             .doing("adding an attempt record")?;
         Ok(())
     }
@@ -406,6 +399,7 @@ pub(crate) struct StoredStep {
     pub(crate) step: StepMeta,
 }
 
+/// The document of an attempt's record.
 fn record_doc(fields: &StepFields, key: &str, record: &AttemptRecord) -> TantivyDocument {
     let mut doc = attempt_doc(fields, KIND_ATTEMPT, key, &record.attempt);
     doc.add_text(

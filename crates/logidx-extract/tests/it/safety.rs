@@ -165,6 +165,14 @@ fn a_deflate_stream_that_ends_early_is_an_error() {
 }
 
 #[test]
+fn an_entry_whose_data_runs_past_the_archive_is_an_error() {
+    let mut bytes = deflated_entry();
+    let past_the_end = bytes.len() as u32 * 2;
+    patch(&mut bytes, 18, 20, &past_the_end.to_le_bytes());
+    assert_corrupt_entry(&bytes);
+}
+
+#[test]
 fn an_entry_of_another_size_than_it_declares_is_an_error() {
     let actual = 35 * 100;
     for declared in [actual / 2, actual - 1, actual + 1, actual * 2] {
