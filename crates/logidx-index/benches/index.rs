@@ -6,9 +6,13 @@
 //! line distinct (a number appended to each), the worst case for deduplication. Before
 //! criterion's groups, rounds that alternate the two designs print their median ratio
 //! (`LOGIDX_BENCH_ROUNDS`, default 5; 0 skips them).
+//!
+//! Each timed build ends at its commit. Both designs leave merges running in the background
+//! when their writer is dropped (raw tantivy's last one at 1 GB, 8 s of CPU), so every build
+//! waits, untimed, for the process to go quiet before the next one starts.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -110,6 +114,44 @@ fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
+/// The CPU time this process has used, from `/proc` (Linux; elsewhere none).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command's closing parenthesis; utime and stime are 12th and 13th.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+    // Linux reports in USER_HZ, which is 100 on every platform it supports.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Waits until the merges a dropped writer left behind are done (the process uses under a
+/// tenth of a core for a tenth of a second), at most a minute: else they would run during the
+/// next build, and slow it by up to a core.
+fn settle() {
+    let Some(mut before) = cpu_time() else {
+        return;
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(now) = cpu_time() else { return };
+        if now - before <= Duration::from_millis(10) {
+            return;
+        }
+        before = now;
+    }
+}
+
+/// Times a build, then settles.
+fn timed(build: impl FnOnce(&Path)) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    build(dir.path());
+    let elapsed = started.elapsed();
+    settle();
+    elapsed
+}
+
 /// This VM's speed drifts by a quarter from one minute to the next, and criterion measures all
 /// of one design before the other. Rounds that alternate the two see the same drift, so the
 /// median of their ratios holds still.
@@ -118,16 +160,10 @@ fn paired_rounds(corpus: &Corpus, bytes: usize) {
     if rounds == 0 {
         return;
     }
-    let time = |build: &dyn Fn(&Path)| {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        build(dir.path());
-        started.elapsed().as_secs_f64()
-    };
     let (mut dedup, mut per_line, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let ours = time(&|dir| drop(build_dedup(corpus, dir)));
-        let theirs = time(&|dir| drop(build_per_line(corpus, dir)));
+        let ours = timed(|dir| drop(build_dedup(corpus, dir))).as_secs_f64();
+        let theirs = timed(|dir| drop(build_per_line(corpus, dir))).as_secs_f64();
         dedup.push(ours);
         per_line.push(theirs);
         ratios.push(theirs / ours);
@@ -161,15 +197,17 @@ fn benches(c: &mut Criterion) {
         .sample_size(10)
         .throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("deduplicated", |b| {
-        b.iter(|| {
-            let dir = tempfile::tempdir().unwrap();
-            build_dedup(&corpus, dir.path());
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| timed(|dir| drop(build_dedup(&corpus, dir))))
+                .sum()
         })
     });
     group.bench_function("one_doc_per_line", |b| {
-        b.iter(|| {
-            let dir = tempfile::tempdir().unwrap();
-            build_per_line(&corpus, dir.path());
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| timed(|dir| drop(build_per_line(&corpus, dir))))
+                .sum()
         })
     });
     group.finish();
