@@ -29,7 +29,7 @@ use crate::text_postings;
 pub struct WriterOptions {
     memory_budget: usize,
     threads: usize,
-    commit_every_lines: u64,
+    commit_every_lines: Option<u64>,
 }
 
 impl Default for WriterOptions {
@@ -37,7 +37,7 @@ impl Default for WriterOptions {
         WriterOptions {
             memory_budget: 512 << 20,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
-            commit_every_lines: 5_000_000,
+            commit_every_lines: None,
         }
     }
 }
@@ -56,10 +56,12 @@ impl WriterOptions {
         self
     }
 
-    /// Commit on its own once this many lines are pending, after the attempt that crosses it
-    /// (default 5 M). Commits are never taken mid-attempt.
+    /// Commit on its own once this many lines are pending, after the attempt that crosses it.
+    /// Commits are never taken mid-attempt. By default the writer commits only when asked:
+    /// memory is bounded by [`WriterOptions::memory_budget`] whatever is pending, and each
+    /// commit costs merges (committing every 5 M lines, a 1 GB build spent an eighth more CPU).
     pub fn commit_every_lines(mut self, lines: u64) -> WriterOptions {
-        self.commit_every_lines = lines;
+        self.commit_every_lines = Some(lines);
         self
     }
 }
@@ -166,7 +168,11 @@ impl<'a> Writer<'a> {
         // version is deleted: the attempt is left with nothing indexed.
         let lines = self.add_steps(attempt, &key, steps)?;
         self.pending_lines += lines;
-        if self.pending_lines >= self.options.commit_every_lines {
+        if self
+            .options
+            .commit_every_lines
+            .is_some_and(|every| self.pending_lines >= every)
+        {
             self.commit()?;
         }
         Ok(())
