@@ -452,18 +452,30 @@ fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMet
 }
 
 /// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.
+///
+/// Kept small, because a lookup's cost is its cache misses: at 1 GB of logs the table holds
+/// over a million texts, and 32-byte entries (a key and the text's place) did not fit the
+/// caches. An entry is a key and an id (8 bytes); the id finds the text, since those this
+/// writer added lie one after another in id order.
 struct Dictionary {
-    by_key: HashMap<u64, Known, BuildHasherDefault<SpreadKey>>,
-    /// The texts this writer added or read, one after another. One allocation per text, and
-    /// freeing them all when the writer was dropped, cost a sixth of the writer's thread when
-    /// no line repeats. A forgotten text's bytes stay until the writer is dropped.
+    /// Key → the id of the first text met with that key.
+    by_key: HashMap<u32, u32, BuildHasherDefault<SpreadKey>>,
+    /// The texts this writer added, one after another in id order. One allocation per text,
+    /// and freeing them all when the writer was dropped, cost a sixth of the writer's thread
+    /// when no line repeats. A forgotten text's bytes stay until the writer is dropped.
     texts: String,
+    /// Per text this writer added (by id from `first_added`): where it ends in `texts` (it
+    /// starts where the previous one ends), with [`FORGOTTEN`] set once it is collected.
+    ends: Vec<usize>,
+    /// Per text this writer added: the id of the line that followed it the last time it was
+    /// met, to guess the next line's id without hashing.
+    followed_by: Vec<u32>,
+    first_added: u32,
+    /// Texts committed before the writer started, read from the index when a lookup found
+    /// their key: once each.
+    read: HashMap<u32, Box<str>>,
     /// Texts whose key another text already has (at a million texts, about one in 4,300).
     collided: HashMap<Box<str>, u32>,
-    /// The texts this writer added, by id from `first_added`: to check a guess without
-    /// hashing.
-    added: Vec<Added>,
-    first_added: u32,
     /// The id [`Dictionary::id_of`] last returned, and the id the line would have had, had it
     /// gone on with the sequence being repeated (see [`Dictionary::id_of`]).
     last: u32,
@@ -475,28 +487,8 @@ struct Dictionary {
     new_texts: NewTexts,
 }
 
-struct Known {
-    id: u32,
-    /// Where the text is in [`Dictionary::texts`]; [`UNREAD`] until needed for a text
-    /// committed before this writer started.
-    start: usize,
-    end: usize,
-}
-
-/// [`Known::start`] and [`Known::end`] of a text not read yet.
-const UNREAD: usize = usize::MAX;
-
-/// [`Added::start`] of a text forgotten.
-const FORGOTTEN: usize = usize::MAX;
-
-/// A text this writer added.
-struct Added {
-    /// Where it is in [`Dictionary::texts`].
-    start: usize,
-    end: usize,
-    /// The id of the line that followed it the last time it was met.
-    followed_by: u32,
-}
+/// Set in [`Dictionary::ends`] for a text forgotten.
+const FORGOTTEN: usize = 1 << (usize::BITS - 1);
 
 impl Dictionary {
     fn load(index: &Index) -> Result<Dictionary> {
@@ -509,11 +501,7 @@ impl Dictionary {
             match by_key.entry(key) {
                 Entry::Occupied(_) => colliding_ids.push(id),
                 Entry::Vacant(vacant) => {
-                    vacant.insert(Known {
-                        id,
-                        start: UNREAD,
-                        end: UNREAD,
-                    });
+                    vacant.insert(id);
                 }
             }
         })?;
@@ -534,9 +522,11 @@ impl Dictionary {
         Ok(Dictionary {
             by_key,
             texts: String::new(),
-            collided,
-            added: Vec::new(),
+            ends: Vec::new(),
+            followed_by: Vec::new(),
             first_added: next_id,
+            read: HashMap::new(),
+            collided,
             last: u32::MAX,
             expected: u32::MAX,
             next_id,
@@ -559,8 +549,8 @@ impl Dictionary {
     /// always go through the table (and are read from the index once).
     fn id_of(&mut self, text: &str, index: &Index) -> Result<u32> {
         let followed_by = self
-            .added(self.last)
-            .map_or(u32::MAX, |last| last.followed_by);
+            .added_index(self.last)
+            .map_or(u32::MAX, |last| self.followed_by[last]);
         for guess in [
             self.last.wrapping_add(1),
             self.expected.wrapping_add(1),
@@ -578,100 +568,104 @@ impl Dictionary {
 
     /// Records that a line has `id`, and where it leaves the sequence being repeated.
     fn met(&mut self, id: u32, expected: u32) {
-        if let Some(index) = self.last.checked_sub(self.first_added)
-            && let Some(last) = self.added.get_mut(index as usize)
-        {
-            last.followed_by = id;
+        if let Some(last) = self.added_index(self.last) {
+            self.followed_by[last] = id;
         }
         (self.last, self.expected) = (id, expected);
     }
 
-    fn added(&self, id: u32) -> Option<&Added> {
-        self.added.get(id.checked_sub(self.first_added)? as usize)
+    /// Where `id` is in [`Dictionary::ends`] and [`Dictionary::followed_by`], if this writer
+    /// added it.
+    fn added_index(&self, id: u32) -> Option<usize> {
+        let index = id.checked_sub(self.first_added)? as usize;
+        (index < self.ends.len()).then_some(index)
     }
 
     /// The text of `id` if this writer added it and has not forgotten it.
     fn added_text(&self, id: u32) -> Option<&str> {
-        let added = self.added(id)?;
-        (added.start != FORGOTTEN).then(|| &self.texts[added.start..added.end])
+        let index = self.added_index(id)?;
+        let end = self.ends[index];
+        let start = index
+            .checked_sub(1)
+            .map_or(0, |previous| self.ends[previous]);
+        (end & FORGOTTEN == 0).then(|| &self.texts[start & !FORGOTTEN..end])
     }
 
     /// [`Dictionary::id_of`] by the text's key.
     fn look_up(&mut self, text: &str, index: &Index) -> Result<u32> {
         let key = text_key(text);
-        if let Some(known) = self.by_key.get_mut(&key) {
-            if known.start == UNREAD {
-                let found = index.read_texts(&self.committed, [known.id])?;
-                let (_, stored) = found
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| index.corrupt(format!("text `{}` is missing", known.id)))?;
-                (known.start, known.end) = remember(&mut self.texts, &stored);
-            }
-            if self.texts[known.start..known.end] == *text {
-                return Ok(known.id);
-            }
-            if let Some(&id) = self.collided.get(text) {
-                return Ok(id);
-            }
+        let Some(&id) = self.by_key.get(&key) else {
             let id = self.add(text, key, index)?;
-            self.collided.insert(text.into(), id);
+            self.by_key.insert(key, id);
+            return Ok(id);
+        };
+        if self.text_of(id, index)? == Some(text) {
+            return Ok(id);
+        }
+        if let Some(&id) = self.collided.get(text) {
             return Ok(id);
         }
         let id = self.add(text, key, index)?;
-        let Added { start, end, .. } = self.added[(id - self.first_added) as usize];
-        self.by_key.insert(key, Known { id, start, end });
+        self.collided.insert(text.into(), id);
         Ok(id)
     }
 
+    /// The text of an id the table holds: added by this writer, or committed before it
+    /// started (read from the index the first time). `None` for a text this writer forgot,
+    /// which the table no longer holds.
+    fn text_of(&mut self, id: u32, index: &Index) -> Result<Option<&str>> {
+        if id >= self.first_added {
+            return Ok(self.added_text(id));
+        }
+        if !self.read.contains_key(&id) {
+            let (_, stored) = index
+                .read_texts(&self.committed, [id])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| index.corrupt(format!("text `{id}` is missing")))?;
+            self.read.insert(id, stored.into_boxed_str());
+        }
+        Ok(self.read.get(&id).map(|text| &**text))
+    }
+
     /// Gives `text` the next id, and gathers it in [`Dictionary::new_texts`].
-    fn add(&mut self, text: &str, key: u64, index: &Index) -> Result<u32> {
+    fn add(&mut self, text: &str, key: u32, index: &Index) -> Result<u32> {
         let id = self.next_id;
         self.next_id = id
             .checked_add(1)
             .ok_or_else(|| index.corrupt("more than 2^32 distinct texts"))?;
-        self.new_texts.push(id, key, text);
-        let (start, end) = remember(&mut self.texts, text);
-        self.added.push(Added {
-            start,
-            end,
-            followed_by: u32::MAX,
-        });
+        self.new_texts.push(id, u64::from(key), text);
+        self.texts.push_str(text);
+        self.ends.push(self.texts.len());
+        self.followed_by.push(u32::MAX);
         Ok(id)
     }
 
-    fn forget(&mut self, key: u64, id: u32) {
-        if self.by_key.get(&key).is_some_and(|known| known.id == id) {
+    fn forget(&mut self, key: u32, id: u32) {
+        if self.by_key.get(&key) == Some(&id) {
             self.by_key.remove(&key);
         }
         self.collided.retain(|_, known| *known != id);
-        if let Some(index) = id.checked_sub(self.first_added)
-            && let Some(added) = self.added.get_mut(index as usize)
-        {
-            added.start = FORGOTTEN;
+        self.read.remove(&id);
+        if let Some(index) = self.added_index(id) {
+            self.ends[index] |= FORGOTTEN;
         }
     }
-}
-
-/// Appends `text` to `texts`; returns where it is.
-fn remember(texts: &mut String, text: &str) -> (usize, usize) {
-    let start = texts.len();
-    texts.push_str(text);
-    (start, texts.len())
 }
 
 /// Calls `each` with the id and key of every live text in `texts`, read from fast fields.
 fn for_each_text(
     texts: &Searcher,
     doing: &'static str,
-    mut each: impl FnMut(u32, u64),
+    mut each: impl FnMut(u32, u32),
 ) -> Result<()> {
     for segment in texts.segment_readers() {
         let ids = segment.fast_fields().u64("id").doing(doing)?;
         let keys = segment.fast_fields().u64("key").doing(doing)?;
         for doc in segment.doc_ids_alive() {
             if let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) {
-                each(id as u32, key);
+                // Both were written from 32-bit values.
+                each(id as u32, key as u32);
             }
         }
     }
@@ -681,8 +675,8 @@ fn for_each_text(
 /// A text's dictionary key, stored with it: 32 bits of its xxh3. Two texts with one key are
 /// told apart by comparing them, so the width only sets how often that happens (at a million
 /// texts, for about one in 4,300), while 64 bits would cost 4% of the index on disk.
-fn text_key(text: &str) -> u64 {
-    xxh3_64(text.as_bytes()) >> 32
+fn text_key(text: &str) -> u32 {
+    (xxh3_64(text.as_bytes()) >> 32) as u32
 }
 
 /// Keys are already hashes, but of 32 bits: one multiplication spreads them over the 64 bits
@@ -701,8 +695,8 @@ impl Hasher for SpreadKey {
         }
     }
 
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    fn write_u32(&mut self, value: u32) {
+        self.0 = u64::from(value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
