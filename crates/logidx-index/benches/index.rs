@@ -5,9 +5,8 @@
 //! 200). Corpus and index sizes are printed to stderr, in line text (what is indexed) and in log
 //! text (as GitHub serves it, timestamps included). `LOGIDX_BENCH_DISTINCT=1` makes every
 //! line distinct (a number appended to each, which the log text does not count), the worst
-//! case for deduplication. Before
-//! criterion's groups, rounds that alternate the two designs print their median ratio
-//! (`LOGIDX_BENCH_ROUNDS`, default 5; 0 skips them).
+//! case for deduplication. Before criterion's groups, rounds that alternate the two designs
+//! print their median ratio (`LOGIDX_BENCH_ROUNDS`, default 5; 0 skips them).
 //!
 //! Each timed build ends at its commit. Both designs leave merges running in the background
 //! when their writer is dropped (raw tantivy's last one at 1 GB, 8 s of CPU), so every build
@@ -148,24 +147,27 @@ fn cpu_time() -> Option<Duration> {
     // The fields after the command's closing parenthesis; utime and stime are 12th and 13th.
     let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
     let ticks = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
-    // Linux reports in USER_HZ, which is 100 on every platform it supports.
+    // Linux reports in USER_HZ: 100 on x86_64 and aarch64.
     Some(Duration::from_millis(ticks * 10))
 }
 
 /// Waits until the merges a dropped writer left behind are done (the process uses under a
-/// tenth of a core for a tenth of a second), at most a minute: else they would run during the
-/// next build, and slow it by up to a core.
+/// tenth of a core for three tenths of a second in a row), at most a minute: else they would
+/// run during the next build, and slow it by up to a core.
 fn settle() {
     let Some(mut before) = cpu_time() else {
         return;
     };
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
+    let mut quiet = 0;
+    while quiet < 3 && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(100));
         let Some(now) = cpu_time() else { return };
-        if now - before <= Duration::from_millis(10) {
-            return;
-        }
+        quiet = if now.saturating_sub(before) <= Duration::from_millis(10) {
+            quiet + 1
+        } else {
+            0
+        };
         before = now;
     }
 }
