@@ -79,12 +79,7 @@ fn load_corpus() -> (Corpus, usize) {
 /// attempts), as fakehub serves them. A whole-job log also holds a few lines before the first
 /// step that no step file has (and the corpus lacks).
 fn served_log_bytes(runs: usize, lines_per_job: usize) -> usize {
-    let world = fakehub::World::generate(fakehub::Config {
-        runs,
-        lines_per_job,
-        ..Default::default()
-    })
-    .unwrap();
+    let world = Corpus::fakehub_world(runs, lines_per_job);
     let repo = &world.repos()[0];
     repo.runs
         .iter()

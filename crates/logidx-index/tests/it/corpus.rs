@@ -9,14 +9,20 @@ pub(crate) struct Corpus {
 }
 
 impl Corpus {
-    /// Every completed attempt of fakehub's default repository.
-    pub(crate) fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
-        let world = fakehub::World::generate(fakehub::Config {
+    /// The world [`Corpus::fakehub`] takes its attempts from: fakehub's default one, of one
+    /// repository.
+    pub(crate) fn fakehub_world(runs: usize, lines_per_job: usize) -> fakehub::World {
+        fakehub::World::generate(fakehub::Config {
             runs,
             lines_per_job,
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Every completed attempt of fakehub's default repository.
+    pub(crate) fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
+        let world = Corpus::fakehub_world(runs, lines_per_job);
         let repo = &world.repos()[0];
         let full_name = repo.full_name();
         let mut attempts = Vec::new();
