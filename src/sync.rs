@@ -9,7 +9,8 @@
 //! The index's own attempt records say what is done: an attempt indexed or gone is never
 //! fetched again, a failed one is retried by the next sync. The writer commits every
 //! [`SyncOptions::commit_interval`] and at the end, so a killed sync loses at most that much
-//! work and the next one resumes without duplicates (an attempt is replaced as a whole).
+//! work and the next one resumes without duplicates (an attempt is replaced as a whole); then
+//! it waits for the segment merges its commits started.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -405,6 +406,9 @@ pub fn sync(
     if !matches!(outcome, Err(SyncError::Index(_))) {
         writer.commit()?;
         reporter.on_committed(summary.lines);
+        // Else the process would exit with the merges its commits started, and segments would
+        // add up sync after sync.
+        writer.wait_for_merges()?;
     }
     outcome?;
     let listed = listed.into_inner().expect("the fetch stage does not panic");

@@ -271,6 +271,21 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Waits for the merges that commits started, then drops the writer (what was not
+    /// committed is discarded, as on a drop). A process that exits right after its commit
+    /// drops those merges, and its segments stay: sync after sync they would add up, and
+    /// opening and searching the index slow down with them.
+    pub fn wait_for_merges(self) -> Result<()> {
+        let Writer {
+            texts,
+            steps,
+            _lock,
+            ..
+        } = self;
+        texts.wait_merging_threads().doing("merging texts")?;
+        steps.wait_merging_threads().doing("merging steps")
+    }
+
     /// Makes everything added so far visible at once: texts first, then the steps and records
     /// that refer to them, so a crash in between leaves only unreferenced texts.
     pub fn commit(&mut self) -> Result<()> {
@@ -843,6 +858,32 @@ mod tests {
         let mut runs: Vec<u64> = hits.iter().map(|hit| hit.run.run_id).collect();
         runs.sort();
         runs
+    }
+
+    /// Writers that each commit one attempt and wait for merges leave the segments few: the
+    /// eighth segment of a size starts a merge (tantivy's default policy), finished before the
+    /// writer is gone, so no writer leaves eight.
+    #[test]
+    fn waiting_for_merges_keeps_segments_few() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        for run in 1..=20 {
+            let mut writer = index.writer().unwrap();
+            let text = format!("line of run {run}");
+            writer
+                .add_attempt(&attempt(run), &[step(&[&text])])
+                .unwrap();
+            writer.commit().unwrap();
+            writer.wait_for_merges().unwrap();
+            for (name, tantivy_index) in [("texts", &index.texts), ("steps", &index.steps)] {
+                let segments = tantivy_index.searchable_segment_ids().unwrap().len();
+                assert!(
+                    segments < 8,
+                    "{name}: {segments} segments after writer {run}"
+                );
+            }
+        }
+        assert_eq!(runs_of_hits(&index, "line of run 7"), [7]);
     }
 
     /// A text committed before the writer started, read by it, then collected by it: met
