@@ -254,13 +254,12 @@ impl ColumnBuilder {
     /// Appends a whole column, its blocks as they are (after closing the open block).
     fn append(&mut self, column: &Column) -> io::Result<()> {
         self.close_block()?;
-        let frames_end = column.blocks.last().map_or(0, |block| block.1);
-        let table_start = column.bytes.len() - COLUMN_FOOTER_BYTES - column.blocks.len() * 16;
         let (uncompressed, compressed) = (self.uncompressed, self.frames.len() as u64);
+        // The frames end where the lengths start (checked when the column was parsed).
         self.frames
-            .extend_from_slice(&column.bytes[..frames_end as usize]);
+            .extend_from_slice(&column.bytes[..column.lengths.start]);
         self.lengths
-            .extend_from_slice(&column.bytes[frames_end as usize..table_start]);
+            .extend_from_slice(&column.bytes[column.lengths.clone()]);
         self.blocks.extend(
             column
                 .blocks
@@ -353,6 +352,8 @@ pub(crate) struct Column {
     /// last ends.
     starts: Vec<u64>,
     blocks: Vec<(u64, u64)>,
+    /// Where the documents' lengths are in `bytes`: right after the frames, before the table.
+    lengths: std::ops::Range<usize>,
 }
 
 impl Column {
@@ -423,6 +424,7 @@ impl Column {
             bytes,
             starts,
             blocks,
+            lengths: lengths_start..table_start,
         })
     }
 }

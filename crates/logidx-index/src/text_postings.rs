@@ -373,6 +373,7 @@ impl Weight for StepsHolding {
 mod tests {
     use std::collections::BTreeSet;
 
+    use tantivy::directory::Directory;
     use tantivy::indexer::NoMergePolicy;
     use tantivy::schema::{INDEXED, STORED, Schema};
     use tantivy::{Index, IndexWriter, TantivyDocument, Term};
@@ -466,6 +467,51 @@ mod tests {
         assert_eq!(
             found,
             expected((0..900).filter(with_texts).filter(|n| n % 7 != 3))
+        );
+    }
+
+    /// A `.tids` file whose ids go down (which opening does not check) fails a merge, naming
+    /// the file.
+    #[test]
+    fn a_merge_over_ids_out_of_order_fails_naming_the_file() {
+        let mut builder = Schema::builder();
+        let text_ids = builder.add_custom_field("text_ids", TEXT_IDS_TYPE, serde_json::json!({}));
+        let index = Index::builder()
+            .schema(builder.build())
+            .register_plugin(TextPostingsPlugin::new())
+            .create_in_ram()
+            .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for ids in [[1, 7], [3, 4]] {
+            for _ in 0..2 {
+                let mut doc = TantivyDocument::new();
+                doc.add_custom(text_ids, &pack(&ids));
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let metas = index.searchable_segment_metas().unwrap();
+        let damaged = index.segment(metas[0].clone());
+        // Text 7 in step 0, then text 1 in step 1.
+        let mut file = Vec::new();
+        for word in [7u32, 1, 1, 2] {
+            file.extend_from_slice(&word.to_le_bytes());
+        }
+        file.extend_from_slice(&[0, 1]);
+        file.extend_from_slice(&2u32.to_le_bytes());
+        file.extend_from_slice(&MAGIC.to_le_bytes());
+        let path = format!("{}.{EXTENSION}", damaged.id().uuid_string());
+        index
+            .directory()
+            .delete(std::path::Path::new(&path))
+            .unwrap();
+        segment_file::write(&damaged, EXTENSION, |out| out.write_all(&file)).unwrap();
+        let segments: Vec<_> = metas.iter().map(|meta| meta.id()).collect();
+        let error = writer.merge(&segments).wait().unwrap_err().to_string();
+        assert!(
+            error.contains(&path) && error.contains("out of order"),
+            "{error}"
         );
     }
 
