@@ -81,11 +81,8 @@ fn load_corpus() -> (Corpus, usize) {
 fn served_log_bytes(runs: usize, lines_per_job: usize) -> usize {
     let world = Corpus::fakehub_world(runs, lines_per_job);
     let repo = &world.repos()[0];
-    repo.runs
-        .iter()
-        .flat_map(|run| &run.attempts)
-        .filter(|attempt| attempt.status == fakehub::Status::Completed)
-        .flat_map(|attempt| attempt.archived_jobs())
+    Corpus::completed_attempts(repo)
+        .flat_map(|(_, attempt)| attempt.archived_jobs())
         .map(|job| world.job_text(&repo.full_name(), job.id).unwrap().len())
         .sum()
 }

@@ -274,7 +274,8 @@ impl<'a> Writer<'a> {
     /// Waits for the merges that commits started, then drops the writer (what was not
     /// committed is discarded, as on a drop). A process that exits right after its commit
     /// drops those merges, and its segments stay: sync after sync they would add up, and
-    /// opening and searching the index slow down with them.
+    /// opening and searching the index slow down with them. A merge that fails leaves its
+    /// segments as they were; tantivy logs it, and it is no error here.
     pub fn wait_for_merges(self) -> Result<()> {
         let Writer {
             texts,

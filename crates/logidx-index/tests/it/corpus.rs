@@ -20,64 +20,72 @@ impl Corpus {
         .unwrap()
     }
 
+    /// The attempts of `repo` that [`Corpus::fakehub`] takes: the completed ones, with their
+    /// runs.
+    pub(crate) fn completed_attempts(
+        repo: &fakehub::Repo,
+    ) -> impl Iterator<Item = (&fakehub::Run, &fakehub::Attempt)> {
+        repo.runs.iter().flat_map(|run| {
+            run.attempts
+                .iter()
+                .filter(|attempt| attempt.status == fakehub::Status::Completed)
+                .map(move |attempt| (run, attempt))
+        })
+    }
+
     /// Every completed attempt of fakehub's default repository.
     pub(crate) fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
         let world = Corpus::fakehub_world(runs, lines_per_job);
         let repo = &world.repos()[0];
         let full_name = repo.full_name();
         let mut attempts = Vec::new();
-        for run in &repo.runs {
+        for (run, attempt) in Corpus::completed_attempts(repo) {
             let workflow = &repo.workflows[run.workflow];
-            for attempt in &run.attempts {
-                if attempt.status != fakehub::Status::Completed {
-                    continue;
+            let meta = RunAttempt {
+                repo: full_name.clone(),
+                run_id: run.id,
+                run_attempt: attempt.number,
+                run_number: run.run_number,
+                workflow_name: workflow.name.clone(),
+                workflow_path: workflow.path.clone(),
+                event: run.event.to_owned(),
+                head_branch: run.head_branch.clone(),
+                head_sha: run.head_sha.clone(),
+                actor: run.actor.clone(),
+                run_created_at: run.created_at * 1_000_000_000,
+            };
+            let mut steps = Vec::new();
+            for job in attempt.archived_jobs() {
+                let conclusion =
+                    |c: Option<fakehub::Conclusion>| c.map_or("", |c| c.as_str()).to_owned();
+                let log = world.job_log(&full_name, job.id).unwrap();
+                for step_log in log.steps {
+                    let step = job
+                        .steps
+                        .iter()
+                        .find(|s| s.number == step_log.number)
+                        .unwrap();
+                    steps.push(Step {
+                        meta: StepMeta {
+                            job_id: job.id,
+                            job_name: job.name.clone(),
+                            job_conclusion: conclusion(job.conclusion),
+                            step_number: step_log.number,
+                            step_name: step_log.name,
+                            step_conclusion: conclusion(step.conclusion),
+                        },
+                        lines: step_log
+                            .lines
+                            .into_iter()
+                            .map(|line| Line {
+                                timestamp: line.ticks * 100,
+                                text: line.plain_text(),
+                            })
+                            .collect(),
+                    });
                 }
-                let meta = RunAttempt {
-                    repo: full_name.clone(),
-                    run_id: run.id,
-                    run_attempt: attempt.number,
-                    run_number: run.run_number,
-                    workflow_name: workflow.name.clone(),
-                    workflow_path: workflow.path.clone(),
-                    event: run.event.to_owned(),
-                    head_branch: run.head_branch.clone(),
-                    head_sha: run.head_sha.clone(),
-                    actor: run.actor.clone(),
-                    run_created_at: run.created_at * 1_000_000_000,
-                };
-                let mut steps = Vec::new();
-                for job in attempt.archived_jobs() {
-                    let conclusion =
-                        |c: Option<fakehub::Conclusion>| c.map_or("", |c| c.as_str()).to_owned();
-                    let log = world.job_log(&full_name, job.id).unwrap();
-                    for step_log in log.steps {
-                        let step = job
-                            .steps
-                            .iter()
-                            .find(|s| s.number == step_log.number)
-                            .unwrap();
-                        steps.push(Step {
-                            meta: StepMeta {
-                                job_id: job.id,
-                                job_name: job.name.clone(),
-                                job_conclusion: conclusion(job.conclusion),
-                                step_number: step_log.number,
-                                step_name: step_log.name,
-                                step_conclusion: conclusion(step.conclusion),
-                            },
-                            lines: step_log
-                                .lines
-                                .into_iter()
-                                .map(|line| Line {
-                                    timestamp: line.ticks * 100,
-                                    text: line.plain_text(),
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-                attempts.push((meta, steps));
             }
+            attempts.push((meta, steps));
         }
         Corpus { attempts }
     }
