@@ -426,8 +426,9 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn postings_survive_commits_deletes_and_merges() {
+    /// An index in RAM with the plugin, steps named by a number and holding text ids, and a
+    /// writer of `threads` that merges only when told to.
+    fn steps_index(threads: usize) -> (Index, IndexWriter, Field, Field) {
         let mut builder = Schema::builder();
         let name = builder.add_u64_field("name", INDEXED | STORED);
         let text_ids = builder.add_custom_field("text_ids", TEXT_IDS_TYPE, serde_json::json!({}));
@@ -436,8 +437,16 @@ mod tests {
             .register_plugin(TextPostingsPlugin::new())
             .create_in_ram()
             .unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(2, 30_000_000).unwrap();
+        let writer: IndexWriter = index
+            .writer_with_num_threads(threads, threads * 15_000_000)
+            .unwrap();
         writer.set_merge_policy(Box::new(NoMergePolicy));
+        (index, writer, name, text_ids)
+    }
+
+    #[test]
+    fn postings_survive_commits_deletes_and_merges() {
+        let (index, mut writer, name, text_ids) = steps_index(2);
         for n in 0..900u64 {
             let mut doc = TantivyDocument::new();
             doc.add_u64(name, n);
@@ -474,15 +483,7 @@ mod tests {
     /// the file.
     #[test]
     fn a_merge_over_ids_out_of_order_fails_naming_the_file() {
-        let mut builder = Schema::builder();
-        let text_ids = builder.add_custom_field("text_ids", TEXT_IDS_TYPE, serde_json::json!({}));
-        let index = Index::builder()
-            .schema(builder.build())
-            .register_plugin(TextPostingsPlugin::new())
-            .create_in_ram()
-            .unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let (index, mut writer, _, text_ids) = steps_index(1);
         for ids in [[1, 7], [3, 4]] {
             for _ in 0..2 {
                 let mut doc = TantivyDocument::new();
