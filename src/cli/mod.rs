@@ -110,14 +110,26 @@ impl Context {
         self.stderr_colors
     }
 
-    /// `error: …` on stderr, then each cause on its own line.
+    /// `error: …` on stderr, then each cause on its own line, then the first hint that any of
+    /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {
         let colors = self.stderr_colors;
         eprintln!("{} {error}", colors.error("error:"));
         for cause in error.chain().skip(1) {
             eprintln!("  {} {cause}", colors.dim("caused by:"));
         }
+        if let Some(hint) = error.chain().find_map(hint_of) {
+            eprintln!("hint: {hint}");
+        }
     }
+}
+
+/// What the user can do about `error`, asked of the library errors that know. Libraries keep
+/// advice out of `Display` (a library user's message is theirs to word); each crate's error
+/// says it through a `hint()` of its own.
+fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let _ = error;
+    None
 }
 
 /// ` (failure)` after a job or step name; nothing when the conclusion is unknown.

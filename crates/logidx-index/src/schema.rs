@@ -9,8 +9,10 @@
 //! ([`crate::text_postings`]); and one record per attempt. Everything stored is
 //! zstd-compressed.
 
+use tantivy::query::{Query as TantivyQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, NumericOptions, STORED, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, NumericOptions, STORED, Schema, Term, TextFieldIndexing,
+    TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
@@ -42,7 +44,7 @@ impl TextFields {
             id: builder.add_u64_field("id", FAST),
             key: builder.add_u64_field("key", FAST),
             text: builder.add_text_field("text", text_options),
-            level: builder.add_text_field("level", keyword()),
+            level: builder.add_text_field("level", keyword_options()),
             signature: builder.add_u64_field("signature", FAST),
         };
         (builder.build(), fields)
@@ -89,18 +91,18 @@ impl StepFields {
     pub(crate) fn schema() -> (Schema, StepFields) {
         let mut builder = Schema::builder();
         let fields = StepFields {
-            kind: builder.add_text_field("kind", keyword()),
-            attempt_key: builder.add_text_field("attempt_key", keyword()),
-            repo: builder.add_text_field("repo", keyword()),
-            run: builder.add_text_field("run", keyword()),
-            attempt: builder.add_text_field("attempt", keyword()),
-            job: builder.add_text_field("job", keyword()),
-            step: builder.add_text_field("step", keyword()),
-            branch: builder.add_text_field("branch", keyword()),
-            workflow: builder.add_text_field("workflow", keyword()),
-            event: builder.add_text_field("event", keyword()),
-            sha: builder.add_text_field("sha", keyword()),
-            conclusion: builder.add_text_field("conclusion", keyword()),
+            kind: builder.add_text_field("kind", keyword_options()),
+            attempt_key: builder.add_text_field("attempt_key", keyword_options()),
+            repo: builder.add_text_field("repo", keyword_options()),
+            run: builder.add_text_field("run", keyword_options()),
+            attempt: builder.add_text_field("attempt", keyword_options()),
+            job: builder.add_text_field("job", keyword_options()),
+            step: builder.add_text_field("step", keyword_options()),
+            branch: builder.add_text_field("branch", keyword_options()),
+            workflow: builder.add_text_field("workflow", keyword_options()),
+            event: builder.add_text_field("event", keyword_options()),
+            sha: builder.add_text_field("sha", keyword_options()),
+            conclusion: builder.add_text_field("conclusion", keyword_options()),
             run_created_at: builder.add_i64_field("run_created_at", indexed().set_fast()),
             first_time: builder.add_i64_field("first_time", FAST),
             last_time: builder.add_i64_field("last_time", FAST),
@@ -114,7 +116,7 @@ impl StepFields {
 
 /// An untokenized filter term. Unlike tantivy's `STRING`, with no field norms: they serve
 /// relevance scoring, which only the texts' `text` uses, and cost a byte per document.
-fn keyword() -> TextOptions {
+fn keyword_options() -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
@@ -127,9 +129,24 @@ fn indexed() -> NumericOptions {
     NumericOptions::default().set_indexed()
 }
 
+/// The indexed form of a keyword field's value. Keyword fields keep a value whole (the `raw`
+/// tokenizer), so matching ignores case only because documents and queries both lowercase
+/// here.
+pub(crate) fn keyword(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// Matches the documents whose keyword `field` holds `value`, in any case.
+pub(crate) fn keyword_query(field: Field, value: &str) -> Box<dyn TantivyQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, &keyword(value)),
+        IndexRecordOption::Basic,
+    ))
+}
+
 /// The key of an attempt: repository (lowercased), run and attempt.
 pub(crate) fn attempt_key(repo: &str, run_id: u64, run_attempt: u32) -> String {
-    format!("{}#{run_id}#{run_attempt}", repo.to_lowercase())
+    format!("{}#{run_id}#{run_attempt}", keyword(repo))
 }
 
 /// The tokenizers both indexes and the query parser use.

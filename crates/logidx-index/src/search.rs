@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::ops::Bound;
 
 use serde::Serialize;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Term};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery};
+use tantivy::schema::Term;
 use tantivy::{BitSet, DocAddress, Searcher};
 
 use crate::error::Result;
@@ -15,7 +15,9 @@ use crate::index::{Index, StepCollector, StepMatch, TextCollector, search};
 use crate::level::Level;
 use crate::model::{AttemptRecord, Line, RunAttempt, StepMeta};
 use crate::query::{Filter, Order, Query};
-use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
+use crate::schema::{
+    KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, keyword, keyword_query as term,
+};
 use crate::segment_file;
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
@@ -426,7 +428,7 @@ impl Index {
         let fields = &self.step_fields;
         let mut clauses = vec![
             term(fields.kind, KIND_STEP),
-            term(fields.repo, &selection.repo.to_lowercase()),
+            term(fields.repo, &selection.repo),
             term(fields.run, &selection.run_id.to_string()),
         ];
         if let Some(attempt) = selection.run_attempt {
@@ -504,16 +506,13 @@ impl Index {
     pub fn attempts(&self, repo: Option<&str>) -> Result<Vec<AttemptRecord>> {
         let mut clauses = vec![(Occur::Must, term(self.step_fields.kind, KIND_ATTEMPT))];
         if let Some(repo) = repo {
-            clauses.push((
-                Occur::Must,
-                term(self.step_fields.repo, &repo.to_lowercase()),
-            ));
+            clauses.push((Occur::Must, term(self.step_fields.repo, repo)));
         }
         let mut records = self.records(&BooleanQuery::new(clauses))?;
         records.sort_by(|a, b| {
             let key = |r: &AttemptRecord| {
                 (
-                    r.attempt.repo.to_lowercase(),
+                    keyword(&r.attempt.repo),
                     r.attempt.run_id,
                     r.attempt.run_attempt,
                 )
@@ -791,19 +790,18 @@ fn step_group(
 
 /// A filter on the steps index, or `None` for one on texts (`level:`).
 fn step_filter(fields: &StepFields, filter: &Filter) -> Option<Box<dyn TantivyQuery>> {
-    let lower = |s: &str| s.to_lowercase();
     Some(match filter {
-        Filter::Repo(repo) => term(fields.repo, &lower(repo)),
+        Filter::Repo(repo) => term(fields.repo, repo),
         Filter::Run(run) => term(fields.run, &run.to_string()),
         Filter::Attempt(attempt) => term(fields.attempt, &attempt.to_string()),
-        Filter::Job(job) => term(fields.job, &lower(job)),
-        Filter::Step(step) => term(fields.step, &lower(step)),
-        Filter::Branch(branch) => term(fields.branch, &lower(branch)),
-        Filter::Workflow(workflow) => term(fields.workflow, &lower(workflow)),
-        Filter::Event(event) => term(fields.event, &lower(event)),
-        Filter::Conclusion(conclusion) => term(fields.conclusion, &lower(conclusion)),
+        Filter::Job(job) => term(fields.job, job),
+        Filter::Step(step) => term(fields.step, step),
+        Filter::Branch(branch) => term(fields.branch, branch),
+        Filter::Workflow(workflow) => term(fields.workflow, workflow),
+        Filter::Event(event) => term(fields.event, event),
+        Filter::Conclusion(conclusion) => term(fields.conclusion, conclusion),
         Filter::Sha(prefix) => {
-            let prefix = lower(prefix);
+            let prefix = keyword(prefix);
             // Hex digits sort below `~`: every sha starting with the prefix is in the range.
             Box::new(RangeQuery::new(
                 Bound::Included(Term::from_field_text(fields.sha, &prefix)),
@@ -812,13 +810,6 @@ fn step_filter(fields: &StepFields, filter: &Filter) -> Option<Box<dyn TantivyQu
         }
         Filter::Level(_) => return None,
     })
-}
-
-fn term(field: Field, value: &str) -> Box<dyn TantivyQuery> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, value),
-        IndexRecordOption::Basic,
-    ))
 }
 
 fn day_name(day: i64) -> String {

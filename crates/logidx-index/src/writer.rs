@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tantivy::collector::Count;
 use tantivy::indexer::UserOperation;
 use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
-use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Term};
+use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, RangeQuery};
+use tantivy::schema::Term;
 use tantivy::{DocAddress, DocId, IndexWriter, Searcher, SegmentReader, TantivyDocument, doc};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -18,7 +18,9 @@ use crate::error::{Result, TantivyContext};
 use crate::index::Index;
 use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
-use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key};
+use crate::schema::{
+    KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, keyword, keyword_query as term,
+};
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
 use crate::text_doc::{NewTexts, TextDoc};
@@ -316,16 +318,15 @@ impl<'a> Writer<'a> {
     pub fn delete(&mut self, deletion: &Deletion) -> Result<DeleteStats> {
         self.commit()?;
         let fields = self.index.step_fields;
-        let lower = |s: &str| s.to_lowercase();
         let query: Box<dyn TantivyQuery> = match deletion {
-            Deletion::Repo(repo) => term(fields.repo, &lower(repo)),
+            Deletion::Repo(repo) => term(fields.repo, repo),
             Deletion::Run { repo, run_id } => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term(fields.repo, &lower(repo))),
+                (Occur::Must, term(fields.repo, repo)),
                 (Occur::Must, term(fields.run, &run_id.to_string())),
             ])),
             Deletion::CreatedBefore(instant) => created_before(fields, *instant),
             Deletion::RepoCreatedBefore { repo, before } => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term(fields.repo, &lower(repo))),
+                (Occur::Must, term(fields.repo, repo)),
                 (Occur::Must, created_before(fields, *before)),
             ])),
         };
@@ -405,13 +406,6 @@ fn texts_with_ids(ids: HashSet<u32>) -> Box<dyn TantivyQuery> {
     Box::new(DocPredicateQuery::from(predicate))
 }
 
-fn term(field: tantivy::schema::Field, value: &str) -> Box<dyn TantivyQuery> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, value),
-        IndexRecordOption::Basic,
-    ))
-}
-
 fn created_before(fields: StepFields, instant: i64) -> Box<dyn TantivyQuery> {
     Box::new(RangeQuery::new(
         Bound::Unbounded,
@@ -450,33 +444,32 @@ fn attempt_doc(
     key: &str,
     attempt: &RunAttempt,
 ) -> TantivyDocument {
-    let lower = |s: &str| s.to_lowercase();
     let file_name = attempt.workflow_path.rsplit('/').next().unwrap_or_default();
     let mut doc = doc!(
         fields.kind => kind,
         fields.attempt_key => key,
-        fields.repo => lower(&attempt.repo),
+        fields.repo => keyword(&attempt.repo),
         fields.run => attempt.run_id.to_string(),
         fields.attempt => attempt.run_attempt.to_string(),
-        fields.branch => lower(&attempt.head_branch),
-        fields.workflow => lower(&attempt.workflow_name),
-        fields.workflow => lower(&attempt.workflow_path),
-        fields.event => lower(&attempt.event),
-        fields.sha => lower(&attempt.head_sha),
+        fields.branch => keyword(&attempt.head_branch),
+        fields.workflow => keyword(&attempt.workflow_name),
+        fields.workflow => keyword(&attempt.workflow_path),
+        fields.event => keyword(&attempt.event),
+        fields.sha => keyword(&attempt.head_sha),
         fields.run_created_at => attempt.run_created_at,
     );
     if file_name != attempt.workflow_path {
-        doc.add_text(fields.workflow, lower(file_name));
+        doc.add_text(fields.workflow, keyword(file_name));
     }
     doc
 }
 
 fn add_step_terms(doc: &mut TantivyDocument, fields: &StepFields, step: &StepMeta) {
     doc.add_text(fields.job, step.job_id.to_string());
-    doc.add_text(fields.job, step.job_name.to_lowercase());
+    doc.add_text(fields.job, keyword(&step.job_name));
     doc.add_text(fields.step, step.step_number.to_string());
-    doc.add_text(fields.step, step.step_name.to_lowercase());
-    doc.add_text(fields.conclusion, step.job_conclusion.to_lowercase());
+    doc.add_text(fields.step, keyword(&step.step_name));
+    doc.add_text(fields.conclusion, keyword(&step.job_conclusion));
 }
 
 /// Text → dense id, exact: a 32-bit key finds the candidate, the text itself confirms it.

@@ -11,6 +11,7 @@ use crate::error::{Result, TantivyContext};
 use crate::index::Index;
 use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
+use crate::schema::keyword;
 use crate::search::line_url;
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
@@ -110,7 +111,7 @@ impl Index {
                 };
                 let group = building.entry(signatures[&line.text_id]).or_default();
                 let run = &step.stored.attempt;
-                group.runs.insert((run.repo.to_lowercase(), run.run_id));
+                group.runs.insert((keyword(&run.repo), run.run_id));
                 group.occurrences += 1;
                 if group.first.is_none_or(|f| seen.timestamp < f.timestamp) {
                     group.first = Some(seen);
