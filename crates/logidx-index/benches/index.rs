@@ -39,7 +39,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// The corpus and its size as log text, the bytes GitHub serves (each job's whole log, with
-/// its timestamps, ANSI codes and line ends), which is what the MB/s and the pipeline
+/// its timestamps, ANSI codes and line ends), which is what BENCHMARKS.md's MB/s and the pipeline
 /// bench's "log text" count. The lines indexed are that text without timestamps and codes.
 fn load_corpus() -> (Corpus, usize) {
     let runs = env_usize("LOGIDX_BENCH_RUNS", 20);

@@ -97,7 +97,7 @@ impl Default for Config {
 }
 
 /// Share of fresh lines that, with the generator's stable lines, gives about the 8.2% distinct
-/// lines measured on real job logs of one workflow (`GITHUB_LOGS.md` section 9) at the default
+/// lines measured on real job logs of one workflow (`docs/github.md` section 9) at the default
 /// size of a few hundred runs.
 pub const DEFAULT_DISTINCT: f64 = 0.09;
 

@@ -1,5 +1,5 @@
-//! API bodies, field for field as GitHub's REST API writes them
-//! (`shared/fixtures/openapi-examples/`). Every URL inside points back at fakehub.
+//! API bodies, field for field as GitHub's REST API writes them (its docs' example responses,
+//! `docs/github.md` section 1). Every URL inside points back at fakehub.
 
 use serde_json::{Value, json};
 

@@ -17,7 +17,7 @@ pub enum Ecosystem {
     Go,
 }
 
-/// How an archive names and splits its files (`GITHUB_LOGS.md` section 4).
+/// How an archive names and splits its files (`docs/github.md` section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// Whole-job files, per-step files, and the legacy `-2147483648_` prepare file;

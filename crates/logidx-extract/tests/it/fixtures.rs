@@ -1,6 +1,6 @@
-//! Real archives, read from `$LOGIDX_FIXTURES` (default `shared/fixtures` beside the repository); they are not
-//! in the repository, so these tests are ignored by default:
-//! `cargo test -p logidx-extract -- --ignored`.
+//! Real archives downloaded from GitHub, read from `$LOGIDX_FIXTURES` (by default from beside the
+//! repository, where CI provides them). They are never committed, so these tests are ignored by
+//! default: `cargo test -p logidx-extract -- --ignored`.
 
 use std::io::{Cursor, Read, Write};
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ const ID: ArchiveId = ArchiveId {
     attempt: 1,
 };
 
-/// `$LOGIDX_FIXTURES`, or `shared/fixtures` beside the repository as CI lays it out.
+/// `$LOGIDX_FIXTURES`, or the real archives beside the repository, where CI lays them out.
 fn fixtures_root() -> PathBuf {
     std::env::var_os("LOGIDX_FIXTURES")
         .map(PathBuf::from)

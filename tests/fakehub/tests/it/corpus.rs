@@ -127,7 +127,7 @@ async fn distinct_line_ratio_follows_the_knob() {
 
 #[tokio::test]
 async fn the_default_corpus_is_as_repetitive_as_real_ci() {
-    // GITHUB_LOGS.md section 9: 8.2% of lines distinct in 16 real job logs of one workflow.
+    // docs/github.md section 9: 8.2% of lines distinct in 16 real job logs of one workflow.
     let hub = hub(Config {
         runs: 300,
         ..Config::default()
