@@ -13,7 +13,7 @@
 //! job names, and log text as real CI writes it, repetitive across runs. [`World`] gives the
 //! same data without a server (archives for extract's and index's tests and benches), with the
 //! ground truth tests need ([`World::job_log`]'s line origins, [`Planted`] failures). Behaviour
-//! follows the repository's `docs/github.md`; where this crate and that page disagree, it wins.
+//! follows `docs/github.md`; where this crate and that page disagree, the page wins.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
