@@ -1,4 +1,4 @@
-//! Integration tests: one binary (see STYLE.md).
+//! Integration tests: one binary, so that they link once.
 
 mod fakehub_archives;
 mod fixtures;
