@@ -57,7 +57,11 @@ impl Record {
             job_id: None,
             step_number: None,
             line_number,
-            timestamp: (self.timestamp != NO_TIMESTAMP).then(|| timestamp_of(self.timestamp)),
+            timestamp: if self.timestamp == NO_TIMESTAMP {
+                None
+            } else {
+                timestamp_of(self.timestamp)
+            },
             marker: self.marker,
             text,
             raw_offset: self.raw_offset,
@@ -155,7 +159,7 @@ impl Lines {
         }
     }
 
-    /// Ends the line whose clean text starts at `begin`: cuts it if too long, notes its level.
+    /// Ends the line whose clean text starts at `begin`: cuts it if too long, notes its marker.
     /// Inlined, with the rare cut out of line: a call per line cost 4% of parsing's
     /// instructions.
     #[inline(always)]
