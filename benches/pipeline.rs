@@ -360,7 +360,11 @@ fn extracted_lines(world: &fakehub::World, corpus: &Corpus) -> Vec<(u64, i64, St
             .unwrap();
         for line in log.lines() {
             let n = lines.len() as u64;
-            lines.push((n, line.timestamp.unwrap_or(0), line.text.to_owned()));
+            lines.push((
+                n,
+                line.timestamp.map_or(0, logidx::nanos),
+                line.text.to_owned(),
+            ));
         }
     }
     lines

@@ -67,9 +67,12 @@ impl StepSource for PartStep<'_> {
     }
 
     fn lines(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.part
-            .lines()
-            .map(|line| (line.timestamp.unwrap_or(self.fallback), line.text))
+        self.part.lines().map(|line| {
+            (
+                line.timestamp.map_or(self.fallback, crate::nanos),
+                line.text,
+            )
+        })
     }
 }
 
@@ -92,7 +95,7 @@ pub(crate) fn steps<'a>(
                 fallback: part
                     .lines()
                     .find_map(|line| line.timestamp)
-                    .unwrap_or(run_created_at),
+                    .map_or(run_created_at, crate::nanos),
             }
         })
         .collect()

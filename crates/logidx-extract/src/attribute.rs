@@ -10,9 +10,10 @@
 
 use std::ops::Range;
 
-use crate::extract::Section;
 use crate::input::StepInfo;
-use crate::line::{Level, Lines};
+use crate::lines::Lines;
+use crate::marker::Marker;
+use crate::model::Section;
 
 /// Lines the service writes before the first step ("Set up job"); no step file holds them.
 const PREAMBLE: [&str; 4] = [
@@ -21,8 +22,6 @@ const PREAMBLE: [&str; 4] = [
     "Waiting for a runner to pick up this job",
     "Job is about to start running on the runner: ",
 ];
-
-const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// A run of consecutive lines of one section: the preamble, a step, or (when the API lists no
 /// steps) the rest of the job.
@@ -38,26 +37,26 @@ const POST_CLEANUP: &str = "Post job cleanup.";
 const COMPLETE_JOB: &str = "Cleaning up orphan processes";
 
 /// A line that may open a step.
-enum Marker<'a> {
+enum StepStart<'a> {
     Run(&'a str),
     PostCleanup,
     CompleteJob,
 }
 
-impl Marker<'_> {
-    /// Whether a line of this level and length can be a marker: a cheap test that spares
+impl StepStart<'_> {
+    /// Whether a line with this marker and length can open a step: a cheap test that spares
     /// reading the text of nearly every line.
-    fn may_be(level: Level, len: usize) -> bool {
-        level == Level::Group || len == POST_CLEANUP.len() || len == COMPLETE_JOB.len()
+    fn may_be(marker: Option<Marker>, len: usize) -> bool {
+        marker == Some(Marker::Group) || len == POST_CLEANUP.len() || len == COMPLETE_JOB.len()
     }
 
-    fn of(text: &str) -> Option<Marker<'_>> {
+    fn of(text: &str) -> Option<StepStart<'_>> {
         if let Some(title) = text.strip_prefix("##[group]Run ") {
-            Some(Marker::Run(title.trim()))
+            Some(StepStart::Run(title.trim()))
         } else if text == POST_CLEANUP {
-            Some(Marker::PostCleanup)
+            Some(StepStart::PostCleanup)
         } else if text == COMPLETE_JOB {
-            Some(Marker::CompleteJob)
+            Some(StepStart::CompleteJob)
         } else {
             None
         }
@@ -142,15 +141,18 @@ pub(crate) fn attribute(lines: &Lines, steps: &[StepInfo]) -> Vec<Segment> {
     let mut current = 0;
     let mut start = preamble_end;
     for index in preamble_end + 1..lines.len() {
-        if !Marker::may_be(lines.level(index), lines.text_len_of(index)) {
+        if !StepStart::may_be(lines.marker(index), lines.text_len_of(index)) {
             continue;
         }
         let line = lines.get(index);
-        let Some(marker) = Marker::of(line.text) else {
+        let Some(start_of) = StepStart::of(line.text) else {
             continue;
         };
-        let second = line.timestamp.map(|t| t.div_euclid(NANOS_PER_SECOND));
-        let next = next_step(&windows, current, &marker, second);
+        // The second it falls in: before 1970 jiff's whole seconds round toward zero.
+        let second = line
+            .timestamp
+            .map(|t| t.as_second() - i64::from(t.subsec_nanosecond() < 0));
+        let next = next_step(&windows, current, &start_of, second);
         if let Some(next) = next {
             segments.push(Segment {
                 section: Section::Step(windows[current].number),
@@ -177,21 +179,21 @@ pub(crate) fn preamble_len(lines: &Lines) -> usize {
         .unwrap_or(lines.len())
 }
 
-/// The step a marker line at second `t` opens, if it opens one after `current`.
+/// The step that a line opening one at second `t` opens, if it opens one after `current`.
 fn next_step(
     windows: &[Window<'_>],
     current: usize,
-    marker: &Marker<'_>,
+    start: &StepStart<'_>,
     t: Option<i64>,
 ) -> Option<usize> {
     let later = || (current + 1..windows.len()).map(move |i| (i, &windows[i]));
-    match marker {
-        Marker::CompleteJob => later()
+    match start {
+        StepStart::CompleteJob => later()
             .find(|(_, w)| w.is_complete())
             .map(|(i, _)| i)
             .or_else(|| (current + 1 < windows.len()).then_some(windows.len() - 1)),
-        Marker::PostCleanup => later().find(|(_, w)| w.is_post()).map(|(i, _)| i),
-        Marker::Run(title) => {
+        StepStart::PostCleanup => later().find(|(_, w)| w.is_post()).map(|(i, _)| i),
+        StepStart::Run(title) => {
             let named = later()
                 .take_while(|(_, w)| w.is_main())
                 .find(|(_, w)| w.is_named_run(title) && t.is_none_or(|t| w.started_by(t)));

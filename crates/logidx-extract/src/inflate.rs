@@ -11,6 +11,8 @@ use flate2::{Decompress, FlushDecompress, Status};
 use zip::CompressionMethod;
 use zip::read::ZipFile;
 
+use crate::error::Corruption;
+
 /// Why an entry was not inflated.
 #[derive(Debug)]
 pub(crate) enum Refusal {
@@ -18,7 +20,7 @@ pub(crate) enum Refusal {
     TooLarge,
     /// It cannot be read: corrupt, truncated, another size than it declares, a CRC mismatch,
     /// encrypted, or compressed in a way we do not read.
-    Corrupt(io::Error),
+    Corrupt(Corruption),
 }
 
 /// A decompressor and its output, reused from entry to entry.
@@ -54,7 +56,7 @@ impl Inflater {
             return Err(Refusal::TooLarge);
         }
         if file.encrypted() {
-            return Err(corrupt("the entry is encrypted".to_owned()));
+            return Err(Refusal::Corrupt(Corruption::Encrypted));
         }
         let input = file
             .data_start()
@@ -63,25 +65,21 @@ impl Inflater {
                 let end = start.checked_add(usize::try_from(file.compressed_size()).ok()?)?;
                 archive.get(start..end)
             })
-            .ok_or_else(|| corrupt("the entry's data lies outside the archive".to_owned()))?;
+            .ok_or(Refusal::Corrupt(Corruption::OutsideArchive))?;
         let declared = usize::try_from(declared).map_err(|_| Refusal::TooLarge)?;
         let inflated = match file.compression() {
             CompressionMethod::Stored => input,
             CompressionMethod::Deflated => self.deflated(input, declared)?,
-            method => {
-                return Err(corrupt(format!(
-                    "compression method `{method}` is not read"
-                )));
-            }
+            method => return Err(Refusal::Corrupt(Corruption::Method(method))),
         };
         if inflated.len() != declared {
-            return Err(corrupt(format!(
-                "`{}` bytes where `{declared}` are declared",
-                inflated.len()
-            )));
+            return Err(Refusal::Corrupt(Corruption::SizeMismatch {
+                inflated: inflated.len(),
+                declared,
+            }));
         }
         if crc32fast::hash(inflated) != file.crc32() {
-            return Err(corrupt("CRC mismatch".to_owned()));
+            return Err(Refusal::Corrupt(Corruption::CrcMismatch));
         }
         Ok(inflated)
     }
@@ -103,7 +101,7 @@ impl Inflater {
             );
             let status = decompress
                 .decompress(&input[read..], &mut out[written..], FlushDecompress::Finish)
-                .map_err(|e| Refusal::Corrupt(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+                .map_err(|e| Refusal::Corrupt(Corruption::Inflate(e)))?;
             let (now_read, now_written) = (
                 decompress.total_in() as usize,
                 decompress.total_out() as usize,
@@ -112,17 +110,11 @@ impl Inflater {
                 return Ok(&out[..now_written]);
             }
             if now_written == room {
-                return Err(corrupt(format!(
-                    "more than the `{declared}` bytes declared"
-                )));
+                return Err(Refusal::Corrupt(Corruption::MoreThanDeclared { declared }));
             }
             if now_read == read && now_written == written {
-                return Err(corrupt("the deflate stream ends early".to_owned()));
+                return Err(Refusal::Corrupt(Corruption::EndsEarly));
             }
         }
     }
-}
-
-fn corrupt(what: String) -> Refusal {
-    Refusal::Corrupt(io::Error::new(io::ErrorKind::InvalidData, what))
 }

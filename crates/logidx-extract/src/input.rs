@@ -1,4 +1,7 @@
-//! What the caller knows about an attempt from the jobs API: the archive's key and its jobs.
+//! What the caller hands over: an attempt's archive, its key, and its jobs from the jobs API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -10,6 +13,27 @@ pub struct ArchiveId {
     pub run_id: u64,
     /// The attempt's number, 1-based.
     pub attempt: u32,
+}
+
+/// An archive to extract: its bytes or file, and the jobs the API lists for its attempt.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// The attempt.
+    pub id: ArchiveId,
+    /// The attempt's jobs from the API, including those carried over from earlier attempts.
+    pub jobs: Vec<JobInfo>,
+    /// Where the zip is.
+    pub source: Source,
+}
+
+/// Where an archive's bytes are.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Source {
+    /// In memory.
+    Bytes(Arc<[u8]>),
+    /// In a file, read whole.
+    File(PathBuf),
 }
 
 /// One job of the attempt as the jobs API lists it (field names as in the API).

@@ -9,8 +9,8 @@
 //!   `<job>/<number>_<step>.txt`, `/` and `:` removed or replaced by `_`, 90 UTF-16 units).
 //! - Per-step files are used where they exist; otherwise the whole-job file's lines are
 //!   attributed to steps from step markers and the API's step times ([`Attribution`]).
-//! - Each line: timestamp (nanoseconds since the epoch), BOM, CR and ANSI codes removed,
-//!   invalid UTF-8 replaced, lines over [`MAX_LINE_BYTES`] cut, [`Level`] from its marker.
+//! - Each line: its [`jiff::Timestamp`] (impossible dates are no timestamp), BOM, CR and ANSI
+//!   codes removed, invalid UTF-8 replaced, lines over [`MAX_LINE_BYTES`] cut, its [`Marker`].
 //! - Zip bombs, corrupt entries and CRC mismatches are errors naming the run and attempt
 //!   ([`Limits`], [`Error`]); nothing is ever written to disk.
 //!
@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use std::io::Write;
-//! use logidx_extract::{ArchiveId, Extractor, JobInfo, Level, StepInfo};
+//! use logidx_extract::{ArchiveId, Extractor, JobInfo, Marker, StepInfo};
 //!
 //! // A job-only archive, as GitHub's newer service writes it.
 //! let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -50,7 +50,7 @@
 //! let lines: Vec<_> = log.lines().collect();
 //! assert_eq!(lines[2].text, "error: test failed");
 //! assert_eq!((lines[2].step_number, lines[2].line_number), (Some(2), 2));
-//! assert_eq!(lines[3].level, Level::Error);
+//! assert_eq!(lines[3].marker, Some(Marker::Error));
 //! assert_eq!(log.jobs[0].summary.errors, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -58,17 +58,22 @@
 #![warn(missing_docs)]
 
 mod attribute;
+mod controls;
 mod error;
 mod extract;
 mod inflate;
 mod input;
-mod line;
+mod lines;
+mod marker;
+mod model;
 mod names;
+mod plan;
+mod timestamp;
 
-pub use error::{Error, Result};
-pub use extract::{
-    Archive, AttemptLog, Attribution, Extractor, JobLog, Limits, LineRef, Part, Section, Source,
-    Summary, Warning,
-};
-pub use input::{ArchiveId, JobInfo, StepInfo};
-pub use line::{CUT_MARKER, Level, Lines, LogLine, MAX_LINE_BYTES, parse_timestamp};
+pub use error::{Corruption, Error, Result, SizeLimit};
+pub use extract::{Extractor, Limits};
+pub use input::{Archive, ArchiveId, JobInfo, Source, StepInfo};
+pub use lines::{CUT_MARKER, Lines, LogLine, MAX_LINE_BYTES};
+pub use marker::Marker;
+pub use model::{AttemptLog, Attribution, JobLog, LineRef, Part, Section, Summary, Warning};
+pub use timestamp::parse_timestamp;
