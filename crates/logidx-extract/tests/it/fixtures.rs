@@ -1,6 +1,6 @@
-//! Real archives downloaded from GitHub, read from `$LOGIDX_FIXTURES` (by default from beside the
-//! repository, where CI provides them). They are never committed, so these tests are ignored by
-//! default: `cargo test -p logidx-extract -- --ignored`.
+//! Real archives, read from `$LOGIDX_FIXTURES` (by default from where CI lays them out); they
+//! are not in the repository, so these tests are ignored by default:
+//! `cargo test -p logidx-extract -- --ignored`.
 
 use std::io::{Cursor, Read, Write};
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ const ID: ArchiveId = ArchiveId {
     attempt: 1,
 };
 
-/// `$LOGIDX_FIXTURES`, or the real archives beside the repository, where CI lays them out.
+/// `$LOGIDX_FIXTURES`, or the fixtures directory beside the checkout, as CI lays it out.
 fn fixtures_root() -> PathBuf {
     std::env::var_os("LOGIDX_FIXTURES")
         .map(PathBuf::from)
@@ -121,10 +121,11 @@ fn steps_from_step_files(bytes: &[u8], dir: &str) -> Vec<(StepInfo, Lines)> {
         let mut data = Vec::new();
         file.read_to_end(&mut data).unwrap();
         let lines = Lines::parse(&data);
-        let second = |nanos: Option<i64>| {
-            nanos.map(|n| jiff::Timestamp::from_second(n.div_euclid(1_000_000_000)).unwrap())
+        // Whole seconds, as the API gives them (these logs are after 1970: no rounding).
+        let second = |stamp: Option<jiff::Timestamp>| {
+            stamp.map(|t| jiff::Timestamp::from_second(t.as_second()).unwrap())
         };
-        let stamps: Vec<Option<i64>> = lines.iter().map(|l| l.timestamp).collect();
+        let stamps: Vec<Option<jiff::Timestamp>> = lines.iter().map(|l| l.timestamp).collect();
         let info = StepInfo {
             number,
             name,
