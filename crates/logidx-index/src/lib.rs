@@ -59,6 +59,7 @@ mod signature;
 mod store;
 mod text_doc;
 mod text_postings;
+mod time;
 mod tokenizer;
 mod writer;
 

@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use tantivy::DocAddress;
 
-use super::{LoadedStep, NANOS_PER_DAY, TextSet, day_name, matching_lines};
+use super::matching::{LoadedStep, matching_lines};
+use super::text_set::TextSet;
 use crate::error::{Result, TantivyContext};
 use crate::index::Index;
 use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::schema::keyword;
 use crate::search::line_url;
+use crate::time::{NANOS_PER_DAY, day_name};
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
