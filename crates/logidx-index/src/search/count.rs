@@ -12,7 +12,7 @@ use crate::index::Index;
 use crate::query::Query;
 use crate::sequence;
 use crate::store::StepStore;
-use crate::time::{NANOS_PER_DAY, day_name};
+use crate::time::{NANOS_PER_DAY, date_of_day};
 use crate::writer::StoredStep;
 
 /// A count uses a thread per this many matching steps, up to one per core.
@@ -20,6 +20,7 @@ const STEPS_PER_COUNTING_THREAD: usize = 256;
 
 /// How [`Index::count`] groups matching lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GroupBy {
     /// No groups, only the total.
     Nothing,
@@ -37,6 +38,7 @@ pub enum GroupBy {
 
 /// Matching lines counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Counts {
     /// Every matching line.
     pub total: u64,
@@ -97,7 +99,7 @@ impl Index {
                 *groups.entry(key).or_default() += count;
             }
             for (day, count) in tally.days {
-                *groups.entry(day_name(day)).or_default() += count;
+                *groups.entry(date_of_day(day).to_string()).or_default() += count;
             }
         }
         Ok(Counts {

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::Serialize;
 use tantivy::DocAddress;
 
@@ -14,11 +16,12 @@ use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::schema::keyword;
 use crate::search::line_url;
-use crate::time::{NANOS_PER_DAY, day_name};
+use crate::time::{NANOS_PER_DAY, date_of_day, from_nanos};
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ErrorGroup {
     /// The signature ([`crate::signature`]).
     pub signature: u64,
@@ -30,14 +33,16 @@ pub struct ErrorGroup {
     pub first_seen: Sighting,
     /// The latest such line, whose text is the group's example.
     pub last_seen: Sighting,
-    /// Lines per UTC day (`2024-01-31`), days without any left out, oldest first.
-    pub days: Vec<(String, u64)>,
+    /// Lines per UTC day, days without any left out, oldest first.
+    #[serde(serialize_with = "crate::time::serialize_days")]
+    pub days: Vec<(Date, u64)>,
     /// Names of the jobs it appeared in, the most hit first.
     pub jobs: Vec<String>,
 }
 
 /// One line of an error group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Sighting {
     /// The run attempt.
     #[serde(flatten)]
@@ -47,8 +52,9 @@ pub struct Sighting {
     pub step: StepMeta,
     /// 1-based line number in the step.
     pub line_number: u32,
-    /// When it was written (ns since the Unix epoch).
-    pub timestamp: i64,
+    /// When it was written.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub timestamp: Timestamp,
     /// The line.
     pub text: String,
     /// Its web page.
@@ -150,7 +156,7 @@ impl Index {
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,
-                timestamp: seen.timestamp,
+                timestamp: from_nanos(seen.timestamp),
                 text: self.text_of(&texts_by_id, seen.text_id)?.to_owned(),
             })
         };
@@ -170,7 +176,7 @@ impl Index {
                 days: group
                     .days
                     .into_iter()
-                    .map(|(day, n)| (day_name(day), n))
+                    .map(|(day, n)| (date_of_day(day), n))
                     .collect(),
                 jobs: jobs.into_iter().map(|(name, _)| name).collect(),
             });

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
+use jiff::Timestamp;
 use serde::Serialize;
 use tantivy::{DocAddress, Searcher};
 
@@ -13,9 +14,11 @@ use crate::level::Level;
 use crate::model::{RunAttempt, StepMeta};
 use crate::query::{Order, Query};
 use crate::sequence::Occurrence;
+use crate::time::from_nanos;
 
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Hit {
     /// The run attempt.
     #[serde(flatten)]
@@ -25,8 +28,9 @@ pub struct Hit {
     pub step: StepMeta,
     /// 1-based line number within the step, as in the URL.
     pub line_number: u32,
-    /// When the line was written, in nanoseconds since the Unix epoch.
-    pub timestamp: i64,
+    /// When the line was written.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub timestamp: Timestamp,
     /// From the line's marker.
     pub level: Level,
     /// The line's text.
@@ -44,11 +48,13 @@ pub struct Hit {
 
 /// A line around a hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ContextLine {
     /// 1-based line number within the step.
     pub line_number: u32,
-    /// Nanoseconds since the Unix epoch.
-    pub timestamp: i64,
+    /// When it was written.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub timestamp: Timestamp,
     /// The text.
     pub text: String,
 }
@@ -198,7 +204,7 @@ impl Index {
         let context_line = |index: usize, line: &Occurrence| -> Result<ContextLine> {
             Ok(ContextLine {
                 line_number: index as u32 + 1,
-                timestamp: line.timestamp,
+                timestamp: from_nanos(line.timestamp),
                 text: self.text_of(&texts_by_id, line.text_id)?.to_owned(),
             })
         };
@@ -214,7 +220,7 @@ impl Index {
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,
-                timestamp: candidate.timestamp,
+                timestamp: from_nanos(candidate.timestamp),
                 level: Level::of(&text),
                 text,
                 score: (query.order == Order::Relevance).then_some(candidate.score),

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::index::Index;
 use crate::model::{Line, RunAttempt, StepMeta};
 use crate::schema::{KIND_STEP, keyword_query as term};
+use crate::time::from_nanos;
 
 /// What [`Index::show`] shows: a run, or one of its attempts, jobs or steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,7 @@ pub struct Selection {
 
 /// A step with all its lines, from [`Index::show`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShownStep {
     /// The run attempt.
     pub run: RunAttempt,
@@ -88,7 +90,7 @@ impl Index {
                     .iter()
                     .map(|line| {
                         Ok(Line {
-                            timestamp: line.timestamp,
+                            timestamp: from_nanos(line.timestamp),
                             text: self.text_of(&texts_by_id, line.text_id)?.to_owned(),
                         })
                     })
