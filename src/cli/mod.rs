@@ -128,7 +128,12 @@ impl Context {
 /// advice out of `Display` (a library user's message is theirs to word); each crate's error
 /// says it through a `hint()` of its own.
 fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let _ = error;
+    if let Some(e) = error.downcast_ref::<logidx::index::Error>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<logidx::TimeBoundError>() {
+        return e.hint();
+    }
     None
 }
 
