@@ -56,8 +56,11 @@ pub enum Error {
     Corrupt {
         /// The index directory.
         path: PathBuf,
-        /// What was wrong.
+        /// What was wrong, or which file.
         what: String,
+        /// Why the file does not decode, when one does not.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// A query cannot be evaluated.
     #[error(transparent)]

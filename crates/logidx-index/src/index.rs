@@ -195,6 +195,16 @@ impl Index {
         Error::Corrupt {
             path: self.dir.clone(),
             what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A file of the index (as `segment_file::name` names it) that does not decode.
+    pub(crate) fn corrupt_file(&self, file: &str, source: impl Into<std::io::Error>) -> Error {
+        Error::Corrupt {
+            path: self.dir.clone(),
+            what: format!("`{file}`"),
+            source: Some(source.into()),
         }
     }
 }

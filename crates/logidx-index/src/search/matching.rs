@@ -65,22 +65,12 @@ impl Index {
             &BooleanQuery::new(clauses),
             &TextCollector { scored },
         )?;
-        let max = matches.iter().map(|m| m.id as usize).max().unwrap_or(0);
-        let mut bits = vec![0u64; max / 64 + 1];
-        let mut scores = HashMap::new();
-        for found in &matches {
-            bits[found.id as usize / 64] |= 1 << (found.id % 64);
-            if scored {
-                scores.insert(found.id, found.score);
-            }
-        }
-        Ok((
-            TextSet::Ids {
-                bits,
-                count: matches.len(),
-            },
-            scores,
-        ))
+        let scores = if scored {
+            matches.iter().map(|m| (m.id, m.score)).collect()
+        } else {
+            HashMap::new()
+        };
+        Ok((TextSet::of(matches.iter().map(|m| m.id)), scores))
     }
 
     /// The steps passing the query's filters and time window that may hold lines of `set`;
@@ -150,7 +140,7 @@ impl Index {
             let corrupt = |e: std::io::Error| {
                 let file =
                     segment_file::name("steps", segment.segment_id(), text_postings::EXTENSION);
-                self.corrupt(format!("`{file}`: {e}"))
+                self.corrupt_file(&file, e)
             };
             let postings = TextPostings::open(segment).map_err(corrupt)?;
             let mut docs = BitSet::with_max_value(segment.max_doc());

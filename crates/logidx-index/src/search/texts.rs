@@ -27,8 +27,7 @@ impl Index {
         let mut texts = Vec::with_capacity(ids.len());
         for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
             let file = || segment_file::name("texts", segment.segment_id(), id_table::EXTENSION);
-            let table =
-                IdTable::open(segment).map_err(|e| self.corrupt(format!("`{}`: {e}", file())))?;
+            let table = IdTable::open(segment).map_err(|e| self.corrupt_file(&file(), e))?;
             let stored_ids = segment.fast_fields().u64("id").doing("reading a text")?;
             for &id in &ids {
                 let Some(doc) = table.doc_of(id) else {

@@ -329,7 +329,8 @@ fn refuses_other_schema_versions_and_foreign_directories() {
         "{err:?}"
     );
     assert!(
-        err.hint().is_some_and(|h| h.contains("delete the directory")),
+        err.hint()
+            .is_some_and(|h| h.contains("delete the directory")),
         "{err}"
     );
 
