@@ -69,11 +69,15 @@ pub(crate) enum Written {
 
 impl Written {
     /// An RFC 3339 instant (`2024-01-31T12:00:00Z`, `…+07:00`) or a date (`2024-01-31`).
+    ///
+    /// Only that form of a date: jiff also reads `20240131`, and a date-time without an
+    /// offset as its date, which would drop the time the user wrote.
     pub(crate) fn parse(text: &str) -> Option<Written> {
         if let Ok(at) = text.parse::<Timestamp>() {
             return Some(Written::Instant(at));
         }
-        text.parse::<Date>().ok().map(Written::Day)
+        let date = text.parse::<Date>().ok().filter(|_| text.len() == 10)?;
+        Some(Written::Day(date))
     }
 
     /// The instant; a day's start (midnight UTC), or with `end_of_day` its end (the next).
@@ -148,12 +152,9 @@ pub fn parse_time_bound(text: &str, now: Timestamp) -> Result<Timestamp, TimeBou
         let at = now.as_second().checked_sub(back).ok_or_else(error)?;
         return Timestamp::from_second(at - at.rem_euclid(3_600)).map_err(|_| error());
     }
-    // Only a whole date is a day here: `Written` would read other forms of dates too.
-    match Written::parse(text) {
-        Some(Written::Instant(at)) => Ok(at),
-        Some(day @ Written::Day(_)) if text.len() == 10 => day.instant(false).ok_or_else(error),
-        _ => Err(error()),
-    }
+    Written::parse(text)
+        .and_then(|written| written.instant(false))
+        .ok_or_else(error)
 }
 
 #[cfg(test)]
@@ -202,6 +203,23 @@ mod tests {
                 err.to_string().contains(&format!("`{}`", text.trim())) && !hint.is_empty(),
                 "{text}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn a_day_is_written_only_as_a_whole_date() {
+        let day = |text| Written::parse(text).and_then(|w| w.instant(false));
+        assert_eq!(
+            day("2024-01-31").unwrap().to_string(),
+            "2024-01-31T00:00:00Z"
+        );
+        for text in [
+            "20240131",
+            "2024-01-31T12:00:00",
+            "2024-01-31 12:00",
+            "+002024-01-31",
+        ] {
+            assert_eq!(Written::parse(text), None, "{text}");
         }
     }
 

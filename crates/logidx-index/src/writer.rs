@@ -203,8 +203,7 @@ impl<'a> Writer<'a> {
         let attempt_json = serde_json::value::to_raw_value(attempt).expect("serializable");
         for step in steps {
             occurrences.clear();
-            for (timestamp, text) in step.lines() {
-                let timestamp = time::to_nanos(timestamp);
+            for (timestamp, text) in step.lines_in_nanos() {
                 let text_id = self.dictionary.id_of(text, self.index)?;
                 occurrences.push(Occurrence { text_id, timestamp });
             }
