@@ -8,8 +8,15 @@ use jiff::tz::Offset;
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
-/// Nanoseconds in a day: lines are grouped by UTC day numbered from the epoch.
-pub(crate) const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
+/// Nanoseconds in a UTC day.
+const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
+
+/// The UTC day of `nanos`, numbered from the epoch: lines are grouped by it per line, and only
+/// each group's day made a [`Date`] ([`date_of_day`]).
+#[inline]
+pub(crate) fn day_of(nanos: i64) -> i64 {
+    nanos.div_euclid(NANOS_PER_DAY)
+}
 
 /// `at` in nanoseconds since the epoch, saturating past the years 1677 and 2262 (as far as an
 /// `i64` reaches). No `i128`: the writer converts every line.

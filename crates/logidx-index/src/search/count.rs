@@ -12,7 +12,7 @@ use crate::index::Index;
 use crate::query::Query;
 use crate::sequence;
 use crate::store::StepStore;
-use crate::time::{NANOS_PER_DAY, date_of_day};
+use crate::time::{date_of_day, day_of};
 use crate::writer::StoredStep;
 
 /// A count uses a thread per this many matching steps, up to one per core.
@@ -133,7 +133,7 @@ impl Index {
                         }
                         in_step += 1;
                         if group_by == GroupBy::Day {
-                            let this = line.timestamp.div_euclid(NANOS_PER_DAY);
+                            let this = day_of(line.timestamp);
                             if this != day.0 {
                                 if day.1 > 0 {
                                     *tally.days.entry(day.0).or_default() += day.1;

@@ -16,7 +16,7 @@ use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::schema::keyword;
 use crate::search::line_url;
-use crate::time::{NANOS_PER_DAY, date_of_day, from_nanos};
+use crate::time::{date_of_day, day_of, from_nanos};
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
@@ -127,10 +127,7 @@ impl Index {
                 if group.last.is_none_or(|l| seen.timestamp >= l.timestamp) {
                     group.last = Some(seen);
                 }
-                *group
-                    .days
-                    .entry(seen.timestamp.div_euclid(NANOS_PER_DAY))
-                    .or_default() += 1;
+                *group.days.entry(day_of(seen.timestamp)).or_default() += 1;
                 *group
                     .jobs
                     .entry(step.stored.step.job_name.clone())
