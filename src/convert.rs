@@ -1,6 +1,7 @@
 //! The one place where fetch's API objects become extract's inputs and extract's lines become
 //! the index's steps.
 
+use jiff::Timestamp;
 use logidx_extract::{AttemptLog, JobInfo, Part, Section, StepInfo};
 use logidx_fetch::{Job, RepoName, Run};
 use logidx_index::{RunAttempt, StepMeta, StepSource};
@@ -27,7 +28,7 @@ pub(crate) fn run_attempt(repo: &RepoName, run: &Run, attempt: u32) -> RunAttemp
             .as_ref()
             .map(|a| a.login.clone())
             .unwrap_or_default(),
-        run_created_at: crate::nanos(run.created_at),
+        run_created_at: run.created_at,
     }
 }
 
@@ -58,7 +59,7 @@ pub(crate) struct PartStep<'a> {
     meta: StepMeta,
     part: &'a Part,
     /// For lines before the part's first timestamp.
-    fallback: i64,
+    fallback: Timestamp,
 }
 
 impl StepSource for PartStep<'_> {
@@ -66,13 +67,10 @@ impl StepSource for PartStep<'_> {
         &self.meta
     }
 
-    fn lines(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.part.lines().map(|line| {
-            (
-                line.timestamp.map_or(self.fallback, crate::nanos),
-                line.text,
-            )
-        })
+    fn lines(&self) -> impl Iterator<Item = (Timestamp, &str)> {
+        self.part
+            .lines()
+            .map(|line| (line.timestamp.unwrap_or(self.fallback), line.text))
     }
 }
 
@@ -84,7 +82,7 @@ impl StepSource for PartStep<'_> {
 pub(crate) fn steps<'a>(
     log: &'a AttemptLog,
     jobs: &[Job],
-    run_created_at: i64,
+    run_created_at: Timestamp,
 ) -> Vec<PartStep<'a>> {
     log.parts()
         .map(|part| {
@@ -95,7 +93,7 @@ pub(crate) fn steps<'a>(
                 fallback: part
                     .lines()
                     .find_map(|line| line.timestamp)
-                    .map_or(run_created_at, crate::nanos),
+                    .unwrap_or(run_created_at),
             }
         })
         .collect()

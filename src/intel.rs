@@ -26,8 +26,8 @@ pub struct NewLine {
     pub step: StepMeta,
     /// 1-based in the step.
     pub line_number: u32,
-    /// Nanoseconds since the Unix epoch.
-    pub timestamp: i64,
+    /// When it was written.
+    pub timestamp: jiff::Timestamp,
     /// The text.
     pub text: String,
     /// Its web page.
@@ -197,11 +197,11 @@ struct OnCommit {
 }
 
 /// Jobs of `repo` (or of every repository) with both a failure and a success on one commit in
-/// runs created since `since` (ns), the most flaky first.
+/// runs created since `since`, the most flaky first.
 pub fn flaky_jobs(
     index: &Index,
     repo: Option<&str>,
-    since: Option<i64>,
+    since: Option<jiff::Timestamp>,
 ) -> logidx_index::Result<Vec<FlakyJob>> {
     use std::collections::BTreeMap;
 

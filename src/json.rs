@@ -58,7 +58,7 @@ impl<'a> JsonLine<'a> {
         run: &'a RunAttempt,
         step: &'a StepMeta,
         line_number: u32,
-        timestamp: i64,
+        timestamp: jiff::Timestamp,
         text: &'a str,
         url: String,
     ) -> JsonLine<'a> {
@@ -77,7 +77,7 @@ impl<'a> JsonLine<'a> {
             step_number: step.step_number,
             step_name: &step.step_name,
             line_number,
-            timestamp: rfc3339_nanos(timestamp),
+            timestamp: rfc3339(timestamp),
             level: Level::of(text),
             text,
             url,
@@ -88,13 +88,13 @@ impl<'a> JsonLine<'a> {
 }
 
 /// `2024-01-28T19:27:26.054762800Z`.
-pub fn rfc3339_nanos(nanos: i64) -> String {
-    let seconds = nanos.div_euclid(1_000_000_000);
-    let fraction = nanos.rem_euclid(1_000_000_000);
-    match jiff::Timestamp::from_second(seconds) {
-        Ok(at) => format!("{}.{fraction:09}Z", at.strftime("%Y-%m-%dT%H:%M:%S")),
-        Err(_) => String::new(),
-    }
+pub fn rfc3339(at: jiff::Timestamp) -> String {
+    let utc = jiff::tz::Offset::UTC.to_datetime(at);
+    format!(
+        "{}.{:09}Z",
+        utc.strftime("%Y-%m-%dT%H:%M:%S"),
+        utc.subsec_nanosecond()
+    )
 }
 
 #[cfg(test)]
@@ -103,10 +103,11 @@ mod tests {
 
     #[test]
     fn timestamps_keep_nine_digits_and_are_rfc3339() {
-        let text = rfc3339_nanos(1_706_470_046_054_762_800);
+        let at = |nanos| jiff::Timestamp::from_nanosecond(nanos).unwrap();
+        let text = rfc3339(at(1_706_470_046_054_762_800));
         assert_eq!(text, "2024-01-28T19:27:26.054762800Z");
         let parsed: jiff::Timestamp = text.parse().unwrap();
         assert_eq!(parsed.as_nanosecond(), 1_706_470_046_054_762_800);
-        assert_eq!(rfc3339_nanos(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(rfc3339(at(-1)), "1969-12-31T23:59:59.999999999Z");
     }
 }

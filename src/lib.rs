@@ -53,7 +53,6 @@ mod convert;
 mod intel;
 pub mod json;
 mod sync;
-mod time;
 
 pub use convert::OUTSIDE_STEPS;
 pub use intel::{FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
@@ -61,7 +60,6 @@ pub use sync::{
     AttemptDone, Cancel, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,
 };
-pub use time::{TimeBoundError, parse_time_bound};
 
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
@@ -73,7 +71,8 @@ pub use logidx_fetch::{
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
     GroupBy, Hit, Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
-    ShownStep, Sighting, Step, StepMeta, WriterOptions, line_url, web_base_from_api,
+    ShownStep, Sighting, Step, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
+    web_base_from_api,
 };
 
 /// Nanoseconds since the Unix epoch, as the index keeps time (saturating past 2262).

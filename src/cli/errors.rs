@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
 use super::{Context, time_bound};
-use logidx::json::rfc3339_nanos;
-
-const DAY: i64 = 86_400_000_000_000;
+use jiff::ToSpan;
+use jiff::civil::Date;
+use logidx::json::rfc3339;
 
 pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCode> {
     let since = time_bound(
@@ -24,10 +24,10 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         .transpose()?;
     let index = context.open_index()?;
     let mut query = Query::default()
-        .since(logidx::nanos(since))
+        .since(since)
         .web_base(web_base_from_api(context.api_url()));
     if let Some(until) = until {
-        query = query.until(logidx::nanos(until));
+        query = query.until(until);
     }
     let filters = [
         args.repo.clone().map(Filter::Repo),
@@ -51,10 +51,9 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
             out.write_all(b"\n")?;
         }
     } else {
-        let from = logidx::nanos(since).div_euclid(DAY);
-        let to = until
-            .map_or_else(|| logidx::nanos(jiff::Timestamp::now()), logidx::nanos)
-            .div_euclid(DAY);
+        let day = |at: jiff::Timestamp| jiff::tz::Offset::UTC.to_datetime(at).date();
+        let from = day(since);
+        let to = day(until.unwrap_or_else(jiff::Timestamp::now));
         let colors = context.stdout_colors();
         for group in &groups {
             let (first, last) = (&group.first_seen, &group.last_seen);
@@ -84,24 +83,26 @@ fn seen(sighting: &Sighting) -> String {
     let run = &sighting.run;
     format!(
         "{} #{} ({})",
-        &rfc3339_nanos(sighting.timestamp)[..10],
+        &rfc3339(sighting.timestamp)[..10],
         run.run_number,
         &run.head_sha[..run.head_sha.len().min(7)]
     )
 }
 
-/// Lines per day from day `from` to day `to` (days since the epoch), one block per day, the
-/// last 60 days at most.
-fn sparkline(group: &ErrorGroup, from: i64, to: i64) -> String {
+/// Lines per UTC day from `from` to `to`, one block per day, the last 60 days at most.
+fn sparkline(group: &ErrorGroup, from: Date, to: Date) -> String {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let from = from.max(to - 59);
-    let counts: Vec<u64> = (from..=to)
+    let from = to
+        .checked_sub(59.days())
+        .map_or(from, |start| from.max(start));
+    let counts: Vec<u64> = from
+        .series(1.day())
+        .take_while(|day| *day <= to)
         .map(|day| {
-            let name = &rfc3339_nanos(day * DAY)[..10];
             group
                 .days
                 .iter()
-                .find(|(d, _)| d == name)
+                .find(|(d, _)| *d == day)
                 .map_or(0, |(_, n)| *n)
         })
         .collect();
@@ -123,7 +124,7 @@ struct JsonGroup<'a> {
     occurrences: u64,
     first_seen: JsonSighting<'a>,
     last_seen: JsonSighting<'a>,
-    days: Vec<JsonDay<'a>>,
+    days: Vec<JsonDay>,
     jobs: &'a [String],
 }
 
@@ -141,15 +142,15 @@ struct JsonSighting<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonDay<'a> {
-    day: &'a str,
+struct JsonDay {
+    day: String,
     count: u64,
 }
 
 impl<'a> JsonGroup<'a> {
     fn of(group: &'a ErrorGroup) -> JsonGroup<'a> {
         let sighting = |s: &'a Sighting| JsonSighting {
-            timestamp: rfc3339_nanos(s.timestamp),
+            timestamp: rfc3339(s.timestamp),
             repo: &s.run.repo,
             run_id: s.run.run_id,
             run_attempt: s.run.run_attempt,
@@ -168,7 +169,10 @@ impl<'a> JsonGroup<'a> {
             days: group
                 .days
                 .iter()
-                .map(|(day, count)| JsonDay { day, count: *count })
+                .map(|(day, count)| JsonDay {
+                    day: day.to_string(),
+                    count: *count,
+                })
                 .collect(),
             jobs: &group.jobs,
         }

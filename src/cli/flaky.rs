@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::FlakyArgs;
 use super::{Context, time_bound};
-use logidx::json::rfc3339_nanos;
+use logidx::json::rfc3339;
 
 pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
     let since = time_bound(
@@ -16,7 +16,6 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
     )?;
     let index = context.open_index()?;
-    let since = logidx::nanos(since);
     let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
     let web_base = web_base_from_api(context.api_url());
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -41,7 +40,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
             job.commits,
             job.flake_rate() * 100.0,
             job.passed_on_rerun,
-            &rfc3339_nanos(run.run_created_at)[..10],
+            &rfc3339(run.run_created_at)[..10],
             run.run_number,
             run.run_attempt,
         )?;
@@ -105,7 +104,7 @@ impl<'a> JsonFlaky<'a> {
                 run_attempt: run.run_attempt,
                 run_number: run.run_number,
                 head_sha: &run.head_sha,
-                created_at: rfc3339_nanos(run.run_created_at),
+                created_at: rfc3339(run.run_created_at),
                 url,
             },
             signatures: job

@@ -131,6 +131,12 @@ fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = error.downcast_ref::<logidx::extract::Error>() {
         return e.hint();
     }
+    if let Some(e) = error.downcast_ref::<logidx::index::Error>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<logidx::TimeBoundError>() {
+        return e.hint();
+    }
     None
 }
 

@@ -7,7 +7,7 @@ use logidx::{NewInFailure, web_base_from_api};
 
 use super::args::NewArgs;
 use super::{Context, NO_MATCH};
-use logidx::json::{JsonLine, rfc3339_nanos};
+use logidx::json::{JsonLine, rfc3339};
 
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
@@ -81,7 +81,7 @@ fn header(failure: &NewInFailure) -> String {
             base.run_number,
             base.run_attempt,
             base.head_branch,
-            &rfc3339_nanos(base.run_created_at)[..10]
+            &rfc3339(base.run_created_at)[..10]
         ),
         None => "no earlier success of this job on the branch or main: every error line".to_owned(),
     };

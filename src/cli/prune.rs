@@ -24,8 +24,7 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
         .older_than
         .as_deref()
         .map(|age| time_bound("--older-than", age))
-        .transpose()?
-        .map(logidx::nanos);
+        .transpose()?;
     let deletion = match (&args.repo, before) {
         (None, None) => anyhow::bail!(
             "nothing to prune\nhint: pass --older-than AGE (such as 90d), --repo OWNER/REPO, or both"

@@ -81,16 +81,16 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         query = query.filter(filter);
     }
     if let Some(level) = &args.level {
-        let level = Level::parse(level).with_context(|| {
+        let level = level.parse::<Level>().ok().with_context(|| {
             format!("invalid value `{level}` for `--level`\nhint: use one of error, warning, notice, debug, info")
         })?;
         query = query.filter(Filter::Level(level));
     }
     if let Some(since) = &args.since {
-        query = query.since(logidx::nanos(time_bound("--since", since)?));
+        query = query.since(time_bound("--since", since)?);
     }
     if let Some(until) = &args.until {
-        query = query.until(logidx::nanos(time_bound("--until", until)?));
+        query = query.until(time_bound("--until", until)?);
     }
     let before = args.before_context.or(args.context).unwrap_or(0);
     let after = args.after_context.or(args.context).unwrap_or(0);
@@ -201,9 +201,10 @@ fn grouped<'h, K: std::hash::Hash + Eq>(
 
 fn attempt_header(hit: &Hit) -> String {
     let run = &hit.run;
-    let date = jiff::Timestamp::from_nanosecond(i128::from(run.run_created_at))
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
+    let date = run
+        .run_created_at
+        .strftime("%Y-%m-%d %H:%M UTC")
+        .to_string();
     let web = hit.url.split("/actions/runs/").next().unwrap_or_default();
     format!(
         "{} · {} #{} · attempt {} · {} · {date} · {web}/actions/runs/{}/attempts/{}",

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Context;
 use super::args::StatsArgs;
 use super::progress::{mebibytes, thousands};
-use logidx::json::rfc3339_nanos;
+use logidx::json::rfc3339;
 
 /// One repository's share of the index.
 #[derive(Debug, Default, Serialize)]
@@ -27,7 +27,7 @@ struct RepoStats {
     #[serde(skip)]
     run_ids: HashSet<u64>,
     #[serde(skip)]
-    created: Option<(i64, i64)>,
+    created: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
 /// The whole index.
@@ -46,7 +46,9 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
         let stats = repos.entry(run.repo.to_lowercase()).or_default();
         stats.repo.clone_from(&run.repo);
         stats.run_ids.insert(run.run_id);
-        let (lo, hi) = stats.created.unwrap_or((i64::MAX, i64::MIN));
+        let (lo, hi) = stats
+            .created
+            .unwrap_or((jiff::Timestamp::MAX, jiff::Timestamp::MIN));
         stats.created = Some((lo.min(run.run_created_at), hi.max(run.run_created_at)));
         match record.state {
             AttemptState::Indexed { lines, .. } => {
@@ -62,8 +64,8 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
         .map(|mut stats| {
             stats.runs = stats.run_ids.len() as u64;
             if let Some((first, last)) = stats.created {
-                stats.first_run = rfc3339_nanos(first);
-                stats.last_run = rfc3339_nanos(last);
+                stats.first_run = rfc3339(first);
+                stats.last_run = rfc3339(last);
             }
             stats
         })

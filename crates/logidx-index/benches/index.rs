@@ -110,10 +110,12 @@ fn build_dedup(corpus: &Corpus, dir: &Path) -> Index {
 fn build_per_line(corpus: &Corpus, dir: &Path) -> PerLine {
     PerLine::build(
         Some(dir),
-        corpus
-            .lines()
-            .enumerate()
-            .map(|(n, (_, _, _, line))| (n as u64, line.timestamp, line.text.as_str())),
+        corpus.lines().enumerate().map(|(n, (_, _, _, line))| {
+            // In nanoseconds, as tantivy's per-line baseline keeps time: no i128 per line.
+            let at = line.timestamp;
+            let nanos = at.as_second() * 1_000_000_000 + i64::from(at.subsec_nanosecond());
+            (n as u64, nanos, line.text.as_str())
+        }),
         2,
     )
 }

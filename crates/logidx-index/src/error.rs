@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::query::SyntaxError;
+
 /// What can go wrong opening, writing or searching an index.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file of the index could not be read or written.
     #[error("cannot access `{}`", path.display())]
@@ -25,7 +28,7 @@ pub enum Error {
     },
     /// Another process holds the writer lock.
     #[error(
-        "index at `{}` is being written by another logidx ({})\nhint: wait for it to finish; readers keep working meanwhile",
+        "index at `{}` is being written by another logidx ({})",
         path.display(),
         holder.map_or_else(|| "pid unknown".to_owned(), |pid| format!("pid {pid}"))
     )]
@@ -37,7 +40,7 @@ pub enum Error {
     },
     /// The index was written by another version of logidx.
     #[error(
-        "index at `{}` has schema version `{found}`, this logidx reads version `{expected}`\nhint: delete the directory and sync again to rebuild it",
+        "index at `{}` has schema version `{found}`, this logidx reads version `{expected}`",
         path.display()
     )]
     SchemaVersion {
@@ -53,55 +56,30 @@ pub enum Error {
     Corrupt {
         /// The index directory.
         path: PathBuf,
-        /// What was wrong.
+        /// What was wrong, or which file.
         what: String,
-    },
-    /// A query names a field that does not exist.
-    #[error("unknown field `{field}` in query\nhint: valid fields are {}; put text with a colon in quotes: `\"{field}:…\"`", crate::query::FILTER_NAMES.join(", "))]
-    UnknownField {
-        /// The field as written.
-        field: String,
-    },
-    /// A field filter's value has the wrong form.
-    #[error("invalid value `{value}` for `{field}:`, expected {expected}")]
-    InvalidValue {
-        /// The field.
-        field: &'static str,
-        /// The value as written.
-        value: String,
-        /// What the field takes.
-        expected: &'static str,
-    },
-    /// The query's structure cannot be evaluated.
-    #[error(
-        "invalid query: {reason}\n{}\nhint: {}",
-        pointer(query, *at),
-        crate::query::SYNTAX_HINT
-    )]
-    Syntax {
-        /// The query as written.
-        query: String,
-        /// What is wrong.
-        reason: String,
-        /// Where, in characters from the start, when one place is to blame.
-        at: Option<usize>,
-    },
-    /// Tantivy rejected the text part of a query.
-    #[error("invalid query `{query}`\nhint: {}", crate::query::SYNTAX_HINT)]
-    TextQuery {
-        /// The text part of the query.
-        query: String,
-        /// The cause.
+        /// Why the file does not decode, when one does not.
         #[source]
-        source: tantivy::query::QueryParserError,
+        source: Option<std::io::Error>,
     },
+    /// A query cannot be evaluated.
+    #[error(transparent)]
+    Query(#[from] SyntaxError),
 }
 
-/// The query indented, and under it a caret at `at`.
-fn pointer(query: &str, at: Option<usize>) -> String {
-    match at {
-        Some(at) => format!("    {query}\n    {}^", " ".repeat(at)),
-        None => format!("    {query}"),
+impl Error {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Locked { .. } => {
+                Some("wait for it to finish; readers keep working meanwhile".to_owned())
+            }
+            Error::SchemaVersion { .. } => {
+                Some("delete the directory and sync again to rebuild it".to_owned())
+            }
+            Error::Query(error) => error.hint(),
+            Error::Io { .. } | Error::Tantivy { .. } | Error::Corrupt { .. } => None,
+        }
     }
 }
 

@@ -5,24 +5,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::directory::FileSlice;
 use tantivy::directory::error::OpenReadError;
 use tantivy::index::SegmentComponent;
 use tantivy::plugin::SegmentPlugin;
-use tantivy::query::Query as TantivyQuery;
-use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
-    DocAddress, DocId, IndexReader, IndexSettings, ReloadPolicy, Score, Searcher,
-    SearcherGeneration, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Warmer,
+    IndexReader, IndexSettings, ReloadPolicy, Searcher, SearcherGeneration, TantivyError, Warmer,
 };
 
 use crate::error::{Error, Result, TantivyContext};
-use crate::id_table::{self, IdTable, IdTablePlugin};
+use crate::id_table::IdTablePlugin;
 use crate::schema::{StepFields, TextFields, tokenizers};
-use crate::segment_file;
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
@@ -201,6 +195,16 @@ impl Index {
         Error::Corrupt {
             path: self.dir.clone(),
             what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A file of the index (as `segment_file::name` names it) that does not decode.
+    pub(crate) fn corrupt_file(&self, file: &str, source: impl Into<std::io::Error>) -> Error {
+        Error::Corrupt {
+            path: self.dir.clone(),
+            what: format!("`{file}`"),
+            source: Some(source.into()),
         }
     }
 }
@@ -326,183 +330,6 @@ fn open_tantivy(dir: &Path, name: &str) -> Result<tantivy::Index> {
         index.register_plugin(plugin);
     }
     Ok(index)
-}
-
-/// A text matched by a query: its dense id and its score.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TextMatch {
-    pub(crate) id: u32,
-    pub(crate) score: Score,
-}
-
-/// Collects every matching text with its id, read from the `id` fast field.
-pub(crate) struct TextCollector {
-    pub(crate) scored: bool,
-}
-
-pub(crate) struct TextSegmentCollector {
-    ids: Column<u64>,
-    matches: Vec<TextMatch>,
-}
-
-impl Collector for TextCollector {
-    type Fruit = Vec<TextMatch>;
-    type Child = TextSegmentCollector;
-
-    fn for_segment(
-        &self,
-        _segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<TextSegmentCollector> {
-        Ok(TextSegmentCollector {
-            ids: reader.fast_fields().u64("id")?,
-            matches: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        self.scored
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<TextMatch>>) -> tantivy::Result<Vec<TextMatch>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for TextSegmentCollector {
-    type Fruit = Vec<TextMatch>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(id) = self.ids.first(doc) {
-            self.matches.push(TextMatch {
-                id: id as u32,
-                score,
-            });
-        }
-    }
-
-    fn harvest(self) -> Vec<TextMatch> {
-        self.matches
-    }
-}
-
-/// A step (or attempt record) matched by the filters, with its time span.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StepMatch {
-    pub(crate) address: DocAddress,
-    pub(crate) first_time: i64,
-    pub(crate) last_time: i64,
-}
-
-/// Collects every matching step with its first and last line timestamps.
-pub(crate) struct StepCollector;
-
-pub(crate) struct StepSegmentCollector {
-    segment: SegmentOrdinal,
-    first: Column<i64>,
-    last: Column<i64>,
-    matches: Vec<StepMatch>,
-}
-
-impl Collector for StepCollector {
-    type Fruit = Vec<StepMatch>;
-    type Child = StepSegmentCollector;
-
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<StepSegmentCollector> {
-        Ok(StepSegmentCollector {
-            segment,
-            first: reader.fast_fields().i64("first_time")?,
-            last: reader.fast_fields().i64("last_time")?,
-            matches: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<StepMatch>>) -> tantivy::Result<Vec<StepMatch>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for StepSegmentCollector {
-    type Fruit = Vec<StepMatch>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        self.matches.push(StepMatch {
-            address: DocAddress::new(self.segment, doc),
-            first_time: self.first.first(doc).unwrap_or(i64::MIN),
-            last_time: self.last.first(doc).unwrap_or(i64::MAX),
-        });
-    }
-
-    fn harvest(self) -> Vec<StepMatch> {
-        self.matches
-    }
-}
-
-impl Index {
-    /// Reads the live texts with `ids` from a texts searcher: `(id, text)` in no particular
-    /// order, each once.
-    pub(crate) fn read_texts(
-        &self,
-        searcher: &Searcher,
-        ids: impl IntoIterator<Item = u32>,
-    ) -> Result<Vec<(u32, String)>> {
-        let mut ids: Vec<u32> = ids.into_iter().collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut texts = Vec::with_capacity(ids.len());
-        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-            let file = || segment_file::name("texts", segment.segment_id(), id_table::EXTENSION);
-            let table =
-                IdTable::open(segment).map_err(|e| self.corrupt(format!("`{}`: {e}", file())))?;
-            let stored_ids = segment.fast_fields().u64("id").doing("reading a text")?;
-            for &id in &ids {
-                let Some(doc) = table.doc_of(id) else {
-                    continue;
-                };
-                // The table is not checked when opened: the document must have the id.
-                if doc >= segment.max_doc() || stored_ids.first(doc) != Some(u64::from(id)) {
-                    return Err(self.corrupt(format!(
-                        "`{}` gives text `{id}` a document that does not hold it",
-                        file()
-                    )));
-                }
-                if segment
-                    .alive_bitset()
-                    .is_some_and(|alive| alive.is_deleted(doc))
-                {
-                    continue;
-                }
-                let address = DocAddress::new(ordinal as SegmentOrdinal, doc);
-                let doc: TantivyDocument = searcher.doc(address).doing("reading a text")?;
-                let text = doc
-                    .get_first(self.text_fields.text)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                texts.push((id, text));
-            }
-        }
-        Ok(texts)
-    }
-}
-
-pub(crate) fn search<C: Collector>(
-    searcher: &Searcher,
-    query: &dyn TantivyQuery,
-    collector: &C,
-) -> Result<C::Fruit> {
-    searcher.search(query, collector).doing("searching")
 }
 
 #[cfg(test)]

@@ -1,9 +1,14 @@
 //! A line's level, read from the runner's markers at the start of its text.
 
+use std::str::FromStr;
+
 use serde::Serialize;
+
+use crate::query::SyntaxError;
 
 /// How the runner marked a line: `##[error]`, `##[warning]`, `##[notice]`, `##[debug]`, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// `##[error]…`, the runner's failure annotations.
@@ -55,12 +60,21 @@ impl Level {
             Level::Info => "info",
         }
     }
+}
 
-    /// Parses a level name, case-insensitively.
-    pub fn parse(name: &str) -> Option<Level> {
+/// A level name, case-insensitively (`level:error` in queries).
+impl FromStr for Level {
+    type Err = SyntaxError;
+
+    fn from_str(name: &str) -> Result<Level, SyntaxError> {
         Level::ALL
             .into_iter()
             .find(|level| level.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| SyntaxError::InvalidValue {
+                field: "level",
+                value: name.to_owned(),
+                expected: "one of error, warning, notice, debug, info",
+            })
     }
 }
 
@@ -92,9 +106,9 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for level in Level::ALL {
-            assert_eq!(Level::parse(level.as_str()), Some(level));
+            assert_eq!(level.as_str().parse().ok(), Some(level));
         }
-        assert_eq!(Level::parse("ERROR"), Some(Level::Error));
-        assert_eq!(Level::parse("fatal"), None);
+        assert_eq!("ERROR".parse().ok(), Some(Level::Error));
+        assert_eq!("fatal".parse::<Level>().ok(), None);
     }
 }

@@ -16,7 +16,7 @@
 //!     repo: "acme/widgets".into(), run_id: 42, run_attempt: 1, run_number: 7,
 //!     workflow_name: "CI".into(), workflow_path: ".github/workflows/ci.yml".into(),
 //!     event: "push".into(), head_branch: "main".into(), head_sha: "0123abc".into(),
-//!     actor: "octocat".into(), run_created_at: 1_700_000_000_000_000_000,
+//!     actor: "octocat".into(), run_created_at: "2023-11-14T22:13:20Z".parse().unwrap(),
 //! };
 //! let step = Step {
 //!     meta: StepMeta {
@@ -26,7 +26,10 @@
 //!     lines: ["running 2 tests", "thread 'main' panicked at src/lib.rs:3:5", "##[error]Process completed with exit code 101."]
 //!         .iter()
 //!         .enumerate()
-//!         .map(|(i, text)| Line { timestamp: 1_700_000_001_000_000_000 + i as i64, text: text.to_string() })
+//!         .map(|(i, text)| Line {
+//!             timestamp: jiff::Timestamp::new(1_700_000_001, i as i32).unwrap(),
+//!             text: text.to_string(),
+//!         })
 //!         .collect(),
 //! };
 //! let mut writer = index.writer()?;
@@ -59,6 +62,7 @@ mod signature;
 mod store;
 mod text_doc;
 mod text_postings;
+mod time;
 mod tokenizer;
 mod writer;
 
@@ -68,10 +72,13 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
+pub use query::{
+    FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text, web_base_from_api,
+};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };
 pub use signature::{is_error_line, mask, signature};
+pub use time::{TimeBoundError, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

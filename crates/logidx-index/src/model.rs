@@ -1,5 +1,6 @@
 //! What the index takes in and gives back besides hits: run attempts, steps, lines, records.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// One attempt of a workflow run: the metadata every line of it shares.
@@ -25,8 +26,9 @@ pub struct RunAttempt {
     pub head_sha: String,
     /// Who triggered the run.
     pub actor: String,
-    /// When the run was created, in nanoseconds since the Unix epoch.
-    pub run_created_at: i64,
+    /// When the run was created.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub run_created_at: Timestamp,
 }
 
 /// The job and step a line belongs to.
@@ -49,8 +51,9 @@ pub struct StepMeta {
 /// One line as extract produces it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Line {
-    /// When it was written, in nanoseconds since the Unix epoch.
-    pub timestamp: i64,
+    /// When it was written.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub timestamp: Timestamp,
     /// Its text without timestamp, BOM, CR or ANSI codes; markers such as `##[error]` kept.
     pub text: String,
 }
@@ -69,8 +72,15 @@ pub struct Step {
 pub trait StepSource {
     /// Its job and step.
     fn meta(&self) -> &StepMeta;
-    /// Its lines in order, as (nanoseconds since the Unix epoch, text).
-    fn lines(&self) -> impl Iterator<Item = (i64, &str)>;
+    /// Its lines in order, as (when written, text).
+    fn lines(&self) -> impl Iterator<Item = (Timestamp, &str)>;
+
+    /// [`lines`](StepSource::lines) with times in nanoseconds since the Unix epoch, as the
+    /// index stores them: a source that holds them so skips making a `Timestamp` per line.
+    fn lines_in_nanos(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.lines()
+            .map(|(at, text)| (crate::time::to_nanos(at), text))
+    }
 }
 
 impl StepSource for Step {
@@ -78,7 +88,7 @@ impl StepSource for Step {
         &self.meta
     }
 
-    fn lines(&self) -> impl Iterator<Item = (i64, &str)> {
+    fn lines(&self) -> impl Iterator<Item = (Timestamp, &str)> {
         self.lines.iter().map(|l| (l.timestamp, l.text.as_str()))
     }
 }

@@ -5,13 +5,15 @@
 //! otherwise). Filters of one field are alternatives; filters of different fields all apply;
 //! `-field:value` or `NOT field:value` excludes.
 
+use std::str::FromStr;
+
 use jiff::Timestamp;
-use jiff::civil::Date;
 use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserError};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::level::Level;
 use crate::schema::{TextFields, tokenizers};
+use crate::time::{Written, from_nanos, to_nanos};
 
 /// The fields a query may filter on.
 pub const FILTER_NAMES: &[&str] = &[
@@ -31,13 +33,102 @@ pub const FILTER_NAMES: &[&str] = &[
     "before",
 ];
 
-pub(crate) const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
+const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
     in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
     field:\"value with spaces\", exclude with -field:value; dates as 2024-01-31 or \
     2024-01-31T12:00:00Z in date:DAY, date:FROM..TO, after: and before:";
 
+/// Why a query string cannot be evaluated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyntaxError {
+    /// A filter names a field that does not exist.
+    #[error("unknown field `{field}` in query")]
+    UnknownField {
+        /// The field as written.
+        field: String,
+    },
+    /// A filter's value has the wrong form.
+    #[error("invalid value `{value}` for `{field}:`, expected {expected}")]
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+        /// What the field takes.
+        expected: &'static str,
+    },
+    /// Something at one place of the query is unclosed or misplaced.
+    #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
+    Misplaced {
+        /// The query as written.
+        query: String,
+        /// What is wrong.
+        problem: Problem,
+        /// Where, in characters from the start.
+        at: usize,
+    },
+    /// Tantivy rejected the text part of a query.
+    #[error("invalid query `{text}`")]
+    Text {
+        /// The text part of the query.
+        text: String,
+        /// The cause.
+        #[source]
+        source: QueryParserError,
+    },
+}
+
+impl SyntaxError {
+    /// How to write the query instead, when there is advice to give.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SyntaxError::UnknownField { field } => Some(format!(
+                "valid fields are {}; put text with a colon in quotes: `\"{field}:…\"`",
+                FILTER_NAMES.join(", ")
+            )),
+            SyntaxError::Misplaced { .. } | SyntaxError::Text { .. } => {
+                Some(SYNTAX_HINT.to_owned())
+            }
+            SyntaxError::InvalidValue { .. } => None,
+        }
+    }
+}
+
+/// What is unclosed or misplaced at one place of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A `"` without its closing one.
+    UnclosedQuote,
+    /// A `(` without its `)`.
+    UnclosedParenthesis,
+    /// A `)` without its `(`.
+    UnopenedParenthesis,
+    /// A `field:value` inside parentheses.
+    FilterInParentheses,
+    /// A `field:value` next to `OR`.
+    FilterOred,
+    /// A `-date:`, `-after:` or `-before:`.
+    DateExcluded,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Problem::UnclosedQuote => "a quote is not closed",
+            Problem::UnclosedParenthesis => "a parenthesis is not closed",
+            Problem::UnopenedParenthesis => "this parenthesis closes nothing",
+            Problem::FilterInParentheses => "field filters go outside parentheses",
+            Problem::FilterOred => "field filters always apply: they cannot be ORed",
+            Problem::DateExcluded => "dates cannot be excluded; use after: and before:",
+        })
+    }
+}
+
 /// A condition on a line's step, run or own level.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Filter {
     /// `repo:owner/name`, case-insensitive.
     Repo(String),
@@ -81,8 +172,8 @@ impl Filter {
         }
     }
 
-    fn parse(name: &str, value: &str) -> Result<Filter> {
-        let invalid = |field: &'static str, expected: &'static str| Error::InvalidValue {
+    fn parse(name: &str, value: &str) -> Result<Filter, SyntaxError> {
+        let invalid = |field: &'static str, expected: &'static str| SyntaxError::InvalidValue {
             field,
             value: value.to_owned(),
             expected,
@@ -102,11 +193,7 @@ impl Filter {
             "event" => Filter::Event(value.to_owned()),
             "sha" if value.bytes().all(|b| b.is_ascii_hexdigit()) => Filter::Sha(value.to_owned()),
             "sha" => return Err(invalid("sha", "a hexadecimal commit prefix")),
-            "level" => {
-                Filter::Level(Level::parse(value).ok_or_else(|| {
-                    invalid("level", "one of error, warning, notice, debug, info")
-                })?)
-            }
+            "level" => Filter::Level(value.parse()?),
             "conclusion" => Filter::Conclusion(value.to_owned()),
             _ => unreachable!("only filter names reach here"),
         })
@@ -115,6 +202,7 @@ impl Filter {
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Order {
     /// Latest timestamp first (the default).
     #[default]
@@ -132,6 +220,7 @@ pub struct Query {
     pub(crate) text: String,
     pub(crate) filters: Vec<Filter>,
     pub(crate) excluded: Vec<Filter>,
+    /// Nanoseconds since the epoch, as lines are compared with it.
     pub(crate) since: Option<i64>,
     pub(crate) until: Option<i64>,
     pub(crate) order: Order,
@@ -182,20 +271,20 @@ impl Query {
                 kept.push(escape_reserved(&token.text));
                 continue;
             };
-            let syntax = |reason: &str| Error::Syntax {
+            let misplaced = |problem| SyntaxError::Misplaced {
                 query: input.to_owned(),
-                reason: reason.to_owned(),
-                at: Some(token.at),
+                problem,
+                at: token.at,
             };
             if !FILTER_NAMES.contains(&name.as_str()) {
-                return Err(Error::UnknownField { field: name });
+                return Err(SyntaxError::UnknownField { field: name }.into());
             }
             if token.depth > 0 || token.parenthesized {
-                return Err(syntax("field filters go outside parentheses"));
+                return Err(misplaced(Problem::FilterInParentheses).into());
             }
             let next = tokens.get(i + 1).map(|t| t.text.as_str());
             if kept.last().map(String::as_str) == Some("OR") || next == Some("OR") {
-                return Err(syntax("field filters always apply: they cannot be ORed"));
+                return Err(misplaced(Problem::FilterOred).into());
             }
             removed_filter = true;
             let mut negated = negated;
@@ -203,15 +292,16 @@ impl Query {
                 negated ^= kept.pop().as_deref() == Some("NOT");
             }
             if value.is_empty() {
-                return Err(Error::InvalidValue {
+                return Err(SyntaxError::InvalidValue {
                     field: FILTER_NAMES.iter().find(|n| **n == name).expect("known"),
                     value,
                     expected: "a value after the colon",
-                });
+                }
+                .into());
             }
             match name.as_str() {
                 "date" | "after" | "before" if negated => {
-                    return Err(syntax("dates cannot be excluded; use after: and before:"));
+                    return Err(misplaced(Problem::DateExcluded).into());
                 }
                 "date" => {
                     let (from, to) = value.split_once("..").unwrap_or((&value, &value));
@@ -252,15 +342,15 @@ impl Query {
         self
     }
 
-    /// Only lines written at or after `nanos` (since the Unix epoch).
-    pub fn since(mut self, nanos: i64) -> Query {
-        self.since = Some(nanos);
+    /// Only lines written at or after `at`.
+    pub fn since(mut self, at: Timestamp) -> Query {
+        self.since = Some(to_nanos(at));
         self
     }
 
-    /// Only lines written before `nanos` (since the Unix epoch).
-    pub fn until(mut self, nanos: i64) -> Query {
-        self.until = Some(nanos);
+    /// Only lines written before `at`.
+    pub fn until(mut self, at: Timestamp) -> Query {
+        self.until = Some(to_nanos(at));
         self
     }
 
@@ -321,9 +411,9 @@ impl Query {
         (self.offset, self.limit)
     }
 
-    /// The time window `[since, until)` in nanoseconds, each end optional.
-    pub fn time_range(&self) -> (Option<i64>, Option<i64>) {
-        (self.since, self.until)
+    /// The time window `[since, until)`, each end optional.
+    pub fn time_range(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        (self.since.map(from_nanos), self.until.map(from_nanos))
     }
 
     /// The text part as a tantivy query over the texts index; empty text matches every text.
@@ -336,6 +426,15 @@ impl Query {
     }
 }
 
+/// The same as [`Query::parse`].
+impl FromStr for Query {
+    type Err = crate::Error;
+
+    fn from_str(input: &str) -> Result<Query> {
+        Query::parse(input)
+    }
+}
+
 /// Parses `text` as the index does, with `parser` set to its default field: words are ANDed,
 /// empty text matches everything, a query of exclusions only excludes from everything.
 pub fn parse_text(text: &str, mut parser: QueryParser) -> Result<Box<dyn TantivyQuery>> {
@@ -343,9 +442,12 @@ pub fn parse_text(text: &str, mut parser: QueryParser) -> Result<Box<dyn Tantivy
         return Ok(Box::new(AllQuery));
     }
     parser.set_conjunction_by_default();
-    let error = |source| Error::TextQuery {
-        query: text.to_owned(),
-        source,
+    let error = |source| {
+        SyntaxError::Text {
+            text: text.to_owned(),
+            source,
+        }
+        .into()
     };
     match parser.parse_query(text) {
         Ok(query) => Ok(query),
@@ -394,17 +496,17 @@ struct Token {
 }
 
 /// Splits at whitespace outside quotes, tracking parentheses.
-fn split_tokens(input: &str) -> Result<Vec<Token>> {
+fn split_tokens(input: &str) -> Result<Vec<Token>, SyntaxError> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let (mut depth, mut start_depth, mut in_quotes) = (0usize, 0usize, false);
     let mut parenthesized = false;
     let (mut current_at, mut quote_at) = (0, 0);
     let mut open_parens: Vec<usize> = Vec::new();
-    let syntax = |reason: &str, at: usize| Error::Syntax {
+    let misplaced = |problem, at| SyntaxError::Misplaced {
         query: input.to_owned(),
-        reason: reason.to_owned(),
-        at: Some(at),
+        problem,
+        at,
     };
     for (at, c) in input.chars().enumerate() {
         if in_quotes {
@@ -439,7 +541,7 @@ fn split_tokens(input: &str) -> Result<Vec<Token>> {
             }
             ')' => {
                 if open_parens.pop().is_none() {
-                    return Err(syntax("this parenthesis closes nothing", at));
+                    return Err(misplaced(Problem::UnopenedParenthesis, at));
                 }
                 depth -= 1;
                 parenthesized = true;
@@ -449,10 +551,10 @@ fn split_tokens(input: &str) -> Result<Vec<Token>> {
         current.push(c);
     }
     if in_quotes {
-        return Err(syntax("a quote is not closed", quote_at));
+        return Err(misplaced(Problem::UnclosedQuote, quote_at));
     }
     if let Some(&at) = open_parens.last() {
-        return Err(syntax("a parenthesis is not closed", at));
+        return Err(misplaced(Problem::UnclosedParenthesis, at));
     }
     if !current.is_empty() {
         tokens.push(Token {
@@ -486,23 +588,15 @@ fn as_filter(token: &str) -> Option<(bool, String, String)> {
 
 /// A date (`2024-01-31`, midnight UTC; with `end_of_day` the next midnight) or an RFC 3339
 /// timestamp, in nanoseconds since the epoch.
-fn parse_instant(field: &'static str, value: &str, end_of_day: bool) -> Result<i64> {
-    let invalid = || Error::InvalidValue {
-        field,
-        value: value.to_owned(),
-        expected: "a date like 2024-01-31 or a timestamp like 2024-01-31T12:00:00Z",
-    };
-    if let Ok(timestamp) = value.parse::<Timestamp>() {
-        return Ok(timestamp.as_nanosecond() as i64);
-    }
-    let date: Date = value.parse().map_err(|_| invalid())?;
-    let date = if end_of_day {
-        date.tomorrow().map_err(|_| invalid())?
-    } else {
-        date
-    };
-    let timestamp: Timestamp = format!("{date}T00:00:00Z").parse().map_err(|_| invalid())?;
-    Ok(timestamp.as_nanosecond() as i64)
+fn parse_instant(field: &'static str, value: &str, end_of_day: bool) -> Result<i64, SyntaxError> {
+    Written::parse(value)
+        .and_then(|written| written.instant(end_of_day))
+        .map(to_nanos)
+        .ok_or_else(|| SyntaxError::InvalidValue {
+            field,
+            value: value.to_owned(),
+            expected: "a date like 2024-01-31 or a timestamp like 2024-01-31T12:00:00Z",
+        })
 }
 
 #[cfg(test)]
@@ -611,7 +705,12 @@ mod tests {
         ];
         for (input, since, until) in cases {
             let query = Query::parse(input).unwrap();
-            assert_eq!(query.time_range(), (*since, *until), "{input}");
+            let (from, to) = query.time_range();
+            assert_eq!(
+                (from.map(to_nanos), to.map(to_nanos)),
+                (*since, *until),
+                "{input}"
+            );
         }
     }
 
@@ -641,7 +740,12 @@ mod tests {
             ("a AND AND", "invalid query `a AND AND`\nhint: words match"),
         ];
         for (input, message) in cases {
-            let err = Query::parse(input).expect_err(input).to_string();
+            let err = Query::parse(input).expect_err(input);
+            // As the command line shows it.
+            let err = match err.hint() {
+                Some(hint) => format!("{err}\nhint: {hint}"),
+                None => err.to_string(),
+            };
             assert!(err.contains(message), "{input}: {err}");
         }
     }

@@ -49,9 +49,8 @@ impl StepStore {
         let sequences = segments
             .iter()
             .map(|segment| {
-                SegmentSequences::open(segment).map_err(|e| {
-                    index.corrupt(format!("`{}`: {e}", sequence_file(segment.segment_id())))
-                })
+                SegmentSequences::open(segment)
+                    .map_err(|e| index.corrupt_file(&sequence_file(segment.segment_id()), e))
             })
             .collect::<Result<_>>()?;
         Ok(StepStore {
@@ -78,7 +77,11 @@ impl StepStore {
             .get_first(self.meta)
             .and_then(|v| v.as_str())
             .ok_or_else(|| self.corrupt(format!("{what} has no metadata")))?;
-        serde_json::from_str(meta).map_err(|e| self.corrupt(format!("{what} does not decode: {e}")))
+        serde_json::from_str(meta).map_err(|e| Error::Corrupt {
+            path: self.dir.clone(),
+            what: format!("{what} does not decode"),
+            source: Some(e.into()),
+        })
     }
 
     /// Calls `read` with the encoded line sequence of the document at `address` (both parts
@@ -143,6 +146,7 @@ impl StepStore {
         Error::Corrupt {
             path: self.dir.clone(),
             what,
+            source: None,
         }
     }
 }

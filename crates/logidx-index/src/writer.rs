@@ -25,6 +25,7 @@ use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
 use crate::text_doc::{NewTexts, TextDoc};
 use crate::text_postings;
+use crate::time;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
 #[derive(Debug, Clone)]
@@ -81,14 +82,14 @@ pub enum Deletion {
         /// The run's id.
         run_id: u64,
     },
-    /// Every run created before this instant (nanoseconds since the Unix epoch).
-    CreatedBefore(i64),
+    /// Every run created before this instant.
+    CreatedBefore(jiff::Timestamp),
     /// Every run of a repository created before an instant.
     RepoCreatedBefore {
         /// `owner/name`.
         repo: String,
-        /// Nanoseconds since the Unix epoch.
-        before: i64,
+        /// The instant.
+        before: jiff::Timestamp,
     },
 }
 
@@ -202,7 +203,7 @@ impl<'a> Writer<'a> {
         let attempt_json = serde_json::value::to_raw_value(attempt).expect("serializable");
         for step in steps {
             occurrences.clear();
-            for (timestamp, text) in step.lines() {
+            for (timestamp, text) in step.lines_in_nanos() {
                 let text_id = self.dictionary.id_of(text, self.index)?;
                 occurrences.push(Occurrence { text_id, timestamp });
             }
@@ -324,10 +325,10 @@ impl<'a> Writer<'a> {
                 (Occur::Must, term(fields.repo, repo)),
                 (Occur::Must, term(fields.run, &run_id.to_string())),
             ])),
-            Deletion::CreatedBefore(instant) => created_before(fields, *instant),
+            Deletion::CreatedBefore(instant) => created_before(fields, time::to_nanos(*instant)),
             Deletion::RepoCreatedBefore { repo, before } => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, term(fields.repo, repo)),
-                (Occur::Must, created_before(fields, *before)),
+                (Occur::Must, created_before(fields, time::to_nanos(*before))),
             ])),
         };
         let (_, steps_searcher) = self.index.searchers();
@@ -456,7 +457,7 @@ fn attempt_doc(
         fields.workflow => keyword(&attempt.workflow_path),
         fields.event => keyword(&attempt.event),
         fields.sha => keyword(&attempt.head_sha),
-        fields.run_created_at => attempt.run_created_at,
+        fields.run_created_at => time::to_nanos(attempt.run_created_at),
     );
     if file_name != attempt.workflow_path {
         doc.add_text(fields.workflow, keyword(file_name));
@@ -754,7 +755,7 @@ mod tests {
             head_branch: "main".to_owned(),
             head_sha: "0".repeat(40),
             actor: "octocat".to_owned(),
-            run_created_at: 0,
+            run_created_at: jiff::Timestamp::UNIX_EPOCH,
         }
     }
 
@@ -772,7 +773,7 @@ mod tests {
                 .iter()
                 .zip(1..)
                 .map(|(text, second)| Line {
-                    timestamp: second * 1_000_000_000,
+                    timestamp: jiff::Timestamp::from_second(second).unwrap(),
                     text: (*text).to_owned(),
                 })
                 .collect(),

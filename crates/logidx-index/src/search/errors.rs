@@ -3,20 +3,25 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::Serialize;
 use tantivy::DocAddress;
 
-use super::{LoadedStep, NANOS_PER_DAY, TextSet, day_name, matching_lines};
+use super::matching::{LoadedStep, matching_lines};
+use super::text_set::TextSet;
 use crate::error::{Result, TantivyContext};
 use crate::index::Index;
 use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::schema::keyword;
 use crate::search::line_url;
+use crate::time::{date_of_day, day_of, from_nanos};
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ErrorGroup {
     /// The signature ([`crate::signature`]).
     pub signature: u64,
@@ -28,14 +33,16 @@ pub struct ErrorGroup {
     pub first_seen: Sighting,
     /// The latest such line, whose text is the group's example.
     pub last_seen: Sighting,
-    /// Lines per UTC day (`2024-01-31`), days without any left out, oldest first.
-    pub days: Vec<(String, u64)>,
+    /// Lines per UTC day, days without any left out, oldest first.
+    #[serde(serialize_with = "crate::time::serialize_days")]
+    pub days: Vec<(Date, u64)>,
     /// Names of the jobs it appeared in, the most hit first.
     pub jobs: Vec<String>,
 }
 
 /// One line of an error group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Sighting {
     /// The run attempt.
     #[serde(flatten)]
@@ -45,8 +52,9 @@ pub struct Sighting {
     pub step: StepMeta,
     /// 1-based line number in the step.
     pub line_number: u32,
-    /// When it was written (ns since the Unix epoch).
-    pub timestamp: i64,
+    /// When it was written.
+    #[serde(with = "crate::time::serde_nanos")]
+    pub timestamp: Timestamp,
     /// The line.
     pub text: String,
     /// Its web page.
@@ -119,10 +127,7 @@ impl Index {
                 if group.last.is_none_or(|l| seen.timestamp >= l.timestamp) {
                     group.last = Some(seen);
                 }
-                *group
-                    .days
-                    .entry(seen.timestamp.div_euclid(NANOS_PER_DAY))
-                    .or_default() += 1;
+                *group.days.entry(day_of(seen.timestamp)).or_default() += 1;
                 *group
                     .jobs
                     .entry(step.stored.step.job_name.clone())
@@ -148,7 +153,7 @@ impl Index {
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,
-                timestamp: seen.timestamp,
+                timestamp: from_nanos(seen.timestamp),
                 text: self.text_of(&texts_by_id, seen.text_id)?.to_owned(),
             })
         };
@@ -168,7 +173,7 @@ impl Index {
                 days: group
                     .days
                     .into_iter()
-                    .map(|(day, n)| (day_name(day), n))
+                    .map(|(day, n)| (date_of_day(day), n))
                     .collect(),
                 jobs: jobs.into_iter().map(|(name, _)| name).collect(),
             });

@@ -52,7 +52,7 @@ impl Corpus {
                 head_branch: run.head_branch.clone(),
                 head_sha: run.head_sha.clone(),
                 actor: run.actor.clone(),
-                run_created_at: run.created_at * 1_000_000_000,
+                run_created_at: jiff::Timestamp::from_second(run.created_at).unwrap(),
             };
             let mut steps = Vec::new();
             for job in attempt.archived_jobs() {
@@ -78,7 +78,10 @@ impl Corpus {
                             .lines
                             .into_iter()
                             .map(|line| Line {
-                                timestamp: line.ticks * 100,
+                                timestamp: jiff::Timestamp::from_nanosecond(
+                                    i128::from(line.ticks) * 100,
+                                )
+                                .unwrap(),
                                 text: line.plain_text(),
                             })
                             .collect(),

@@ -1,6 +1,7 @@
 //! The index gives exactly the hits of a one-document-per-line evaluation, on random corpora
 //! and random queries.
 
+use jiff::Timestamp;
 use proptest::prelude::*;
 
 use logidx_index::{
@@ -9,6 +10,7 @@ use logidx_index::{
 
 use crate::corpus::Corpus;
 use crate::per_line::PerLine;
+use crate::{at, nanos};
 
 const WORDS: &[&str] = &[
     "alpha",
@@ -52,7 +54,7 @@ fn corpus() -> impl Strategy<Value = Corpus> {
                     head_branch: ["main", "dev"][run % 2].to_owned(),
                     head_sha: format!("{run:040x}"),
                     actor: "octocat".to_owned(),
-                    run_created_at: run as i64 * 1_000,
+                    run_created_at: at(run as i64 * 1_000),
                 };
                 let mut steps = Vec::new();
                 for (j, job) in jobs.into_iter().enumerate() {
@@ -69,7 +71,10 @@ fn corpus() -> impl Strategy<Value = Corpus> {
                             },
                             lines: lines
                                 .into_iter()
-                                .map(|(timestamp, text)| Line { timestamp, text })
+                                .map(|(timestamp, text)| Line {
+                                    timestamp: at(timestamp),
+                                    text,
+                                })
                                 .collect(),
                         });
                     }
@@ -135,10 +140,10 @@ fn query() -> impl Strategy<Value = Query> {
                     query = query.exclude(filter);
                 }
                 if let Some(since) = since {
-                    query = query.since(since);
+                    query = query.since(at(since));
                 }
                 if let Some(until) = until {
-                    query = query.until(until);
+                    query = query.until(at(until));
                 }
                 query
             },
@@ -159,11 +164,12 @@ fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) 
         Filter::Sha(prefix) => run.head_sha.starts_with(&prefix.to_lowercase()),
         Filter::Level(level) => Level::of(text) == *level,
         Filter::Conclusion(c) => eq(c, &step.job_conclusion),
+        _ => unreachable!("a filter the strategy does not generate: {filter:?}"),
     }
 }
 
 /// The hits' (url, timestamp, text), evaluated line by line.
-fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, i64, String)> {
+fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, Timestamp, String)> {
     let text_matches = per_line.matching(query.text_part());
     let (since, until) = query.time_range();
     let mut hits: Vec<_> = corpus
@@ -241,7 +247,7 @@ proptest! {
         let index = build(&corpus, dir.path());
         let per_line = PerLine::build(
             None,
-            corpus.lines().enumerate().map(|(n, (_, _, _, line))| (n as u64, line.timestamp, line.text.as_str())),
+            corpus.lines().enumerate().map(|(n, (_, _, _, line))| (n as u64, nanos(line.timestamp), line.text.as_str())),
             1,
         );
         for query in queries {

@@ -3,11 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
+
 use logidx_index::{
     AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions, tokenize,
 };
 
 use crate::corpus::Corpus;
+use crate::nanos;
 use crate::per_line::PerLine;
 
 fn indexed(corpus: &Corpus) -> (tempfile::TempDir, Index) {
@@ -33,7 +36,7 @@ fn finds_every_line_of_a_phrase_newest_first_with_context() {
         corpus
             .lines()
             .enumerate()
-            .map(|(n, (_, _, _, l))| (n as u64, l.timestamp, l.text.as_str())),
+            .map(|(n, (_, _, _, l))| (n as u64, nanos(l.timestamp), l.text.as_str())),
         1,
     );
     let expected = per_line.matching("\"test result\"");
@@ -326,7 +329,8 @@ fn refuses_other_schema_versions_and_foreign_directories() {
         "{err:?}"
     );
     assert!(
-        err.to_string().contains("hint: delete the directory"),
+        err.hint()
+            .is_some_and(|h| h.contains("delete the directory")),
         "{err}"
     );
 
@@ -379,15 +383,10 @@ fn counts_split_among_threads_add_up_to_the_lines() {
     // steps), so on a machine of two cores or more this checks the split.
     let corpus = Corpus::fakehub(60, 40);
     let (_dir, index) = indexed(&corpus);
-    let mut times: Vec<i64> = corpus.lines().map(|(_, _, _, l)| l.timestamp).collect();
+    let mut times: Vec<Timestamp> = corpus.lines().map(|(_, _, _, l)| l.timestamp).collect();
     times.sort_unstable();
     let middle = times[times.len() / 2];
-    let day_name = |day: i64| {
-        jiff::Timestamp::from_second(day * 86_400)
-            .unwrap()
-            .strftime("%Y-%m-%d")
-            .to_string()
-    };
+    let day_name = |at: Timestamp| at.strftime("%Y-%m-%d").to_string();
     for word in ["run", "cargo", "test"] {
         let holds = |text: &str| tokenize(text).iter().any(|t| t == word);
         let mut by_job: BTreeMap<String, u64> = BTreeMap::new();
@@ -396,9 +395,7 @@ fn counts_split_among_threads_add_up_to_the_lines() {
         let mut since_middle = 0;
         for (run, step, _, line) in corpus.lines().filter(|(_, _, _, l)| holds(&l.text)) {
             *by_job.entry(step.job_id.to_string()).or_default() += 1;
-            *by_day
-                .entry(day_name(line.timestamp.div_euclid(86_400_000_000_000)))
-                .or_default() += 1;
+            *by_day.entry(day_name(line.timestamp)).or_default() += 1;
             steps.insert((run.run_id, run.run_attempt, step.job_id, step.step_number));
             since_middle += u64::from(line.timestamp >= middle);
         }

@@ -1,0 +1,181 @@
+//! Counting matching lines, in all or by group.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::collect::StepMatch;
+use super::matching::{POSTINGS_LIMIT, in_window};
+use super::text_set::TextSet;
+use crate::error::Result;
+use crate::index::Index;
+use crate::query::Query;
+use crate::sequence;
+use crate::store::StepStore;
+use crate::time::{date_of_day, day_of};
+use crate::writer::StoredStep;
+
+/// A count uses a thread per this many matching steps, up to one per core.
+const STEPS_PER_COUNTING_THREAD: usize = 256;
+
+/// How [`Index::count`] groups matching lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupBy {
+    /// No groups, only the total.
+    Nothing,
+    /// By run: keys are run ids.
+    Run,
+    /// By job: keys are job ids.
+    Job,
+    /// By step: keys are `job_id:step_number`.
+    Step,
+    /// By branch name.
+    Branch,
+    /// By the line's UTC day: keys are `2024-01-31`.
+    Day,
+}
+
+/// Matching lines counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Counts {
+    /// Every matching line.
+    pub total: u64,
+    /// Lines per group, by key ascending; empty for [`GroupBy::Nothing`].
+    pub groups: Vec<(String, u64)>,
+}
+
+/// Matching lines counted by one thread.
+#[derive(Default)]
+struct Tally {
+    total: u64,
+    /// By the step's metadata.
+    groups: HashMap<String, u64>,
+    /// By day, numbered from the Unix epoch.
+    days: HashMap<i64, u64>,
+}
+
+impl Index {
+    /// Counts the lines matching `query` (its order, page and context are ignored).
+    pub fn count(&self, query: &Query, group_by: GroupBy) -> Result<Counts> {
+        let (texts, steps) = self.searchers();
+        let (set, _) = self.matching_texts(&texts, query, false)?;
+        let found = self.matching_steps(&steps, query, &set, POSTINGS_LIMIT)?;
+        // Every matching step's sequence is read: split the steps, in document order so that
+        // each thread decompresses each block once, among the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(found.len().div_ceil(STEPS_PER_COUNTING_THREAD))
+            .max(1);
+        let tallies = if threads == 1 {
+            vec![self.tally(&*self.step_store(&steps)?, &found, query, &set, group_by)?]
+        } else {
+            // Each thread its own store: a walk in document order needs one block per column.
+            let tally = |part: &[StepMatch]| {
+                let store = StepStore::open(self, &steps, 1)?;
+                self.tally(&store, part, query, &set, group_by)
+            };
+            std::thread::scope(|scope| {
+                let running: Vec<_> = found
+                    .chunks(found.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || tally(part)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|thread| {
+                        thread
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect::<Result<Vec<Tally>>>()
+            })?
+        };
+        let mut total = 0;
+        let mut groups: BTreeMap<String, u64> = BTreeMap::new();
+        for tally in tallies {
+            total += tally.total;
+            for (key, count) in tally.groups {
+                *groups.entry(key).or_default() += count;
+            }
+            for (day, count) in tally.days {
+                *groups.entry(date_of_day(day).to_string()).or_default() += count;
+            }
+        }
+        Ok(Counts {
+            total,
+            groups: groups.into_iter().collect(),
+        })
+    }
+
+    /// Counts the matching lines of the steps `found`, which are in document order.
+    fn tally(
+        &self,
+        store: &StepStore,
+        found: &[StepMatch],
+        query: &Query,
+        set: &TextSet,
+        group_by: GroupBy,
+    ) -> Result<Tally> {
+        let mut tally = Tally::default();
+        let timed = group_by == GroupBy::Day || query.since.is_some() || query.until.is_some();
+        // Lines of a step usually come in time order: a day's lines are mostly added up before
+        // they are filed.
+        let mut day = (i64::MIN, 0u64);
+        for found in found {
+            let mut in_step = 0;
+            // Without a time window or days, the timestamps are not even decompressed.
+            if timed {
+                store.with_lines(found.address, |parts| {
+                    sequence::for_each(parts, |line| {
+                        if !set.contains(line.text_id) || !in_window(query, line.timestamp) {
+                            return;
+                        }
+                        in_step += 1;
+                        if group_by == GroupBy::Day {
+                            let this = day_of(line.timestamp);
+                            if this != day.0 {
+                                if day.1 > 0 {
+                                    *tally.days.entry(day.0).or_default() += day.1;
+                                }
+                                day = (this, 0);
+                            }
+                            day.1 += 1;
+                        }
+                    })
+                })?
+            } else {
+                store.with_ids(found.address, |ids| {
+                    sequence::for_each_id(ids, |id| in_step += u64::from(set.contains(id)))
+                })?
+            }
+            .ok_or_else(|| store.undecodable(found.address))?;
+            tally.total += in_step;
+            // A step's lines all fall in its group: one entry per step, not one per line.
+            if in_step > 0
+                && let Some(key) = step_group(group_by, || self.stored_of(store, found.address))?
+            {
+                *tally.groups.entry(key).or_default() += in_step;
+            }
+        }
+        if day.1 > 0 {
+            *tally.days.entry(day.0).or_default() += day.1;
+        }
+        Ok(tally)
+    }
+}
+
+/// The group of every line of a step, for groupings by the step's metadata (read only then).
+fn step_group(
+    group_by: GroupBy,
+    stored: impl FnOnce() -> Result<StoredStep>,
+) -> Result<Option<String>> {
+    let group = |group_of: fn(StoredStep) -> String| stored().map(|s| Some(group_of(s)));
+    match group_by {
+        GroupBy::Nothing | GroupBy::Day => Ok(None),
+        GroupBy::Run => group(|s| s.attempt.run_id.to_string()),
+        GroupBy::Job => group(|s| s.step.job_id.to_string()),
+        GroupBy::Step => group(|s| format!("{}:{}", s.step.job_id, s.step.step_number)),
+        GroupBy::Branch => group(|s| s.attempt.head_branch),
+    }
+}
