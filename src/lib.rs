@@ -66,6 +66,7 @@ pub use time::{TimeBoundError, parse_time_bound};
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
 pub use logidx_index as index;
+pub use logidx_urls as urls;
 
 pub use logidx_fetch::{
     Client, ClientBuilder, GITHUB_API, RepoName, Reporter, RunFilter, Token, discover_token,
@@ -73,8 +74,9 @@ pub use logidx_fetch::{
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
     GroupBy, Hit, Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
-    ShownStep, Sighting, Step, StepMeta, WriterOptions, line_url, web_base_from_api,
+    ShownStep, Sighting, Step, StepMeta, WriterOptions, line_url,
 };
+pub use logidx_urls::web_base;
 
 /// Nanoseconds since the Unix epoch, as the index keeps time (saturating past 2262).
 pub fn nanos(at: jiff::Timestamp) -> i64 {

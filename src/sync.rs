@@ -214,6 +214,7 @@ pub struct SyncFailure {
 
 /// What stops a sync as a whole (an attempt's failure never does).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
     /// GitHub refused the token or none was found: no repository can be synced.
     #[error(transparent)]
@@ -224,6 +225,16 @@ pub enum SyncError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl SyncError {
+    /// What the user can do about it: the hint of the stage's error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SyncError::Fetch(e) => e.hint(),
+            SyncError::Index(_) | SyncError::Runtime(_) => None,
+        }
+    }
 }
 
 /// An attempt to fetch.

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{ErrorGroup, Filter, Query, Sighting, web_base_from_api};
+use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
@@ -25,7 +25,7 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
     let index = context.open_index()?;
     let mut query = Query::default()
         .since(logidx::nanos(since))
-        .web_base(web_base_from_api(context.api_url()));
+        .web_base(context.web_base());
     if let Some(until) = until {
         query = query.until(logidx::nanos(until));
     }

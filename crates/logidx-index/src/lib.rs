@@ -68,7 +68,7 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text, web_base_from_api};
+pub use query::{FILTER_NAMES, Filter, Order, Query, parse_text};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };

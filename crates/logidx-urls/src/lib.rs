@@ -24,7 +24,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use url::Url;
+pub use url::Url;
 
 /// The public GitHub API.
 pub const GITHUB_API: &str = "https://api.github.com";
