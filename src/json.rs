@@ -90,9 +90,9 @@ impl<'a> JsonLine<'a> {
 /// `2024-01-28T19:27:26.054762800Z`.
 pub fn rfc3339_nanos(nanos: i64) -> String {
     let seconds = nanos.div_euclid(1_000_000_000);
-    let fraction = nanos.rem_euclid(1_000_000_000);
-    match jiff::Timestamp::from_second(seconds) {
-        Ok(at) => format!("{}.{fraction:09}Z", at.strftime("%Y-%m-%dT%H:%M:%S")),
+    let fraction = nanos.rem_euclid(1_000_000_000) as i32;
+    match jiff::Timestamp::new(seconds, fraction) {
+        Ok(at) => format!("{at:.9}"),
         Err(_) => String::new(),
     }
 }

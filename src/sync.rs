@@ -125,6 +125,7 @@ impl SyncReporter for NoSyncReporter {}
 
 /// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AttemptDone {
     /// `owner/name`.
     pub repo: String,
@@ -138,6 +139,7 @@ pub struct AttemptDone {
 
 /// What became of an attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Its lines are indexed.
@@ -165,6 +167,7 @@ pub enum Outcome {
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SyncSummary {
     /// Runs listed.
     pub runs: u64,
@@ -201,6 +204,7 @@ impl SyncSummary {
 
 /// A failure a sync went on after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SyncFailure {
     /// `owner/name`.
     pub repo: String,
@@ -527,7 +531,7 @@ async fn list_and_download(
                         return Err(SyncError::Fetch(e));
                     }
                     Err(e) => {
-                        let error = crate::error_chain(&e);
+                        let error = error_chain(&e);
                         reporter.on_repo_failed(repo, &error);
                         lock().failures.push(SyncFailure {
                             repo: repo.to_string(),
@@ -597,14 +601,14 @@ async fn fetch_attempt(client: &Client, work: Work) -> Item<Fetched> {
                     }),
                 },
                 Err(e) => Fetched::Settled(ToIndex::Failed {
-                    error: crate::error_chain(&e),
+                    error: error_chain(&e),
                 }),
             }
         }
         Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone { status }),
         Ok(LogsOutcome::NotReady) => Fetched::Settled(ToIndex::NotReady),
         Err(e) => Fetched::Settled(ToIndex::Failed {
-            error: crate::error_chain(&e),
+            error: error_chain(&e),
         }),
     };
     Item { meta, stage }
@@ -647,7 +651,7 @@ fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
             bytes: bytes.len() as u64,
         },
         Ok(Err(e)) => ToIndex::Failed {
-            error: crate::error_chain(&e),
+            error: error_chain(&e),
         },
     };
     Item {
@@ -688,4 +692,16 @@ fn index_item(
             Outcome::Failed { error }
         }
     })
+}
+
+/// An error and its causes on one line: `a: b: c`, as a summary records it.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

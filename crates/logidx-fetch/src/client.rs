@@ -306,6 +306,18 @@ impl Answer {
 
 impl Client {
     /// A builder with GitHub's defaults.
+    ///
+    /// ```
+    /// use logidx_fetch::{Client, Token};
+    ///
+    /// let client = Client::builder()
+    ///     .api_url("https://ghe.example.com/api/v3/")
+    ///     .token(Token::new("ghp_…"))
+    ///     .api_concurrency(8)
+    ///     .build()?;
+    /// assert_eq!(client.api_url(), "https://ghe.example.com/api/v3");
+    /// # Ok::<(), logidx_fetch::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
