@@ -129,20 +129,16 @@ impl SyncReporter for Progress {
                 }
                 self.refresh();
             }
-            Outcome::Gone { status } => {
-                if self.verbose {
-                    self.say(&format!("{what}: logs gone (HTTP {status})"));
-                }
+            Outcome::Gone { status } if self.verbose => {
+                self.say(&format!("{what}: logs gone (HTTP {status})"));
             }
             Outcome::NotReady => self.warn(&format!(
                 "{what}: logs not ready yet; the next sync will fetch them"
             )),
-            Outcome::Failed { error } => {
-                if !self.quiet {
-                    self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
-                }
+            Outcome::Failed { error } if !self.quiet => {
+                self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
             }
-            // Outcomes added later are told once they have words here.
+            // Quiet, or an outcome added later without words here yet.
             _ => {}
         }
     }
