@@ -362,7 +362,7 @@ fn extracted_lines(world: &fakehub::World, corpus: &Corpus) -> Vec<(u64, i64, St
             let n = lines.len() as u64;
             lines.push((
                 n,
-                line.timestamp.map_or(0, logidx::nanos),
+                line.timestamp.map_or(0, |t| t.as_nanosecond() as i64),
                 line.text.to_owned(),
             ));
         }

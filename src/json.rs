@@ -89,12 +89,7 @@ impl<'a> JsonLine<'a> {
 
 /// `2024-01-28T19:27:26.054762800Z`.
 pub fn rfc3339(at: jiff::Timestamp) -> String {
-    let utc = jiff::tz::Offset::UTC.to_datetime(at);
-    format!(
-        "{}.{:09}Z",
-        utc.strftime("%Y-%m-%dT%H:%M:%S"),
-        utc.subsec_nanosecond()
-    )
+    format!("{at:.9}")
 }
 
 #[cfg(test)]

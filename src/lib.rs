@@ -29,20 +29,44 @@
 //! # }
 //! ```
 //!
-//! Syncing from code (the token as `gh` users expect it: `GH_TOKEN`, `GITHUB_TOKEN`,
-//! `gh auth token`):
+//! Syncing from code, then asking the index (here against fakehub, GitHub's simulator; for
+//! GitHub, take the token as `gh` users keep it with [`discover_token`], and narrow the runs
+//! with [`SyncOptions::filter`]):
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
-//! use logidx::{Client, Index, NoSyncReporter, RepoName, SyncOptions, discover_token};
+//! use logidx::{Client, Index, NoSyncReporter, Query, SyncOptions, Token};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let index = Index::open("logs-index")?;
-//! let client = Client::builder().token(discover_token(None)?);
-//! let mut options = SyncOptions::new(vec![RepoName::parse("acme/widgets")?], client);
-//! options.filter.since = Some(logidx::parse_time_bound("7d", jiff::Timestamp::now())?);
+//! # let runtime = tokio::runtime::Runtime::new()?;
+//! # let config = fakehub::Config {
+//! #     runs: 3,
+//! #     days: 2,
+//! #     lines_per_job: 20,
+//! #     not_ready_for: std::time::Duration::ZERO,
+//! #     ..fakehub::Config::default()
+//! # };
+//! # let hub = runtime.block_on(fakehub::FakeHub::start(config))?;
+//! # let dir = tempfile::tempdir()?;
+//! # let (api_url, token) = (hub.api_url(), hub.token());
+//! let index = Index::open(dir.path().join("index"))?;
+//! let client = Client::builder().api_url(api_url).token(Token::new(token));
+//! let options = SyncOptions::new(vec!["acme/widgets".parse()?], client);
 //! let summary = logidx::sync(&index, &options, Arc::new(NoSyncReporter))?;
 //! println!("{} lines from {} attempts", summary.lines, summary.attempts_indexed);
+//! # assert!(summary.attempts_indexed > 0 && !summary.has_failures());
+//!
+//! // Jobs that failed and passed on one commit, and what a failed job printed that its last
+//! // success did not.
+//! for job in logidx::flaky_jobs(&index, Some("acme/widgets"), None)? {
+//!     println!("{} flaked on {}", job.job_name, job.repo);
+//! }
+//! if let Some(hit) = index.search(&Query::parse("error")?)?.first() {
+//!     let web = logidx::web_base(api_url);
+//!     for failed in logidx::new_in_failures(&index, &hit.run.repo, hit.run.run_id, None, None, &web)? {
+//!         println!("{}: {} new error lines", failed.job_name, failed.lines.len());
+//!     }
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -64,34 +88,14 @@ pub use sync::{
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
 pub use logidx_index as index;
+pub use logidx_urls as urls;
 
 pub use logidx_fetch::{
     Client, ClientBuilder, GITHUB_API, RepoName, Reporter, RunFilter, Token, discover_token,
 };
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
-    GroupBy, Hit, Index, Level, Line, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
-    ShownStep, Sighting, Step, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
-    web_base_from_api,
+    GroupBy, Hit, Index, Level, Order, Query, RunAttempt, SCHEMA_VERSION, Selection, ShownStep,
+    Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
 };
-
-/// Nanoseconds since the Unix epoch, as the index keeps time (saturating past 2262).
-pub fn nanos(at: jiff::Timestamp) -> i64 {
-    i64::try_from(at.as_nanosecond()).unwrap_or(if at.as_second() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
-}
-
-/// An error and its causes on one line: `a: b: c`.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use logidx_urls::web_base;

@@ -125,6 +125,7 @@ impl SyncReporter for NoSyncReporter {}
 
 /// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AttemptDone {
     /// `owner/name`.
     pub repo: String,
@@ -138,6 +139,7 @@ pub struct AttemptDone {
 
 /// What became of an attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Its lines are indexed.
@@ -165,6 +167,7 @@ pub enum Outcome {
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SyncSummary {
     /// Runs listed.
     pub runs: u64,
@@ -201,6 +204,7 @@ impl SyncSummary {
 
 /// A failure a sync went on after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SyncFailure {
     /// `owner/name`.
     pub repo: String,
@@ -214,6 +218,7 @@ pub struct SyncFailure {
 
 /// What stops a sync as a whole (an attempt's failure never does).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
     /// GitHub refused the token or none was found: no repository can be synced.
     #[error(transparent)]
@@ -224,6 +229,17 @@ pub enum SyncError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl SyncError {
+    /// What the user can do about it: the hint of the stage's error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SyncError::Fetch(e) => e.hint(),
+            SyncError::Index(e) => e.hint(),
+            SyncError::Runtime(_) => None,
+        }
+    }
 }
 
 /// An attempt to fetch.
@@ -261,13 +277,16 @@ enum ToIndex {
     },
 }
 
-/// What the listing stage counted.
+/// What the fetch stage counted.
 #[derive(Default)]
 struct Listed {
     runs: u64,
     skipped: u64,
     in_progress: u64,
     failures: Vec<SyncFailure>,
+    /// Whether the caller's [`Cancel`] cut the listing and downloads short (not merely came
+    /// late).
+    cancelled: bool,
 }
 
 /// Syncs `options.repos` into `index`: see the module's documentation. Blocks; from async
@@ -283,22 +302,7 @@ pub fn sync(
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     let mut writer = index.writer_with(options.writer.clone())?;
-    // Attempts the index holds (indexed, or gone); a failed one is tried again.
-    let mut records = Vec::new();
-    for repo in &options.repos {
-        records.extend(index.attempts(Some(&repo.to_string()))?);
-    }
-    let settled: HashSet<(String, u64, u32)> = records
-        .into_iter()
-        .filter(|r| !matches!(r.state, AttemptState::Failed { .. }))
-        .map(|r| {
-            (
-                r.attempt.repo.to_lowercase(),
-                r.attempt.run_id,
-                r.attempt.run_attempt,
-            )
-        })
-        .collect();
+    let settled = settled_attempts(index, &options.repos)?;
     let client = options.client.clone().reporter(reporter.clone()).build()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -306,101 +310,30 @@ pub fn sync(
         .enable_all()
         .build()
         .map_err(SyncError::Runtime)?;
-
     let downloads = options.downloads.max(1);
-    let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
+    let (fetched_tx, fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
     let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
-    let listed = std::sync::Mutex::new(Listed::default());
     let mut summary = SyncSummary::default();
     // Stops this sync when the index fails, without touching the caller's `Cancel`.
     let stop = Cancel::default();
-    // Whether the caller's `Cancel` cut the listing and downloads short (not merely came late).
-    let cut_short = AtomicBool::new(false);
 
-    let outcome = std::thread::scope(|scope| -> Result<(), SyncError> {
-        let fetch = scope.spawn(|| {
-            runtime.block_on(async {
-                let stage =
-                    fetch_stage(&client, options, &settled, &*reporter, &listed, fetched_tx);
-                tokio::select! {
-                    result = stage => result,
-                    () = options.cancel.cancelled() => {
-                        cut_short.store(true, Ordering::SeqCst);
-                        Ok(())
-                    }
-                    () = stop.cancelled() => Ok(()),
-                }
-            })
+    let (listed, outcome) = std::thread::scope(|scope| {
+        let fetched = scope.spawn(|| {
+            fetch(
+                &runtime, &client, options, &settled, &*reporter, &stop, fetched_tx,
+            )
         });
-        scope.spawn(move || {
-            let items = std::iter::from_fn(|| fetched_rx.blocking_recv());
-            items.par_bridge().for_each_with(extracted_tx, |tx, item| {
-                // The writer receives until every sender is gone (it drains after a failure).
-                let _ = tx.send(extract(item));
-            });
-        });
-
-        let mut last_commit = Instant::now(); // of the first work since the last commit
-        let mut uncommitted = false;
-        let mut failure = None;
-        loop {
-            // With work uncommitted, wait no longer than its commit is due, so it is committed
-            // on time even while nothing arrives (a rate-limit wait, a slow download).
-            let item = if uncommitted {
-                let due = options
-                    .commit_interval
-                    .saturating_sub(last_commit.elapsed());
-                match extracted_rx.recv_timeout(due) {
-                    Ok(item) => Some(item),
-                    Err(mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match extracted_rx.recv() {
-                    Ok(item) => Some(item),
-                    Err(mpsc::RecvError) => break,
-                }
-            };
-            if failure.is_some() {
-                continue; // drain, so the other stages can end
-            }
-            if let Some(item) = item {
-                let done = AttemptDone {
-                    repo: item.meta.repo.clone(),
-                    run_id: item.meta.run_id,
-                    attempt: item.meta.run_attempt,
-                    outcome: match index_item(&mut writer, item) {
-                        Ok(outcome) => outcome,
-                        Err(e) => {
-                            failure = Some(e);
-                            stop.cancel();
-                            continue;
-                        }
-                    },
-                };
-                if !uncommitted && !matches!(done.outcome, Outcome::NotReady) {
-                    // The interval counts from the first work after a commit.
-                    uncommitted = true;
-                    last_commit = Instant::now();
-                }
-                summary.count(&done);
-                reporter.on_attempt_done(&done);
-            }
-            if uncommitted && last_commit.elapsed() >= options.commit_interval {
-                if let Err(e) = writer.commit() {
-                    failure = Some(e);
-                    stop.cancel();
-                    continue;
-                }
-                reporter.on_committed(summary.lines);
-                uncommitted = false;
-            }
-        }
-        let fetched = fetch.join().expect("the fetch stage does not panic");
-        match failure {
-            Some(e) => Err(e.into()),
-            None => fetched,
-        }
+        scope.spawn(|| extract(fetched_rx, extracted_tx));
+        let indexed = index_all(
+            &mut writer,
+            extracted_rx,
+            options,
+            &*reporter,
+            &stop,
+            &mut summary,
+        );
+        let (listed, fetched) = fetched.join().expect("the fetch stage does not panic");
+        (listed, indexed.map_err(SyncError::from).and(fetched))
     });
     // What was indexed before a fatal fetch error (a token revoked mid-sync) is kept too.
     if !matches!(outcome, Err(SyncError::Index(_))) {
@@ -411,14 +344,143 @@ pub fn sync(
         writer.wait_for_merges()?;
     }
     outcome?;
-    let listed = listed.into_inner().expect("the fetch stage does not panic");
     summary.runs = listed.runs;
     summary.attempts_skipped = listed.skipped;
     summary.attempts_in_progress = listed.in_progress;
     summary.failures.splice(0..0, listed.failures);
-    summary.cancelled = cut_short.load(Ordering::SeqCst);
+    summary.cancelled = listed.cancelled;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Attempts the index holds (indexed, or gone): not fetched again. A failed one is.
+fn settled_attempts(
+    index: &Index,
+    repos: &[RepoName],
+) -> logidx_index::Result<HashSet<(String, u64, u32)>> {
+    let mut settled = HashSet::new();
+    for repo in repos {
+        for record in index.attempts(Some(&repo.to_string()))? {
+            if !matches!(record.state, AttemptState::Failed { .. }) {
+                let attempt = record.attempt;
+                settled.insert((
+                    attempt.repo.to_lowercase(),
+                    attempt.run_id,
+                    attempt.run_attempt,
+                ));
+            }
+        }
+    }
+    Ok(settled)
+}
+
+/// The fetch stage, on the async runtime: lists every repository's runs and downloads the
+/// attempts the index lacks, until done, cancelled or `stop`ped.
+fn fetch(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    options: &SyncOptions,
+    settled: &HashSet<(String, u64, u32)>,
+    reporter: &dyn SyncReporter,
+    stop: &Cancel,
+    fetched: tokio::sync::mpsc::Sender<Item<Fetched>>,
+) -> (Listed, Result<(), SyncError>) {
+    let listed = std::sync::Mutex::new(Listed::default());
+    let result = runtime.block_on(async {
+        let stage = list_and_download(client, options, settled, reporter, &listed, fetched);
+        tokio::select! {
+            result = stage => result,
+            () = options.cancel.cancelled() => {
+                listed.lock().expect("the fetch stage does not panic").cancelled = true;
+                Ok(())
+            }
+            () = stop.cancelled() => Ok(()),
+        }
+    });
+    let listed = listed.into_inner().expect("the fetch stage does not panic");
+    (listed, result)
+}
+
+/// The extract stage, on rayon: extracts each downloaded archive, one per core.
+fn extract(
+    mut fetched: tokio::sync::mpsc::Receiver<Item<Fetched>>,
+    extracted: mpsc::SyncSender<Item<ToIndex>>,
+) {
+    let items = std::iter::from_fn(|| fetched.blocking_recv());
+    items.par_bridge().for_each_with(extracted, |tx, item| {
+        // The writer receives until every sender is gone (it drains after a failure).
+        let _ = tx.send(extract_item(item));
+    });
+}
+
+/// The index stage, on this thread (the one writer): writes each attempt and commits every
+/// [`SyncOptions::commit_interval`]. On the index's failure it stops the other stages and
+/// drains their queue so that they can end.
+fn index_all(
+    writer: &mut logidx_index::Writer<'_>,
+    extracted: mpsc::Receiver<Item<ToIndex>>,
+    options: &SyncOptions,
+    reporter: &dyn SyncReporter,
+    stop: &Cancel,
+    summary: &mut SyncSummary,
+) -> logidx_index::Result<()> {
+    let mut last_commit = Instant::now(); // of the first work since the last commit
+    let mut uncommitted = false;
+    let mut failure = None;
+    loop {
+        // With work uncommitted, wait no longer than its commit is due, so it is committed
+        // on time even while nothing arrives (a rate-limit wait, a slow download).
+        let item = if uncommitted {
+            let due = options
+                .commit_interval
+                .saturating_sub(last_commit.elapsed());
+            match extracted.recv_timeout(due) {
+                Ok(item) => Some(item),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match extracted.recv() {
+                Ok(item) => Some(item),
+                Err(mpsc::RecvError) => break,
+            }
+        };
+        if failure.is_some() {
+            continue; // drain, so the other stages can end
+        }
+        if let Some(item) = item {
+            let done = AttemptDone {
+                repo: item.meta.repo.clone(),
+                run_id: item.meta.run_id,
+                attempt: item.meta.run_attempt,
+                outcome: match index_item(writer, item) {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        failure = Some(e);
+                        stop.cancel();
+                        continue;
+                    }
+                },
+            };
+            if !uncommitted && !matches!(done.outcome, Outcome::NotReady) {
+                // The interval counts from the first work after a commit.
+                uncommitted = true;
+                last_commit = Instant::now();
+            }
+            summary.count(&done);
+            reporter.on_attempt_done(&done);
+        }
+        if uncommitted && last_commit.elapsed() >= options.commit_interval {
+            if let Err(e) = writer.commit() {
+                failure = Some(e);
+                stop.cancel();
+                continue;
+            }
+            reporter.on_committed(summary.lines);
+            uncommitted = false;
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
 
 impl SyncSummary {
@@ -445,7 +507,7 @@ impl SyncSummary {
 }
 
 /// Lists every repository's runs and fetches the attempts the index lacks, `downloads` at once.
-async fn fetch_stage(
+async fn list_and_download(
     client: &Client,
     options: &SyncOptions,
     settled: &HashSet<(String, u64, u32)>,
@@ -470,7 +532,7 @@ async fn fetch_stage(
                         return Err(SyncError::Fetch(e));
                     }
                     Err(e) => {
-                        let error = crate::error_chain(&e);
+                        let error = error_chain(&e);
                         reporter.on_repo_failed(repo, &error);
                         lock().failures.push(SyncFailure {
                             repo: repo.to_string(),
@@ -540,21 +602,21 @@ async fn fetch_attempt(client: &Client, work: Work) -> Item<Fetched> {
                     }),
                 },
                 Err(e) => Fetched::Settled(ToIndex::Failed {
-                    error: crate::error_chain(&e),
+                    error: error_chain(&e),
                 }),
             }
         }
         Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone { status }),
         Ok(LogsOutcome::NotReady) => Fetched::Settled(ToIndex::NotReady),
         Err(e) => Fetched::Settled(ToIndex::Failed {
-            error: crate::error_chain(&e),
+            error: error_chain(&e),
         }),
     };
     Item { meta, stage }
 }
 
 /// Extracts a downloaded archive; passes everything else through.
-fn extract(item: Item<Fetched>) -> Item<ToIndex> {
+fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
     let (jobs, bytes) = match item.stage {
         Fetched::Downloaded { jobs, bytes } => (jobs, bytes),
         Fetched::Settled(stage) => {
@@ -590,7 +652,7 @@ fn extract(item: Item<Fetched>) -> Item<ToIndex> {
             bytes: bytes.len() as u64,
         },
         Ok(Err(e)) => ToIndex::Failed {
-            error: crate::error_chain(&e),
+            error: error_chain(&e),
         },
     };
     Item {
@@ -631,4 +693,16 @@ fn index_item(
             Outcome::Failed { error }
         }
     })
+}
+
+/// An error and its causes on one line: `a: b: c`, as a summary records it.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

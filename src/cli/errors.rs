@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{ErrorGroup, Filter, Query, Sighting, web_base_from_api};
+use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
@@ -23,9 +23,7 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         .map(|u| time_bound("--until", u))
         .transpose()?;
     let index = context.open_index()?;
-    let mut query = Query::default()
-        .since(since)
-        .web_base(web_base_from_api(context.api_url()));
+    let mut query = Query::default().since(since).web_base(context.web_base());
     if let Some(until) = until {
         query = query.until(until);
     }

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{FlakyJob, web_base_from_api};
+use logidx::FlakyJob;
 use serde::Serialize;
 
 use super::args::FlakyArgs;
@@ -17,15 +17,12 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
     )?;
     let index = context.open_index()?;
     let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
-    let web_base = web_base_from_api(context.api_url());
+    let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
     for job in &jobs {
         let run = &job.last_flake;
-        let url = format!(
-            "{web_base}/{}/actions/runs/{}/job/{}",
-            run.repo, run.run_id, job.last_flake_job_id
-        );
+        let url = logidx::urls::job_url(&web_base, &run.repo, run.run_id, job.last_flake_job_id);
         if args.json {
             serde_json::to_writer(&mut out, &JsonFlaky::of(job, &url))?;
             out.write_all(b"\n")?;

@@ -48,8 +48,8 @@ impl Context {
     pub(crate) fn new(global: &Global) -> Context {
         let gh_host = std::env::var("GH_HOST").ok().filter(|h| !h.is_empty());
         let api_url = global.api_url.clone().unwrap_or_else(|| match &gh_host {
-            Some(host) if host != "github.com" => format!("https://{host}/api/v3"),
-            _ => logidx::GITHUB_API.to_owned(),
+            Some(host) => logidx::urls::ApiBase::for_host(host).to_string(),
+            None => logidx::GITHUB_API.to_owned(),
         });
         let colors = |is_terminal: bool| {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -98,8 +98,16 @@ impl Context {
 
     /// The host whose token to use: the API URL's own (`github.com` for `api.github.com`), never
     /// `GH_HOST` when the API URL names another host, so a token only goes where it belongs.
+    /// A URL that is not one is named by the client, when it is built.
     pub(crate) fn token_host(&self) -> String {
-        logidx::fetch::token_host(&self.api_url)
+        self.api_url
+            .parse::<logidx::urls::ApiBase>()
+            .map_or_else(|_| self.api_url.clone(), |api| api.token_host())
+    }
+
+    /// The web host the API's links point at.
+    pub(crate) fn web_base(&self) -> String {
+        logidx::web_base(&self.api_url)
     }
 
     pub(crate) fn stdout_colors(&self) -> Colors {
@@ -132,6 +140,12 @@ fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
         return e.hint();
     }
     if let Some(e) = error.downcast_ref::<logidx::index::Error>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<logidx::fetch::Error>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<logidx::SyncError>() {
         return e.hint();
     }
     if let Some(e) = error.downcast_ref::<logidx::TimeBoundError>() {

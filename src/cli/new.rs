@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{NewInFailure, web_base_from_api};
+use logidx::NewInFailure;
 
 use super::args::NewArgs;
 use super::{Context, NO_MATCH};
@@ -12,7 +12,7 @@ use logidx::json::{JsonLine, rfc3339};
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
     let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
-    let web_base = web_base_from_api(context.api_url());
+    let web_base = context.web_base();
     let failures = logidx::new_in_failures(
         &index,
         &repo,

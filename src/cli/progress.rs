@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use logidx::{AttemptDone, Outcome, RepoName, Reporter, SyncReporter};
 
 use super::Colors;
@@ -71,7 +71,7 @@ impl Progress {
                 self.runs.load(Ordering::Relaxed),
                 self.archives.load(Ordering::Relaxed),
                 mebibytes(self.bytes.load(Ordering::Relaxed)),
-                thousands(self.lines.load(Ordering::Relaxed)),
+                HumanCount(self.lines.load(Ordering::Relaxed)),
             ));
         }
     }
@@ -122,26 +122,24 @@ impl SyncReporter for Progress {
                 self.archives.fetch_add(1, Ordering::Relaxed);
                 self.lines.fetch_add(*lines, Ordering::Relaxed);
                 if self.verbose {
-                    self.say(&format!("{what}: {} lines", thousands(*lines)));
+                    self.say(&format!("{what}: {} lines", HumanCount(*lines)));
                     for warning in warnings {
                         self.warn(&format!("{what}: {warning}"));
                     }
                 }
                 self.refresh();
             }
-            Outcome::Gone { status } => {
-                if self.verbose {
-                    self.say(&format!("{what}: logs gone (HTTP {status})"));
-                }
+            Outcome::Gone { status } if self.verbose => {
+                self.say(&format!("{what}: logs gone (HTTP {status})"));
             }
             Outcome::NotReady => self.warn(&format!(
                 "{what}: logs not ready yet; the next sync will fetch them"
             )),
-            Outcome::Failed { error } => {
-                if !self.quiet {
-                    self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
-                }
+            Outcome::Failed { error } if !self.quiet => {
+                self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
             }
+            // Quiet, or an outcome added later without words here yet.
+            _ => {}
         }
     }
 
@@ -158,26 +156,13 @@ impl SyncReporter for Progress {
                 "indexed {} archives ({}), {} lines; committed",
                 self.archives.load(Ordering::Relaxed),
                 mebibytes(self.bytes.load(Ordering::Relaxed)),
-                thousands(lines)
+                HumanCount(lines)
             ));
         }
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes as `12.3 MiB`.
+/// Bytes as `12.3 MiB`: the README's wording (indicatif's `HumanBytes` says `12.30 MiB`).
 pub(crate) fn mebibytes(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
@@ -188,6 +173,7 @@ mod tests {
 
     #[test]
     fn thousands_are_grouped() {
+        let thousands = |n| HumanCount(n).to_string();
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");

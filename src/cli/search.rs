@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query, web_base_from_api};
+use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query};
 
 use super::args::{CountBy, SearchArgs, Sort};
 use super::{Colors, Context, NO_MATCH, time_bound};
@@ -41,7 +41,7 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
         }
     } else if !hits.is_empty() {
         let terms = highlight_terms(query.text_part());
-        print_grouped(&mut out, &hits, &terms, colors)?;
+        print_grouped(&mut out, &hits, &terms, colors, &context.web_base())?;
         let total = if hits.len() < args.limit {
             hits.len() as u64
         } else {
@@ -103,7 +103,7 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         .context(before, after)
         .limit(args.limit)
         .order(order)
-        .web_base(web_base_from_api(context.api_url())))
+        .web_base(context.web_base()))
 }
 
 fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> anyhow::Result<()> {
@@ -156,6 +156,7 @@ fn print_grouped<'h>(
     hits: &'h [Hit],
     terms: &HashSet<String>,
     colors: Colors,
+    web_base: &str,
 ) -> anyhow::Result<()> {
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
@@ -166,7 +167,11 @@ fn print_grouped<'h>(
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{}", colors.header(&attempt_header(group[0])))?;
+        writeln!(
+            out,
+            "{}",
+            colors.header(&attempt_header(group[0], web_base))
+        )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
             let step = &lines[0].step;
@@ -199,22 +204,16 @@ fn grouped<'h, K: std::hash::Hash + Eq>(
     groups
 }
 
-fn attempt_header(hit: &Hit) -> String {
+fn attempt_header(hit: &Hit, web_base: &str) -> String {
     let run = &hit.run;
     let date = run
         .run_created_at
         .strftime("%Y-%m-%d %H:%M UTC")
         .to_string();
-    let web = hit.url.split("/actions/runs/").next().unwrap_or_default();
+    let link = logidx::urls::attempt_url(web_base, &run.repo, run.run_id, run.run_attempt);
     format!(
-        "{} · {} #{} · attempt {} · {} · {date} · {web}/actions/runs/{}/attempts/{}",
-        run.repo,
-        run.workflow_name,
-        run.run_number,
-        run.run_attempt,
-        run.head_branch,
-        run.run_id,
-        run.run_attempt
+        "{} · {} #{} · attempt {} · {} · {date} · {link}",
+        run.repo, run.workflow_name, run.run_number, run.run_attempt, run.head_branch,
     )
 }
 

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{Level, Selection, ShownStep, line_url, web_base_from_api};
+use logidx::{Level, Selection, ShownStep, line_url};
 
 use super::args::ShowArgs;
 use super::{Colors, Context};
@@ -28,7 +28,7 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
             anyhow::bail!("run `{}` has no job `{job}` in the index", args.run);
         }
     }
-    let web_base = web_base_from_api(context.api_url());
+    let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
     if args.json {
         for step in &steps {

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::Context;
 use super::args::StatsArgs;
-use super::progress::{mebibytes, thousands};
+use indicatif::HumanCount;
+
+use super::progress::mebibytes;
 use logidx::json::rfc3339;
 
 /// One repository's share of the index.
@@ -95,9 +97,9 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
             out,
             "{}: {} runs, {} attempts indexed ({} lines), {} gone, {} failed; runs from {} to {}",
             repo.repo,
-            thousands(repo.runs),
-            thousands(repo.attempts_indexed),
-            thousands(repo.lines),
+            HumanCount(repo.runs),
+            HumanCount(repo.attempts_indexed),
+            HumanCount(repo.lines),
             repo.attempts_gone,
             repo.attempts_failed,
             repo.first_run.get(..10).unwrap_or("?"),

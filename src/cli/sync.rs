@@ -7,7 +7,9 @@ use std::sync::Arc;
 use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
 
 use super::args::SyncArgs;
-use super::progress::{Progress, mebibytes, thousands};
+use indicatif::HumanCount;
+
+use super::progress::{Progress, mebibytes};
 use super::{Context, FAILED, INTERRUPTED, time_bound};
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -87,11 +89,11 @@ fn print_summary(
         out,
         "{verb} {:.1} s: {} runs; {} attempts indexed ({} lines, {} of archives), {} already indexed, {} in progress, {} gone, {} not ready, {} failed",
         summary.seconds,
-        thousands(summary.runs),
-        thousands(summary.attempts_indexed),
-        thousands(summary.lines),
+        HumanCount(summary.runs),
+        HumanCount(summary.attempts_indexed),
+        HumanCount(summary.lines),
         mebibytes(summary.bytes),
-        thousands(summary.attempts_skipped),
+        HumanCount(summary.attempts_skipped),
         summary.attempts_in_progress,
         summary.attempts_gone,
         summary.attempts_not_ready,

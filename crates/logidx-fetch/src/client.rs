@@ -2,21 +2,19 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use logidx_urls::{ApiBase, GITHUB_API};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 
-use crate::error::{Error, Result, describe};
+use crate::error::{Error, Failure, Result, TryError, describe};
 use crate::reporter::{NoReporter, Reporter};
 use crate::token::Token;
-
-/// The public GitHub API.
-pub const GITHUB_API: &str = "https://api.github.com";
 
 /// How failed requests are retried: server errors, broken connections, secondary rate limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,9 +183,10 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
-            return Err(Error::BadBaseUrl(self.api_url));
-        }
+        let api = self
+            .api_url
+            .parse::<ApiBase>()
+            .map_err(|_| Error::BadBaseUrl(self.api_url.clone()))?;
         // rustls needs a process-wide crypto provider; ring builds without C toolchains'
         // extras. Installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -201,6 +200,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                api,
                 api_slots: Semaphore::new(self.api_concurrency),
                 api_limit: std::sync::atomic::AtomicUsize::new(self.api_concurrency),
                 download_slots: Arc::new(Semaphore::new(self.download_concurrency)),
@@ -223,6 +223,7 @@ pub struct Client {
 
 pub(crate) struct Inner {
     http: reqwest::Client,
+    api: ApiBase,
     api_slots: Semaphore,
     /// Permits `api_slots` still has in all, lowered by secondary rate limits.
     api_limit: std::sync::atomic::AtomicUsize,
@@ -305,13 +306,30 @@ impl Answer {
 
 impl Client {
     /// A builder with GitHub's defaults.
+    ///
+    /// ```
+    /// use logidx_fetch::{Client, Token};
+    ///
+    /// let client = Client::builder()
+    ///     .api_url("https://ghe.example.com/api/v3/")
+    ///     .token(Token::new("ghp_…"))
+    ///     .api_concurrency(8)
+    ///     .build()?;
+    /// assert_eq!(client.api_url(), "https://ghe.example.com/api/v3");
+    /// # Ok::<(), logidx_fetch::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// The API base URL.
     pub fn api_url(&self) -> &str {
-        &self.inner.builder.api_url
+        self.inner.api.as_str()
+    }
+
+    /// The API, to build endpoint URLs from.
+    pub(crate) fn api(&self) -> &ApiBase {
+        &self.inner.api
     }
 
     pub(crate) fn reporter(&self) -> &dyn Reporter {
@@ -347,8 +365,14 @@ impl Client {
                 self.send(url, cached.as_ref().map(|c| c.etag.as_str()))
                     .await
             };
-            let (reason, wait) = match result {
-                Err(e) => (format!("connection failed: {e}"), backoff(&policy, tries)),
+            let (failed, wait) = match result {
+                Err(e) => (
+                    TryError {
+                        failure: Failure::Connection,
+                        source: Some(e),
+                    },
+                    backoff(&policy, tries),
+                ),
                 Ok(answer) => {
                     self.note_rate(&answer.headers);
                     match answer.status {
@@ -395,18 +419,19 @@ impl Client {
                                     let wait = retry_after
                                         .unwrap_or(policy.secondary_wait)
                                         .max(backoff(&policy, tries));
-                                    ("secondary rate limit".to_owned(), wait)
+                                    (TryError::of(Failure::SecondaryRateLimit), wait)
                                 }
                                 Some(Limit::Primary(reset)) => {
                                     self.announce_pause(reset);
-                                    ("rate limit exhausted".to_owned(), until(reset))
+                                    (TryError::of(Failure::RateLimitExhausted), until(reset))
                                 }
                                 None => return Ok(answer),
                             }
                         }
-                        s if s.is_server_error() => {
-                            (format!("HTTP {}", s.as_u16()), backoff(&policy, tries))
-                        }
+                        s if s.is_server_error() => (
+                            TryError::of(Failure::Status(s.as_u16())),
+                            backoff(&policy, tries),
+                        ),
                         _ => return Ok(answer),
                     }
                 }
@@ -415,9 +440,11 @@ impl Client {
                 return Err(Error::GaveUp {
                     url: url.to_owned(),
                     tries,
-                    last: reason,
+                    last: failed.failure,
+                    source: failed.source,
                 });
             }
+            let reason = failed.reason();
             tracing::debug!(url, tries, reason, wait = %describe(wait), "retrying");
             self.reporter().on_retry(url, tries, &reason, wait);
             tokio::time::sleep(wait).await;
@@ -570,21 +597,7 @@ pub(crate) fn backoff(policy: &RetryPolicy, tries: u32) -> Duration {
         .base_delay
         .saturating_mul(1 << (tries.saturating_sub(1)).min(16));
     let capped = exp.min(policy.max_delay);
-    capped.mul_f64(0.5 + 0.5 * jitter())
-}
-
-/// A number in [0, 1), different on every call: xorshift over a clock-seeded state.
-fn jitter() -> f64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = Timestamp::now().as_nanosecond() as u64 | 1;
-    }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    capped.mul_f64(0.5 + 0.5 * fastrand::f64())
 }
 
 /// `etag`s and bodies of list pages: in memory, and on disk when a directory is given.

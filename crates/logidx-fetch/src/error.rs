@@ -4,26 +4,21 @@ use std::time::Duration;
 
 /// Errors of the GitHub client.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// No token in the environment and none from `gh`.
-    #[error(
-        "no GitHub token found\nhint: set `GH_TOKEN` or `GITHUB_TOKEN`, or log in with `gh auth login`"
-    )]
+    #[error("no GitHub token found")]
     NoToken,
 
     /// The token was refused.
-    #[error(
-        "GitHub refused the token (HTTP 401) for `{url}`\nhint: check `GH_TOKEN`/`GITHUB_TOKEN`, or run `gh auth login`"
-    )]
+    #[error("GitHub refused the token (HTTP 401) for `{url}`")]
     Unauthorized {
         /// The request.
         url: String,
     },
 
     /// The repository does not exist or the token cannot see it.
-    #[error(
-        "repository `{repo}` not found (HTTP 404)\nhint: check the name, and that the token can read it"
-    )]
+    #[error("repository `{repo}` not found (HTTP 404)")]
     RepoNotFound {
         /// `owner/name`.
         repo: String,
@@ -52,7 +47,10 @@ pub enum Error {
         /// How many were made.
         tries: u32,
         /// What the last one ran into.
-        last: String,
+        last: Failure,
+        /// The connection's error, when the last try had one.
+        #[source]
+        source: Option<reqwest::Error>,
     },
 
     /// A body that is not the JSON GitHub documents.
@@ -66,20 +64,34 @@ pub enum Error {
     },
 
     /// A run attempt's archive could not be had.
-    #[error("log archive of run `{run_id}` attempt `{attempt}`: {reason}")]
+    #[error(
+        "log archive of run `{run_id}` attempt `{attempt}`: gave up after {tries} tries; last: {last}"
+    )]
     Download {
         /// The run.
         run_id: u64,
         /// The attempt.
         attempt: u32,
-        /// Why: the tries made and what the last one ran into.
-        reason: String,
+        /// How many were made.
+        tries: u32,
+        /// What the last one ran into.
+        last: Failure,
+        /// The transfer's error, when the last try had one.
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+
+    /// A log redirect without a `Location`.
+    #[error("log archive of run `{run_id}` attempt `{attempt}`: the redirect has no `Location`")]
+    NoLocation {
+        /// The run.
+        run_id: u64,
+        /// The attempt.
+        attempt: u32,
     },
 
     /// An archive over the configured size cap.
-    #[error(
-        "log archive of run `{run_id}` attempt `{attempt}` is over the cap of {cap} bytes\nhint: raise it with `ClientBuilder::max_archive_bytes`"
-    )]
+    #[error("log archive of run `{run_id}` attempt `{attempt}` is over the cap of {cap} bytes")]
     TooLarge {
         /// The run.
         run_id: u64,
@@ -108,6 +120,83 @@ pub enum Error {
     /// The API base URL is not a URL.
     #[error("API base URL `{0}` is not an http(s) URL")]
     BadBaseUrl(String),
+}
+
+impl Error {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            Error::NoToken => "set `GH_TOKEN` or `GITHUB_TOKEN`, or log in with `gh auth login`",
+            Error::Unauthorized { .. } => "check `GH_TOKEN`/`GITHUB_TOKEN`, or run `gh auth login`",
+            Error::RepoNotFound { .. } => "check the name, and that the token can read it",
+            Error::TooLarge { .. } => "raise it with `ClientBuilder::max_archive_bytes`",
+            _ => return None,
+        };
+        Some(hint.to_owned())
+    }
+}
+
+/// What one try ran into, when it is worth another.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The connection failed (the error is the [`Error`]'s source).
+    #[error("connection failed")]
+    Connection,
+    /// A server error.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// GitHub's secondary rate limit.
+    #[error("secondary rate limit")]
+    SecondaryRateLimit,
+    /// The primary rate limit, spent.
+    #[error("rate limit exhausted")]
+    RateLimitExhausted,
+    /// Blob storage refused a signed URL: it expired.
+    #[error("blob storage refused the URL (HTTP {0}): expired")]
+    Expired(u16),
+    /// Blob storage answered another error.
+    #[error("blob storage answered HTTP {0}")]
+    BlobStatus(u16),
+    /// The body broke off (the error is the [`Error`]'s source).
+    #[error("transfer broke after {0} bytes")]
+    TransferBroke(u64),
+    /// Fewer bytes than `Content-Length` said.
+    #[error("body ended at {received} of {expected} bytes")]
+    ShortBody {
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced.
+        expected: u64,
+    },
+    /// The bytes do not end like a zip archive.
+    #[error("the {0} bytes received are not a whole zip archive")]
+    NotAZip(u64),
+}
+
+/// A failed try: what it ran into, and the transport's error if there was one.
+#[derive(Debug)]
+pub(crate) struct TryError {
+    pub(crate) failure: Failure,
+    pub(crate) source: Option<reqwest::Error>,
+}
+
+impl TryError {
+    /// A try that failed without a transport error.
+    pub(crate) fn of(failure: Failure) -> TryError {
+        TryError {
+            failure,
+            source: None,
+        }
+    }
+
+    /// What the reporter is told: the failure and its cause.
+    pub(crate) fn reason(&self) -> String {
+        match &self.source {
+            Some(e) => format!("{}: {e}", self.failure),
+            None => self.failure.to_string(),
+        }
+    }
 }
 
 /// `Result` with this crate's [`Error`].

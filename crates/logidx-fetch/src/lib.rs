@@ -41,10 +41,11 @@ mod reporter;
 mod runs;
 mod token;
 
-pub use client::{Client, ClientBuilder, GITHUB_API, NotReadyPolicy, RetryPolicy};
-pub use error::{Error, Result};
+pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
+pub use error::{Error, Failure, Result};
+pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Run, Step};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::RunFilter;
-pub use token::{Token, discover_token, token_host};
+pub use token::{Token, discover_token};

@@ -11,7 +11,7 @@ use reqwest::header;
 use tempfile::SpooledTempFile;
 
 use crate::client::{Client, backoff};
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result, TryError};
 use crate::model::{RepoName, Run};
 
 /// What asking for an attempt's logs gave.
@@ -77,9 +77,15 @@ impl Seek for Archive {
 /// Why one try at an archive failed, and whether a fresh URL may help.
 enum TryFailure {
     /// Worth another try with a fresh redirect.
-    Retry(String),
+    Retry(TryError),
     /// Final.
     Fatal(Error),
+}
+
+impl From<Failure> for TryFailure {
+    fn from(failure: Failure) -> TryFailure {
+        TryFailure::Retry(TryError::of(failure))
+    }
 }
 
 impl Client {
@@ -103,16 +109,10 @@ impl Client {
             .expect("the semaphore is never closed");
         let policy = self.retry_policy().clone();
         let not_ready = self.inner.builder.not_ready.clone();
-        let url = format!(
-            "{}/repos/{repo}/actions/runs/{}/attempts/{attempt}/logs",
-            self.api_url(),
-            run.id
-        );
-        let download_error = |reason: String| Error::Download {
-            run_id: run.id,
-            attempt,
-            reason,
-        };
+        let url = self
+            .api()
+            .attempt(&repo.owner, &repo.name, run.id, attempt, &["logs"])
+            .to_string();
         let (mut tries, mut not_ready_tries) = (0, 0);
         loop {
             tries += 1;
@@ -128,9 +128,10 @@ impl Client {
                     {
                         Some(location) => location.to_owned(),
                         None => {
-                            return Err(download_error(
-                                "the redirect has no `Location`".to_owned(),
-                            ));
+                            return Err(Error::NoLocation {
+                                run_id: run.id,
+                                attempt,
+                            });
                         }
                     }
                 }
@@ -155,16 +156,21 @@ impl Client {
                 }
                 _ => return Err(answer.into_error()),
             };
-            let reason = match self.fetch_archive(&location, run.id, attempt).await {
+            let failed = match self.fetch_archive(&location, run.id, attempt).await {
                 Ok(archive) => return Ok(LogsOutcome::Logs(archive)),
                 Err(TryFailure::Fatal(e)) => return Err(e),
-                Err(TryFailure::Retry(reason)) => reason,
+                Err(TryFailure::Retry(failed)) => failed,
             };
             if tries >= policy.max_tries {
-                return Err(download_error(format!(
-                    "gave up after {tries} tries; last: {reason}"
-                )));
+                return Err(Error::Download {
+                    run_id: run.id,
+                    attempt,
+                    tries,
+                    last: failed.failure,
+                    source: failed.source,
+                });
             }
+            let reason = failed.reason();
             let wait = backoff(&policy, tries);
             tracing::debug!(
                 run = run.id,
@@ -185,22 +191,18 @@ impl Client {
         attempt: u32,
     ) -> std::result::Result<Archive, TryFailure> {
         let builder = &self.inner.builder;
-        let response = self
-            .get_blob(location)
-            .await
-            .map_err(|e| TryFailure::Retry(format!("connection failed: {e}")))?;
+        let response = self.get_blob(location).await.map_err(|e| {
+            TryFailure::Retry(TryError {
+                failure: Failure::Connection,
+                source: Some(e),
+            })
+        })?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(TryFailure::Retry(format!(
-                "blob storage refused the URL (HTTP {}): expired",
-                status.as_u16()
-            )));
+            return Err(Failure::Expired(status.as_u16()).into());
         }
         if !status.is_success() {
-            return Err(TryFailure::Retry(format!(
-                "blob storage answered HTTP {}",
-                status.as_u16()
-            )));
+            return Err(Failure::BlobStatus(status.as_u16()).into());
         }
         let expected = response.content_length();
         let too_large = || {
@@ -225,8 +227,12 @@ impl Client {
         let mut len = 0u64;
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk
-                .map_err(|e| TryFailure::Retry(format!("transfer broke after {len} bytes: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                TryFailure::Retry(TryError {
+                    failure: Failure::TransferBroke(len),
+                    source: Some(e),
+                })
+            })?;
             len += chunk.len() as u64;
             if len > builder.max_archive_bytes {
                 return Err(too_large());
@@ -236,14 +242,14 @@ impl Client {
                 .on_download_progress(run_id, attempt, chunk.len() as u64);
         }
         if let Some(expected) = expected.filter(|&n| n != len) {
-            return Err(TryFailure::Retry(format!(
-                "body ended at {len} of {expected} bytes"
-            )));
+            return Err(Failure::ShortBody {
+                received: len,
+                expected,
+            }
+            .into());
         }
         if !ends_like_a_zip(&mut file, len).map_err(spool_error)? {
-            return Err(TryFailure::Retry(format!(
-                "the {len} bytes received are not a whole zip archive"
-            )));
+            return Err(Failure::NotAZip(len).into());
         }
         file.seek(SeekFrom::Start(0)).map_err(spool_error)?;
         Ok(Archive { file, len })

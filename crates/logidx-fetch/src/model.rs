@@ -13,8 +13,16 @@ pub struct RepoName {
 }
 
 impl RepoName {
-    /// Parses `owner/name`.
+    /// Parses `owner/name`; the same as `text.parse()`.
     pub fn parse(text: &str) -> crate::Result<RepoName> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for RepoName {
+    type Err = crate::Error;
+
+    fn from_str(text: &str) -> crate::Result<RepoName> {
         let valid = |s: &str| {
             !s.is_empty()
                 && s.chars()

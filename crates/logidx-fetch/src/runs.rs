@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use futures_util::Stream;
 use jiff::Timestamp;
+use logidx_urls::Url;
 use reqwest::StatusCode;
 use tokio::sync::mpsc;
 
@@ -106,8 +107,8 @@ impl Client {
         tx: &mpsc::Sender<Result<Run>>,
     ) -> Result<()> {
         let base = match &filter.workflow {
-            Some(w) => format!("{}/repos/{repo}/actions/workflows/{w}/runs", self.api_url()),
-            None => format!("{}/repos/{repo}/actions/runs", self.api_url()),
+            Some(w) => self.api().workflow_runs(&repo.owner, &repo.name, w),
+            None => self.api().runs(&repo.owner, &repo.name),
         };
         let mut seen = HashSet::new();
         if !filter.capped() {
@@ -220,12 +221,8 @@ impl Client {
 
     /// One run (its latest attempt).
     pub async fn run(&self, repo: &RepoName, run_id: u64) -> Result<Run> {
-        let answer = self
-            .get(
-                &format!("{}/repos/{repo}/actions/runs/{run_id}", self.api_url()),
-                false,
-            )
-            .await?;
+        let url = self.api().run(&repo.owner, &repo.name, run_id);
+        let answer = self.get(url.as_str(), false).await?;
         match answer.status {
             StatusCode::OK => answer.json(),
             _ => Err(answer.into_error()),
@@ -234,11 +231,10 @@ impl Client {
 
     /// One attempt of a run, with that attempt's status, conclusion and start.
     pub async fn attempt(&self, repo: &RepoName, run_id: u64, attempt: u32) -> Result<Run> {
-        let url = format!(
-            "{}/repos/{repo}/actions/runs/{run_id}/attempts/{attempt}",
-            self.api_url()
-        );
-        let answer = self.get(&url, false).await?;
+        let url = self
+            .api()
+            .attempt(&repo.owner, &repo.name, run_id, attempt, &[]);
+        let answer = self.get(url.as_str(), false).await?;
         match answer.status {
             StatusCode::OK => answer.json(),
             _ => Err(answer.into_error()),
@@ -248,10 +244,10 @@ impl Client {
     /// Every job of an attempt, with its steps. For a partial re-run this includes the jobs
     /// carried over from earlier attempts (their `run_attempt` says where they ran).
     pub async fn jobs(&self, repo: &RepoName, run_id: u64, attempt: u32) -> Result<Vec<Job>> {
-        let mut url = format!(
-            "{}/repos/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs?per_page=100",
-            self.api_url()
-        );
+        let jobs_url = self
+            .api()
+            .attempt(&repo.owner, &repo.name, run_id, attempt, &["jobs"]);
+        let mut url = with_query(&jobs_url, &[("per_page", "100".to_owned())]);
         let mut jobs = Vec::new();
         loop {
             let answer = self.get(&url, false).await?;
@@ -284,12 +280,16 @@ fn second(s: i64) -> String {
     Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
 }
 
-fn with_query(base: &str, params: &[(&str, String)]) -> String {
+/// `base?k=v&…`, each value percent-encoded as GitHub's search syntax needs (`+` would be a
+/// space to it, so no form encoding).
+fn with_query(base: &Url, params: &[(&str, String)]) -> String {
     let query: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k}={}", encode(v)))
         .collect();
-    format!("{base}?{}", query.join("&"))
+    let mut url = base.clone();
+    url.set_query(Some(&query.join("&")));
+    url.into()
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn query_values_are_encoded() {
         let url = with_query(
-            "http://h/x",
+            &Url::parse("http://h/x").unwrap(),
             &[
                 (
                     "created",

@@ -34,18 +34,6 @@ impl fmt::Display for Token {
     }
 }
 
-/// The host whose token [`discover_token`] should look up for an API base URL, as `gh` names
-/// hosts: `github.com` for `https://api.github.com`,
-/// `HOST` for GitHub Enterprise Server's `https://HOST/api/v3`, else the URL's host (and port).
-pub fn token_host(api_url: &str) -> String {
-    let rest = api_url.split_once("://").map_or(api_url, |(_, rest)| rest);
-    let host = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
-    match host.as_str() {
-        "api.github.com" => "github.com".to_owned(),
-        _ => host,
-    }
-}
-
 /// Finds a token as `gh` users expect: `GH_TOKEN`, then `GITHUB_TOKEN` (for GitHub Enterprise
 /// hosts `GH_ENTERPRISE_TOKEN` and `GITHUB_ENTERPRISE_TOKEN` first), then `gh auth token` for
 /// `host` (from `GH_HOST`) when given.
@@ -96,14 +84,6 @@ fn gh_auth_token(host: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_looked_up_for_the_api_urls_own_host() {
-        assert_eq!(token_host("https://api.github.com"), "github.com");
-        assert_eq!(token_host("https://API.github.com/"), "github.com");
-        assert_eq!(token_host("https://ghe.corp/api/v3"), "ghe.corp");
-        assert_eq!(token_host("http://127.0.0.1:8787"), "127.0.0.1:8787");
-    }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
@@ -165,6 +145,6 @@ mod tests {
     fn the_token_never_prints() {
         let token = Token::new("ghp_secret");
         assert_eq!(format!("{token:?} {token}"), "Token(***) ***");
-        assert!(Error::NoToken.to_string().contains("hint: set `GH_TOKEN`"));
+        assert!(Error::NoToken.hint().unwrap().contains("set `GH_TOKEN`"));
     }
 }

@@ -72,9 +72,7 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{
-    FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text, web_base_from_api,
-};
+pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };

@@ -380,7 +380,7 @@ impl Query {
     }
 
     /// The web host's base for hit URLs (default `https://github.com`); see
-    /// [`web_base_from_api`].
+    /// [`logidx_urls::web_base`].
     pub fn web_base(mut self, base: impl Into<String>) -> Query {
         self.web_base = base.into().trim_end_matches('/').to_owned();
         self
@@ -455,19 +455,6 @@ pub fn parse_text(text: &str, mut parser: QueryParser) -> Result<Box<dyn Tantivy
             parser.parse_query(&format!("* {text}")).map_err(error)
         }
         Err(err) => Err(error(err)),
-    }
-}
-
-/// The web host for an API base: `https://api.github.com` → `https://github.com`, GitHub
-/// Enterprise Server's `https://HOST/api/v3` → `https://HOST`.
-pub fn web_base_from_api(api_base: &str) -> String {
-    let base = api_base.trim_end_matches('/');
-    if let Some(host) = base.strip_suffix("/api/v3") {
-        return host.to_owned();
-    }
-    match base.split_once("://api.") {
-        Some((scheme, host)) => format!("{scheme}://{host}"),
-        None => base.to_owned(),
     }
 }
 
@@ -757,19 +744,6 @@ mod tests {
             .unwrap()
             .text_query()
             .unwrap();
-    }
-
-    #[test]
-    fn web_host_derives_from_the_api_base() {
-        let cases = [
-            ("https://api.github.com", "https://github.com"),
-            ("https://api.github.com/", "https://github.com"),
-            ("https://ghe.example.com/api/v3/", "https://ghe.example.com"),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-        ];
-        for (api, web) in cases {
-            assert_eq!(web_base_from_api(api), web, "{api}");
-        }
     }
 
     proptest! {

@@ -61,14 +61,17 @@ pub struct ContextLine {
 
 /// The web page of a line: its step's line anchor; the job's page for lines outside steps
 /// (step number 0: preamble, `system.txt`); the attempt's page for a file that matches no
-/// job (job id 0). `web_base` as [`web_base_from_api`](crate::web_base_from_api) gives it.
+/// job (job id 0). `web_base` as [`logidx_urls::web_base`] gives it.
 pub fn line_url(web_base: &str, run: &RunAttempt, step: &StepMeta, line_number: u32) -> String {
-    let page = format!("{web_base}/{}/actions/runs/{}", run.repo, run.run_id);
-    match (step.job_id, step.step_number) {
-        (0, _) => format!("{page}/attempts/{}", run.run_attempt),
-        (job, 0) => format!("{page}/job/{job}"),
-        (job, number) => format!("{page}/job/{job}#step:{number}:{line_number}"),
-    }
+    let place = logidx_urls::LinePlace {
+        repo: &run.repo,
+        run_id: run.run_id,
+        run_attempt: run.run_attempt,
+        job_id: step.job_id,
+        step_number: step.step_number,
+        line_number,
+    };
+    logidx_urls::line_url(web_base, &place)
 }
 
 /// A matching line, ordered by time, then by run, attempt, job, step and line.

@@ -86,9 +86,7 @@ fn finds_every_line_of_a_phrase_newest_first_with_context() {
             &query
                 .clone()
                 .limit(1)
-                .web_base(logidx_index::web_base_from_api(
-                    "https://ghe.example.com/api/v3",
-                )),
+                .web_base(logidx_urls::web_base("https://ghe.example.com/api/v3")),
         )
         .unwrap();
     assert!(
