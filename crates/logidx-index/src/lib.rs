@@ -43,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+mod dictionary;
 mod error;
 mod id_table;
 mod index;
@@ -56,10 +57,13 @@ mod segment_file;
 mod sequence;
 mod sequence_store;
 mod signature;
+mod step_doc;
 mod store;
+mod stored;
 mod text_doc;
 mod text_postings;
 mod tokenizer;
+mod varint;
 mod writer;
 
 pub use error::{Error, Result};

@@ -1,9 +1,9 @@
 //! What the index takes in and gives back besides hits: run attempts, steps, lines, records.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// One attempt of a workflow run: the metadata every line of it shares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunAttempt {
     /// `owner/name`.
     pub repo: String,
@@ -30,7 +30,7 @@ pub struct RunAttempt {
 }
 
 /// The job and step a line belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepMeta {
     /// The job's id.
     pub job_id: u64,
@@ -84,8 +84,7 @@ impl StepSource for Step {
 }
 
 /// What the index knows of an attempt: indexed, or why it is not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptState {
     /// Its steps are in the index.
     Indexed {
@@ -110,7 +109,7 @@ pub enum AttemptState {
 }
 
 /// How a job of an attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobOutcome {
     /// The job's id.
     pub job_id: u64,
@@ -121,7 +120,7 @@ pub struct JobOutcome {
 }
 
 /// The record of an attempt, committed with its steps: the index's own account of what it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
     /// The attempt.
     pub attempt: RunAttempt,

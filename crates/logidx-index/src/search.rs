@@ -21,8 +21,8 @@ use crate::schema::{
 use crate::segment_file;
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
+use crate::stored::{self, StoredStep};
 use crate::text_postings::{self, StepsHolding, TextPostings};
-use crate::writer::StoredStep;
 
 mod errors;
 
@@ -39,13 +39,11 @@ const STEPS_PER_COUNTING_THREAD: usize = 256;
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 
 /// One matching line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     /// The run attempt.
-    #[serde(flatten)]
     pub run: RunAttempt,
     /// The job and step.
-    #[serde(flatten)]
     pub step: StepMeta,
     /// 1-based line number within the step, as in the URL.
     pub line_number: u32,
@@ -527,7 +525,11 @@ impl Index {
         let store = self.step_store(&steps)?;
         let mut records = Vec::new();
         for found in search(&steps, query, &StepCollector)? {
-            records.push(store.meta(found.address, "an attempt record")?);
+            records.push(
+                store
+                    .meta::<stored::Record>(found.address, "an attempt record")?
+                    .into_public(),
+            );
         }
         Ok(records)
     }

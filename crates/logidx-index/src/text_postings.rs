@@ -32,7 +32,7 @@ use tantivy::schema::{Field, FieldType, Value};
 use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyError};
 
 use crate::segment_file::{self, corrupt, find_u32, pair, read_u32};
-use crate::sequence::{put_varint, take_varint};
+use crate::varint::{put_varint, take_varint};
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "tids";

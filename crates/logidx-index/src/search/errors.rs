@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
 use tantivy::DocAddress;
 
 use super::{LoadedStep, NANOS_PER_DAY, TextSet, day_name, matching_lines};
@@ -16,7 +15,7 @@ use crate::search::line_url;
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorGroup {
     /// The signature ([`crate::signature`]).
     pub signature: u64,
@@ -35,13 +34,11 @@ pub struct ErrorGroup {
 }
 
 /// One line of an error group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sighting {
     /// The run attempt.
-    #[serde(flatten)]
     pub run: RunAttempt,
     /// The job and step.
-    #[serde(flatten)]
     pub step: StepMeta,
     /// 1-based line number in the step.
     pub line_number: u32,
