@@ -1,7 +1,5 @@
 //! What the index takes in and gives back besides hits: run attempts, steps, lines, records.
 
-use serde::Serialize;
-
 /// One attempt of a workflow run: the metadata every line of it shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunAttempt {
@@ -47,7 +45,7 @@ pub struct StepMeta {
 }
 
 /// One line as extract produces it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// When it was written, in nanoseconds since the Unix epoch.
     pub timestamp: i64,

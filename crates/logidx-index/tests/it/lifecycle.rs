@@ -7,8 +7,7 @@ use logidx_index::{
     AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions, tokenize,
 };
 
-use crate::corpus::Corpus;
-use crate::per_line::PerLine;
+use logidx_test_support::{Corpus, PerLine};
 
 fn indexed(corpus: &Corpus) -> (tempfile::TempDir, Index) {
     let dir = tempfile::tempdir().unwrap();
