@@ -1,4 +1,6 @@
-//! Adding attempts: deduplicating texts into dense ids and storing each step's occurrences.
+//! The one writer of an index: adding attempts, committing, deleting and collecting texts no
+//! step refers to. Texts get their ids from [`crate::dictionary`]; the steps' documents are
+//! built by [`crate::step_doc`].
 
 use std::collections::HashSet;
 use std::ops::Bound;
