@@ -14,13 +14,7 @@ use std::time::{Duration, Instant};
 
 use logidx::extract::{ArchiveId, Extractor, JobInfo, StepInfo};
 use logidx::{Index, Query};
-
-#[allow(
-    dead_code,
-    reason = "shared with the index crate's tests, which also search the baseline"
-)]
-#[path = "../crates/logidx-index/tests/it/per_line.rs"]
-mod per_line;
+use logidx_test_support::PerLine;
 
 /// The corpus's generator settings: fixed seeds, sizes of 50 MB, 1 GB and 5 GB of text.
 fn corpus_config(size: &str) -> fakehub::Config {
@@ -105,7 +99,7 @@ fn main() {
     let line_bytes: u64 = lines.iter().map(|(_, _, t)| t.len() as u64).sum();
     let per_line_dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    per_line::PerLine::build(
+    PerLine::build(
         Some(per_line_dir.path()),
         lines.iter().map(|(n, t, text)| (*n, *t, text.as_str())),
         2,

@@ -19,17 +19,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use logidx_index::{GroupBy, Index, Query, WriterOptions};
 
-#[path = "../tests/it/corpus.rs"]
-mod corpus;
-#[allow(
-    dead_code,
-    reason = "shared with the tests, which also search the baseline"
-)]
-#[path = "../tests/it/per_line.rs"]
-mod per_line;
-
-use corpus::Corpus;
-use per_line::PerLine;
+use logidx_test_support::{Corpus, PerLine};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

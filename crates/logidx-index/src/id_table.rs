@@ -20,15 +20,13 @@ use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Value};
 use tantivy::{DocId, Segment, SegmentReader, TantivyError};
 
-use crate::segment_file::{self, corrupt, find_u32, read_u32};
+use crate::segment_file::{self, COUNT_FOOTER_BYTES, corrupt, count_footer, find_u32, read_u32};
 use crate::text_doc::TextDoc;
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "ids";
 
 const MAGIC: u32 = 0x6c78_6931; // "lxi1"
-
-const FOOTER_BYTES: usize = 4 + 4;
 
 /// The plugin that writes and merges `.ids` files; register it on the texts index.
 pub(crate) struct IdTablePlugin {
@@ -127,7 +125,7 @@ fn write(segment: &Segment, mut entries: Vec<u64>) -> tantivy::Result<()> {
 }
 
 fn write_to(entries: &[u64], out: &mut impl Write) -> io::Result<()> {
-    let mut bytes = Vec::with_capacity(entries.len() * 8 + FOOTER_BYTES);
+    let mut bytes = Vec::with_capacity(entries.len() * 8 + COUNT_FOOTER_BYTES);
     for &entry in entries {
         bytes.extend_from_slice(&((entry >> 32) as u32).to_le_bytes());
     }
@@ -158,14 +156,7 @@ impl IdTable {
     }
 
     fn parse(bytes: OwnedBytes) -> io::Result<IdTable> {
-        let end = bytes
-            .len()
-            .checked_sub(FOOTER_BYTES)
-            .ok_or_else(|| corrupt("it is shorter than its footer"))?;
-        if u32::from_le_bytes(bytes[end + 4..].try_into().expect("4")) != MAGIC {
-            return Err(corrupt("its footer has no `.ids` mark"));
-        }
-        let len = u32::from_le_bytes(bytes[end..end + 4].try_into().expect("4")) as usize;
+        let (end, len) = count_footer(&bytes, MAGIC, EXTENSION)?;
         if len * 8 != end {
             return Err(corrupt("its length disagrees with its count of ids"));
         }
@@ -278,7 +269,7 @@ mod tests {
             [1, 2, 3, 5].map(|id| table.doc_of(id)),
             [Some(0), Some(1), None, Some(2)]
         );
-        for cut in [1, 4, FOOTER_BYTES, file.len() - 1] {
+        for cut in [1, 4, COUNT_FOOTER_BYTES, file.len() - 1] {
             assert!(parse(&file[..file.len() - cut]).is_err(), "cut by {cut}");
         }
         for at in [file.len() - 8, file.len() - 1] {

@@ -46,6 +46,7 @@
 
 #![warn(missing_docs)]
 
+mod dictionary;
 mod error;
 mod id_table;
 mod index;
@@ -59,11 +60,14 @@ mod segment_file;
 mod sequence;
 mod sequence_store;
 mod signature;
+mod step_doc;
 mod store;
+mod stored;
 mod text_doc;
 mod text_postings;
 mod time;
 mod tokenizer;
+mod varint;
 mod writer;
 
 pub use error::{Error, Result};

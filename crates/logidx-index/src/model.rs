@@ -1,10 +1,9 @@
 //! What the index takes in and gives back besides hits: run attempts, steps, lines, records.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 /// One attempt of a workflow run: the metadata every line of it shares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunAttempt {
     /// `owner/name`.
     pub repo: String,
@@ -27,12 +26,11 @@ pub struct RunAttempt {
     /// Who triggered the run.
     pub actor: String,
     /// When the run was created.
-    #[serde(with = "crate::time::serde_nanos")]
     pub run_created_at: Timestamp,
 }
 
 /// The job and step a line belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepMeta {
     /// The job's id.
     pub job_id: u64,
@@ -49,10 +47,9 @@ pub struct StepMeta {
 }
 
 /// One line as extract produces it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// When it was written.
-    #[serde(with = "crate::time::serde_nanos")]
     pub timestamp: Timestamp,
     /// Its text without timestamp, BOM, CR or ANSI codes; markers such as `##[error]` kept.
     pub text: String,
@@ -94,8 +91,7 @@ impl StepSource for Step {
 }
 
 /// What the index knows of an attempt: indexed, or why it is not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptState {
     /// Its steps are in the index.
     Indexed {
@@ -120,7 +116,7 @@ pub enum AttemptState {
 }
 
 /// How a job of an attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobOutcome {
     /// The job's id.
     pub job_id: u64,
@@ -131,7 +127,7 @@ pub struct JobOutcome {
 }
 
 /// The record of an attempt, committed with its steps: the index's own account of what it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
     /// The attempt.
     pub attempt: RunAttempt,

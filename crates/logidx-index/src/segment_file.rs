@@ -74,6 +74,26 @@ pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
+/// The bytes of a footer of a count and a mark (`u32` LE each).
+pub(crate) const COUNT_FOOTER_BYTES: usize = 4 + 4;
+
+/// The footer of a file that ends in a count and `magic` (`u32` LE each): where it starts, and
+/// the count. `extension` names the file in errors.
+pub(crate) fn count_footer(
+    bytes: &[u8],
+    magic: u32,
+    extension: &str,
+) -> io::Result<(usize, usize)> {
+    let end = bytes
+        .len()
+        .checked_sub(COUNT_FOOTER_BYTES)
+        .ok_or_else(|| corrupt("it is shorter than its footer"))?;
+    if read_u32(bytes, end + 4) != magic {
+        return Err(corrupt(&format!("its footer has no `.{extension}` mark")));
+    }
+    Ok((end, read_u32(bytes, end) as usize))
+}
+
 /// Where `wanted` is among the `len` increasing `u32` LE values that start `bytes`.
 pub(crate) fn find_u32(bytes: &[u8], len: usize, wanted: u32) -> Option<usize> {
     let (mut low, mut high) = (0, len);

@@ -29,7 +29,8 @@ use tantivy::schema::{Field, Schema, Value};
 use tantivy::{DocId, Segment, SegmentReader, TantivyError};
 
 use crate::segment_file;
-use crate::sequence::{Parts, put_varint, take_varint};
+use crate::sequence::Parts;
+use crate::varint::{put_varint, take_varint};
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "seq";

@@ -31,8 +31,8 @@ use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, FieldType, Value};
 use tantivy::{BitSet, DocId, Score, Segment, SegmentReader, TantivyError};
 
-use crate::segment_file::{self, corrupt, find_u32, pair, read_u32};
-use crate::sequence::{put_varint, take_varint};
+use crate::segment_file::{self, corrupt, count_footer, find_u32, pair, read_u32};
+use crate::varint::{put_varint, take_varint};
 
 /// The file extension of the component.
 pub(crate) const EXTENSION: &str = "tids";
@@ -42,8 +42,6 @@ pub(crate) const EXTENSION: &str = "tids";
 pub(crate) const TEXT_IDS_TYPE: &str = "logidx_text_ids";
 
 const MAGIC: u32 = 0x6c78_7431; // "lxt1"
-
-const FOOTER_BYTES: usize = 4 + 4;
 
 /// A step's distinct text ids, in increasing order, as its custom field holds them.
 pub(crate) fn pack(ids: &[u32]) -> Vec<u8> {
@@ -248,14 +246,7 @@ impl TextPostings {
     }
 
     fn parse(bytes: OwnedBytes, max_doc: DocId) -> io::Result<TextPostings> {
-        let end = bytes
-            .len()
-            .checked_sub(FOOTER_BYTES)
-            .ok_or_else(|| corrupt("it is shorter than its footer"))?;
-        if u32::from_le_bytes(bytes[end + 4..].try_into().expect("4")) != MAGIC {
-            return Err(corrupt("its footer has no `.tids` mark"));
-        }
-        let len = u32::from_le_bytes(bytes[end..end + 4].try_into().expect("4")) as usize;
+        let (end, len) = count_footer(&bytes, MAGIC, EXTENSION)?;
         if len * 8 > end {
             return Err(corrupt("its count of ids runs past its length"));
         }
@@ -379,6 +370,7 @@ mod tests {
     use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
     use super::*;
+    use crate::segment_file::COUNT_FOOTER_BYTES;
 
     /// The text ids of step `n`: a few that many steps share, and one of its own.
     fn ids_of(n: u64) -> Vec<u32> {
@@ -552,7 +544,7 @@ mod tests {
         assert_eq!(docs(&postings, 1).unwrap(), [0, 1, 200]);
         assert_eq!(docs(&postings, 7).unwrap(), [3]);
         assert_eq!(docs(&postings, 2).unwrap(), Vec::<DocId>::new());
-        for cut in [1, 4, FOOTER_BYTES, file.len() - 1] {
+        for cut in [1, 4, COUNT_FOOTER_BYTES, file.len() - 1] {
             assert!(parse(&file[..file.len() - cut]).is_err(), "cut by {cut}");
         }
         for at in [file.len() - 8, file.len() - 1, 8 + 4] {

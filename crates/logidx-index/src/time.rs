@@ -42,29 +42,6 @@ pub(crate) fn date_of_day(day: i64) -> Date {
         .date()
 }
 
-/// Serde of a [`Timestamp`] as nanoseconds since the epoch: how the index stores times (and
-/// how public types serialized them before they were typed).
-pub(crate) mod serde_nanos {
-    use jiff::Timestamp;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(at: &Timestamp, to: S) -> Result<S::Ok, S::Error> {
-        to.serialize_i64(super::to_nanos(*at))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Timestamp, D::Error> {
-        i64::deserialize(from).map(super::from_nanos)
-    }
-}
-
-/// Serializes days with their counts as `[["2024-01-31", 3], …]`.
-pub(crate) fn serialize_days<S: serde::Serializer>(
-    days: &[(Date, u64)],
-    to: S,
-) -> Result<S::Ok, S::Error> {
-    to.collect_seq(days.iter().map(|(date, n)| (date.to_string(), n)))
-}
-
 /// A time as written: an instant, or a whole UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Written {

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::index::Index;
 use crate::model::AttemptRecord;
 use crate::schema::{KIND_ATTEMPT, attempt_key, keyword, keyword_query as term};
+use crate::stored;
 
 impl Index {
     /// The record of an attempt, if the index has one.
@@ -49,7 +50,11 @@ impl Index {
         let store = self.step_store(&steps)?;
         let mut records = Vec::new();
         for found in search(&steps, query, &StepCollector)? {
-            records.push(store.meta(found.address, "an attempt record")?);
+            records.push(
+                store
+                    .meta::<stored::Record>(found.address, "an attempt record")?
+                    .into_public(),
+            );
         }
         Ok(records)
     }

@@ -12,8 +12,8 @@ use crate::index::Index;
 use crate::query::Query;
 use crate::sequence;
 use crate::store::StepStore;
+use crate::stored::StoredStep;
 use crate::time::{date_of_day, day_of};
-use crate::writer::StoredStep;
 
 /// A count uses a thread per this many matching steps, up to one per core.
 const STEPS_PER_COUNTING_THREAD: usize = 256;

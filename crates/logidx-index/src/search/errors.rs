@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 use tantivy::DocAddress;
 
 use super::matching::{LoadedStep, matching_lines};
@@ -20,7 +19,7 @@ use crate::time::{date_of_day, day_of, from_nanos};
 
 /// One error signature: the error lines that are the same once their numbers, ids, paths and
 /// times are masked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ErrorGroup {
     /// The signature ([`crate::signature`]).
@@ -34,26 +33,22 @@ pub struct ErrorGroup {
     /// The latest such line, whose text is the group's example.
     pub last_seen: Sighting,
     /// Lines per UTC day, days without any left out, oldest first.
-    #[serde(serialize_with = "crate::time::serialize_days")]
     pub days: Vec<(Date, u64)>,
     /// Names of the jobs it appeared in, the most hit first.
     pub jobs: Vec<String>,
 }
 
 /// One line of an error group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Sighting {
     /// The run attempt.
-    #[serde(flatten)]
     pub run: RunAttempt,
     /// The job and step.
-    #[serde(flatten)]
     pub step: StepMeta,
     /// 1-based line number in the step.
     pub line_number: u32,
     /// When it was written.
-    #[serde(with = "crate::time::serde_nanos")]
     pub timestamp: Timestamp,
     /// The line.
     pub text: String,

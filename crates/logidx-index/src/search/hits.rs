@@ -4,7 +4,6 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tantivy::{DocAddress, Searcher};
 
 use super::matching::{LoadedStep, POSTINGS_LIMIT, matching_lines};
@@ -17,19 +16,16 @@ use crate::sequence::Occurrence;
 use crate::time::from_nanos;
 
 /// One matching line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Hit {
     /// The run attempt.
-    #[serde(flatten)]
     pub run: RunAttempt,
     /// The job and step.
-    #[serde(flatten)]
     pub step: StepMeta,
     /// 1-based line number within the step, as in the URL.
     pub line_number: u32,
     /// When the line was written.
-    #[serde(with = "crate::time::serde_nanos")]
     pub timestamp: Timestamp,
     /// From the line's marker.
     pub level: Level,
@@ -47,13 +43,12 @@ pub struct Hit {
 }
 
 /// A line around a hit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ContextLine {
     /// 1-based line number within the step.
     pub line_number: u32,
     /// When it was written.
-    #[serde(with = "crate::time::serde_nanos")]
     pub timestamp: Timestamp,
     /// The text.
     pub text: String,

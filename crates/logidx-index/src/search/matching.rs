@@ -17,8 +17,8 @@ use crate::schema::{KIND_STEP, StepFields, keyword, keyword_query as term};
 use crate::segment_file;
 use crate::sequence::{self, Occurrence};
 use crate::store::StepStore;
+use crate::stored::StoredStep;
 use crate::text_postings::{self, StepsHolding, TextPostings};
-use crate::writer::StoredStep;
 
 /// Above this many matching texts, steps are walked and tested against a bitset instead of
 /// being found through each text's postings (decoding many texts' postings, most of them long,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use logidx_index::{AttemptState, GroupBy, Index, Query};
 
-use crate::corpus::Corpus;
+use logidx_test_support::Corpus;
 
 const CHILD_DIR: &str = "LOGIDX_TEST_CRASH_CHILD_DIR";
 

@@ -8,9 +8,8 @@ use logidx_index::{
     Filter, GroupBy, Index, Level, Line, Order, Query, RunAttempt, Step, StepMeta, WriterOptions,
 };
 
-use crate::corpus::Corpus;
-use crate::per_line::PerLine;
 use crate::{at, nanos};
+use logidx_test_support::{self as support, Corpus, PerLine};
 
 const WORDS: &[&str] = &[
     "alpha",
@@ -43,32 +42,24 @@ fn corpus() -> impl Strategy<Value = Corpus> {
             .into_iter()
             .enumerate()
             .map(|(run, (repo, attempt, jobs))| {
-                let meta = RunAttempt {
-                    repo: ["acme/widgets", "acme/gadgets"][repo].to_owned(),
-                    run_id: run as u64 + 1,
-                    run_attempt: attempt,
-                    run_number: run as u64 + 1,
-                    workflow_name: "CI".to_owned(),
-                    workflow_path: ".github/workflows/ci.yml".to_owned(),
-                    event: "push".to_owned(),
-                    head_branch: ["main", "dev"][run % 2].to_owned(),
-                    head_sha: format!("{run:040x}"),
-                    actor: "octocat".to_owned(),
-                    run_created_at: at(run as i64 * 1_000),
-                };
+                let mut meta = support::attempt(
+                    ["acme/widgets", "acme/gadgets"][repo],
+                    run as u64 + 1,
+                    attempt,
+                );
+                meta.head_branch = ["main", "dev"][run % 2].to_owned();
+                meta.head_sha = format!("{run:040x}");
+                meta.run_created_at = at(run as i64 * 1_000);
                 let mut steps = Vec::new();
                 for (j, job) in jobs.into_iter().enumerate() {
                     job_id += 1;
                     for (s, lines) in job.into_iter().enumerate() {
+                        let mut meta = support::step_meta(job_id, s as u32 + 1);
+                        meta.job_name = format!("test {j}");
+                        meta.job_conclusion = ["success", "failure"][j % 2].to_owned();
+                        meta.step_name = format!("step {s}");
                         steps.push(Step {
-                            meta: StepMeta {
-                                job_id,
-                                job_name: format!("test {j}"),
-                                job_conclusion: ["success", "failure"][j % 2].to_owned(),
-                                step_number: s as u32 + 1,
-                                step_name: format!("step {s}"),
-                                step_conclusion: "success".to_owned(),
-                            },
+                            meta,
                             lines: lines
                                 .into_iter()
                                 .map(|(timestamp, text)| Line {

@@ -9,9 +9,8 @@ use logidx_index::{
     AttemptState, Deletion, Error, GroupBy, Index, Query, Selection, WriterOptions, tokenize,
 };
 
-use crate::corpus::Corpus;
 use crate::nanos;
-use crate::per_line::PerLine;
+use logidx_test_support::{Corpus, PerLine};
 
 fn indexed(corpus: &Corpus) -> (tempfile::TempDir, Index) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,10 +1,8 @@
 //! Integration tests of logidx-index: one binary, one module per concern.
 
-mod corpus;
 mod crash;
 mod equivalence;
 mod lifecycle;
-mod per_line;
 
 use jiff::Timestamp;
 

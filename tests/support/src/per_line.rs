@@ -11,7 +11,8 @@ use tantivy::{Index, IndexWriter, TantivyDocument, doc};
 
 use logidx_index::{LOG_TOKENIZER, LogTokenizer, parse_text};
 
-pub(crate) struct PerLine {
+/// A tantivy index of the same lines, one document per line.
+pub struct PerLine {
     index: Index,
     text: tantivy::schema::Field,
     ordinal: tantivy::schema::Field,
@@ -20,7 +21,7 @@ pub(crate) struct PerLine {
 impl PerLine {
     /// Indexes `texts` in `dir` (or in RAM), one document per line, with its ordinal stored
     /// and as a fast field; step, line and time as fast fields like a real per-line index.
-    pub(crate) fn build<'t>(
+    pub fn build<'t>(
         dir: Option<&std::path::Path>,
         texts: impl IntoIterator<Item = (u64, i64, &'t str)>,
         threads: usize,
@@ -61,7 +62,7 @@ impl PerLine {
     }
 
     /// The ordinals of the lines whose text matches `text_query`.
-    pub(crate) fn matching(&self, text_query: &str) -> Vec<u64> {
+    pub fn matching(&self, text_query: &str) -> Vec<u64> {
         let parser = QueryParser::for_index(&self.index, vec![self.text]);
         let query = parse_text(text_query, parser).unwrap();
         let searcher = self.index.reader().unwrap().searcher();

@@ -4,14 +4,15 @@ use logidx_index::{Line, RunAttempt, Step, StepMeta};
 
 /// Attempts with their steps, in the order a sync would index them.
 #[derive(Debug, Clone)]
-pub(crate) struct Corpus {
-    pub(crate) attempts: Vec<(RunAttempt, Vec<Step>)>,
+pub struct Corpus {
+    /// Each attempt with its steps.
+    pub attempts: Vec<(RunAttempt, Vec<Step>)>,
 }
 
 impl Corpus {
     /// The world [`Corpus::fakehub`] takes its attempts from: fakehub's default one, of one
     /// repository.
-    pub(crate) fn fakehub_world(runs: usize, lines_per_job: usize) -> fakehub::World {
+    pub fn fakehub_world(runs: usize, lines_per_job: usize) -> fakehub::World {
         fakehub::World::generate(fakehub::Config {
             runs,
             lines_per_job,
@@ -22,7 +23,7 @@ impl Corpus {
 
     /// The attempts of `repo` that [`Corpus::fakehub`] takes: the completed ones, with their
     /// runs.
-    pub(crate) fn completed_attempts(
+    pub fn completed_attempts(
         repo: &fakehub::Repo,
     ) -> impl Iterator<Item = (&fakehub::Run, &fakehub::Attempt)> {
         repo.runs.iter().flat_map(|run| {
@@ -34,7 +35,7 @@ impl Corpus {
     }
 
     /// Every completed attempt of fakehub's default repository.
-    pub(crate) fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
+    pub fn fakehub(runs: usize, lines_per_job: usize) -> Corpus {
         let world = Corpus::fakehub_world(runs, lines_per_job);
         let repo = &world.repos()[0];
         let full_name = repo.full_name();
@@ -94,7 +95,7 @@ impl Corpus {
     }
 
     /// Every line with its attempt, step and 0-based index in the step.
-    pub(crate) fn lines(&self) -> impl Iterator<Item = (&RunAttempt, &StepMeta, u32, &Line)> {
+    pub fn lines(&self) -> impl Iterator<Item = (&RunAttempt, &StepMeta, u32, &Line)> {
         self.attempts.iter().flat_map(|(attempt, steps)| {
             steps.iter().flat_map(move |step| {
                 step.lines
