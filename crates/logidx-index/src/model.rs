@@ -71,13 +71,6 @@ pub trait StepSource {
     fn meta(&self) -> &StepMeta;
     /// Its lines in order, as (when written, text).
     fn lines(&self) -> impl Iterator<Item = (Timestamp, &str)>;
-
-    /// [`lines`](StepSource::lines) with times in nanoseconds since the Unix epoch, as the
-    /// index stores them: a source that holds them so skips making a `Timestamp` per line.
-    fn lines_in_nanos(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.lines()
-            .map(|(at, text)| (crate::time::to_nanos(at), text))
-    }
 }
 
 impl StepSource for Step {

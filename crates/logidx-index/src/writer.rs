@@ -198,8 +198,9 @@ impl<'a> Writer<'a> {
         let attempt_steps = AttemptSteps::new(fields, key, attempt);
         for step in steps {
             occurrences.clear();
-            for (timestamp, text) in step.lines_in_nanos() {
+            for (at, text) in step.lines() {
                 let text_id = self.dictionary.id_of(text, self.index)?;
+                let timestamp = time::to_nanos(at);
                 occurrences.push(Occurrence { text_id, timestamp });
             }
             if !self.dictionary.new_texts.is_empty() {
