@@ -14,12 +14,14 @@ const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 /// The UTC day of `nanos`, numbered from the epoch: lines are grouped by it per line, and only
 /// each group's day made a [`Date`] ([`date_of_day`]).
 #[inline]
+#[inline]
 pub(crate) fn day_of(nanos: i64) -> i64 {
     nanos.div_euclid(NANOS_PER_DAY)
 }
 
 /// `at` in nanoseconds since the epoch, saturating past the years 1677 and 2262 (as far as an
 /// `i64` reaches). No `i128`: the writer converts every line.
+#[inline]
 pub(crate) fn to_nanos(at: Timestamp) -> i64 {
     at.as_second()
         .saturating_mul(NANOS_PER_SECOND)
@@ -27,6 +29,7 @@ pub(crate) fn to_nanos(at: Timestamp) -> i64 {
 }
 
 /// The instant `nanos` after the epoch.
+#[inline]
 pub(crate) fn from_nanos(nanos: i64) -> Timestamp {
     let (second, nanosecond) = (
         nanos.div_euclid(NANOS_PER_SECOND),

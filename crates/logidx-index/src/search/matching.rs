@@ -195,6 +195,7 @@ pub(super) fn matching_lines<'s>(
         })
 }
 
+#[inline]
 pub(super) fn in_window(query: &Query, timestamp: i64) -> bool {
     query.since.is_none_or(|since| timestamp >= since)
         && query.until.is_none_or(|until| timestamp < until)

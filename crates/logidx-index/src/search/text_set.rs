@@ -39,6 +39,7 @@ impl TextSet {
         ids
     }
 
+    #[inline]
     pub(super) fn contains(&self, id: u32) -> bool {
         match self {
             TextSet::All => true,
