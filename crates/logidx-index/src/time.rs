@@ -14,7 +14,6 @@ const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 /// The UTC day of `nanos`, numbered from the epoch: lines are grouped by it per line, and only
 /// each group's day made a [`Date`] ([`date_of_day`]).
 #[inline]
-#[inline]
 pub(crate) fn day_of(nanos: i64) -> i64 {
     nanos.div_euclid(NANOS_PER_DAY)
 }
