@@ -300,7 +300,10 @@ fn is_canonical(base: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     });
-    let numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    // Where the last label is a number (or `0x…`), `Url` reads the host as IPv4 and may
+    // rewrite it (`127.1`, `0x7f.1` → `127.0.0.1`).
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let numeric = last.bytes().all(|b| b.is_ascii_digit()) || last.starts_with("0x");
     let ipv4_as_written = host.split('.').count() == 4
         && host
             .split('.')
@@ -329,6 +332,8 @@ mod tests {
             "https://GitHub.com",
             "https://github.com:443",
             "http://127.1:80",
+            "http://0x7f.1",
+            "https://example.123",
             "http://127.0.0.1:08787",
             "https://xn--bcher-kva.example",
             "https://a..b",
