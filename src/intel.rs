@@ -196,28 +196,61 @@ struct OnCommit {
     passed_in_runs: HashSet<u64>,
 }
 
-/// Jobs of `repo` (or of every repository) with both a failure and a success on one commit in
-/// runs created since `since`, the most flaky first.
-pub fn flaky_jobs(
-    index: &Index,
-    repo: Option<&str>,
-    since: Option<jiff::Timestamp>,
-) -> logidx_index::Result<Vec<FlakyJob>> {
+/// Which runs and jobs [`flaky_jobs`] looks at; `None` is no restriction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlakyFilter {
+    /// `owner/name`.
+    pub repo: Option<String>,
+    /// Runs created since.
+    pub since: Option<jiff::Timestamp>,
+    /// Runs of this branch.
+    pub branch: Option<String>,
+    /// Runs of this workflow: its name, or its file (`ci.yml` or the whole path), in any case.
+    pub workflow: Option<String>,
+    /// This job, by name in any case.
+    pub job: Option<String>,
+}
+
+impl FlakyFilter {
+    fn passes(&self, run: &RunAttempt) -> bool {
+        let workflow = |w: &str| {
+            let path = run.workflow_path.to_ascii_lowercase();
+            let w = w.to_ascii_lowercase();
+            run.workflow_name.eq_ignore_ascii_case(&w)
+                || path == w
+                || path.rsplit('/').next() == Some(w.as_str())
+        };
+        self.since.is_none_or(|since| run.run_created_at >= since)
+            && self.branch.as_ref().is_none_or(|b| run.head_branch == *b)
+            && self.workflow.as_deref().is_none_or(workflow)
+    }
+}
+
+/// Jobs (of `filter`'s runs) with both a failure and a success on one commit, the most flaky
+/// first.
+pub fn flaky_jobs(index: &Index, filter: &FlakyFilter) -> logidx_index::Result<Vec<FlakyJob>> {
     use std::collections::BTreeMap;
 
     use logidx_index::AttemptState;
 
     type Key = (String, String, String);
     let mut jobs: BTreeMap<Key, BTreeMap<String, OnCommit>> = BTreeMap::new();
-    for record in index.attempts(repo)? {
+    for record in index.attempts(filter.repo.as_deref())? {
         let run = record.attempt;
-        if since.is_some_and(|since| run.run_created_at < since) {
+        if !filter.passes(&run) {
             continue;
         }
         let AttemptState::Indexed { jobs: outcomes, .. } = record.state else {
             continue;
         };
         for outcome in outcomes {
+            if filter
+                .job
+                .as_ref()
+                .is_some_and(|job| !outcome.job_name.eq_ignore_ascii_case(job))
+            {
+                continue;
+            }
             let key = (
                 run.repo.to_lowercase(),
                 run.workflow_name.clone(),

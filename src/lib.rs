@@ -58,7 +58,8 @@
 //!
 //! // Jobs that failed and passed on one commit, and what a failed job printed that its last
 //! // success did not.
-//! for job in logidx::flaky_jobs(&index, Some("acme/widgets"), None)? {
+//! let of_repo = logidx::FlakyFilter { repo: Some("acme/widgets".into()), ..Default::default() };
+//! for job in logidx::flaky_jobs(&index, &of_repo)? {
 //!     println!("{} flaked on {}", job.job_name, job.repo);
 //! }
 //! if let Some(hit) = index.search(&Query::parse("error")?)?.first() {
@@ -79,7 +80,7 @@ pub mod json;
 mod sync;
 
 pub use convert::OUTSIDE_STEPS;
-pub use intel::{FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
+pub use intel::{FlakyFilter, FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
 pub use sync::{
     AttemptDone, Cancel, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,
@@ -95,7 +96,7 @@ pub use logidx_fetch::{
 };
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
-    GroupBy, Hit, Index, Level, Order, Query, RunAttempt, SCHEMA_VERSION, Selection, ShownStep,
-    Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
+    GroupBy, GroupPlace, Hit, Index, Level, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
+    ShownStep, Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
 };
 pub use logidx_urls::web_base;

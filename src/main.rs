@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Flaky(args) => cli::flaky::run(&context, &args),
         Command::New(args) => cli::new::run(&context, &args),
         Command::Prune(args) => cli::prune::run(&context, &args),
+        Command::Runs(args) => cli::runs::run(&context, &args),
         Command::Completions { shell } => cli::completions(shell),
     };
     match result {

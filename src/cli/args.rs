@@ -37,6 +37,10 @@ pub(crate) struct Global {
     /// Say nothing but errors and results.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// When to make each hit's line number a link to its line on GitHub (OSC 8): `auto` on a
+    /// terminal that shows links, with colors on; never into a pipe unless `always`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub(crate) hyperlinks: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,11 +64,13 @@ pub(crate) enum Command {
     Errors(ErrorsArgs),
     /// Jobs that both failed and passed on one commit.
     Flaky(FlakyArgs),
+    /// The indexed runs of a repository, newest first, with their attempts and jobs.
+    Runs(RunsArgs),
     /// What is new in a failed run: error lines its last success on the branch did not have.
     New(NewArgs),
     /// Delete runs from the index.
     Prune(PruneArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (bash, elvish, fish, powershell, zsh).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -149,19 +155,27 @@ pub(crate) struct SearchArgs {
     /// Lines of context before each hit.
     #[arg(short = 'B', long, value_name = "N")]
     pub(crate) before_context: Option<usize>,
-    /// At most this many hits.
+    /// At most this many hits (with --count-by, groups).
     #[arg(short = 'n', long, default_value_t = 50, value_name = "LIMIT")]
     pub(crate) limit: usize,
-    /// Order of hits.
-    #[arg(long, value_enum, default_value_t = Sort::Newest)]
-    pub(crate) sort: Sort,
+    /// Skip this many hits (with --count-by, groups) first: `-n 50 --offset 50` is the second
+    /// page.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) offset: usize,
+    /// Order of hits: newest, oldest or relevance [default: newest]; of --count-by groups:
+    /// count (most lines first) or key (run, job, step by id; branch, day by name) [default:
+    /// count; key for day].
+    #[arg(long, value_enum)]
+    pub(crate) sort: Option<Sort>,
     /// Print the number of matching lines only.
     #[arg(long, conflicts_with = "count_by")]
     pub(crate) count: bool,
-    /// Print the number of matching lines per run, job, step, branch or day.
+    /// Print the number of matching lines per run, job, step, branch or day: a name (`CI #12`,
+    /// the job's, `job › N step`) and a count per line.
     #[arg(long, value_enum, value_name = "GROUP")]
     pub(crate) count_by: Option<CountBy>,
-    /// One JSON object per hit per line (see README.md for the fields).
+    /// One JSON object per hit per line (see README.md for the fields); with --count or
+    /// --count-by, one object.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -171,6 +185,8 @@ pub(crate) enum Sort {
     Newest,
     Oldest,
     Relevance,
+    Count,
+    Key,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -198,6 +214,9 @@ pub(crate) struct ShowArgs {
     /// Only this step (number).
     #[arg(long, value_name = "N")]
     pub(crate) step: Option<u32>,
+    /// Print each line's timestamp (RFC 3339, UTC) before its text.
+    #[arg(long)]
+    pub(crate) timestamps: bool,
     /// One JSON object per line (the fields of `search --json`).
     #[arg(long)]
     pub(crate) json: bool,
@@ -229,7 +248,7 @@ pub(crate) struct ErrorsArgs {
     /// At most this many signatures.
     #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
     pub(crate) limit: usize,
-    /// One JSON object per signature per line.
+    /// One JSON object per signature per line (see README.md for the fields).
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -242,7 +261,32 @@ pub(crate) struct FlakyArgs {
     /// Only runs created since (an age such as `7d`, a date or a date-time) [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// One JSON object per job per line.
+    /// Only runs of this branch.
+    #[arg(long)]
+    pub(crate) branch: Option<String>,
+    /// Only runs of this workflow (name or file, case-insensitive).
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    /// Only this job (name, case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) job: Option<String>,
+    /// At most this many jobs, the most flaky first.
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
+    pub(crate) limit: usize,
+    /// One JSON object per job per line (see README.md for the fields).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunsArgs {
+    /// Only this repository (OWNER/REPO).
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// At most this many runs, the newest first.
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "LIMIT")]
+    pub(crate) limit: usize,
+    /// One JSON object per run per line (see README.md for the fields).
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -280,12 +324,16 @@ pub(crate) struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PruneArgs {
-    /// Delete runs created longer ago than this (`90d`, `12w`, a date).
+    /// Delete runs created longer ago than this (`90d`, `12w`, a date). No default: nothing is
+    /// deleted unless asked.
     #[arg(long, value_name = "AGE")]
     pub(crate) older_than: Option<String>,
     /// Only runs of this repository (all of them, without --older-than).
     #[arg(long, value_name = "OWNER/REPO")]
     pub(crate) repo: Option<String>,
+    /// Say what would be deleted, and delete nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     /// As JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -58,3 +58,44 @@ impl Colors {
         self.paint("36", text)
     }
 }
+
+/// `url` with every byte that is not printable ASCII percent-encoded: a link from GitHub's data
+/// can then neither end an OSC 8 sequence nor start another control sequence.
+pub(crate) fn inert_url(url: &str) -> Cow<'_, str> {
+    if url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Cow::Borrowed(url);
+    }
+    let mut inert = String::with_capacity(url.len() + 8);
+    for byte in url.bytes() {
+        if (0x21..=0x7e).contains(&byte) {
+            inert.push(char::from(byte));
+        } else {
+            inert.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Cow::Owned(inert)
+}
+
+/// `text` as an OSC 8 hyperlink to `url`, which must be inert ([`inert_url`]).
+pub(crate) fn hyperlink(url: &str, text: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_made_inert_and_links_wrap_their_text() {
+        let plain = "https://github.com/o/r/actions/runs/1/job/2#step:3:4";
+        assert!(matches!(inert_url(plain), Cow::Borrowed(_)));
+        let hostile = "https://x/\x1b]8;;evil\x07 é\u{9b}\x7f";
+        let inert = inert_url(hostile);
+        assert_eq!(inert, "https://x/%1B]8;;evil%07%20%C3%A9%C2%9B%7F");
+        assert!(inert.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+        assert_eq!(
+            hyperlink(plain, "12"),
+            format!("\x1b]8;;{plain}\x1b\\12\x1b]8;;\x1b\\")
+        );
+    }
+}

@@ -7,10 +7,10 @@ use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
-use super::{Context, time_bound};
+use super::{Context, NO_MATCH, time_bound};
 use jiff::ToSpan;
 use jiff::civil::Date;
-use logidx::json::rfc3339;
+use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCode> {
     let since = time_bound(
@@ -45,8 +45,7 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
     let mut out = BufWriter::new(std::io::stdout().lock());
     if args.json {
         for group in &groups {
-            serde_json::to_writer(&mut out, &JsonGroup::of(group))?;
-            out.write_all(b"\n")?;
+            write_line(&mut out, &JsonGroup::of(group))?;
         }
     } else {
         let day = |at: jiff::Timestamp| jiff::tz::Offset::UTC.to_datetime(at).date();
@@ -73,7 +72,11 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if groups.is_empty() {
+        ExitCode::from(NO_MATCH)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `2026-11-20 run #123 (4cd255c)`.
@@ -118,6 +121,8 @@ fn sparkline(group: &ErrorGroup, from: Date, to: Date) -> String {
 #[derive(Serialize)]
 struct JsonGroup<'a> {
     signature: String,
+    /// The text the signature is the hash of: numbers, hex, ids, paths and times masked.
+    masked: String,
     runs: u64,
     occurrences: u64,
     first_seen: JsonSighting<'a>,
@@ -160,6 +165,7 @@ impl<'a> JsonGroup<'a> {
         };
         JsonGroup {
             signature: format!("{:016x}", group.signature),
+            masked: logidx::index::mask(&group.last_seen.text),
             runs: group.runs,
             occurrences: group.occurrences,
             first_seen: sighting(&group.first_seen),

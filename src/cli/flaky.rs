@@ -7,8 +7,8 @@ use logidx::FlakyJob;
 use serde::Serialize;
 
 use super::args::FlakyArgs;
-use super::{Context, time_bound};
-use logidx::json::rfc3339;
+use super::{Context, NO_MATCH, time_bound};
+use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
     let since = time_bound(
@@ -16,7 +16,15 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
     )?;
     let index = context.open_index()?;
-    let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
+    let filter = logidx::FlakyFilter {
+        repo: args.repo.clone(),
+        since: Some(since),
+        branch: args.branch.clone(),
+        workflow: args.workflow.clone(),
+        job: args.job.clone(),
+    };
+    let mut jobs = logidx::flaky_jobs(&index, &filter)?;
+    jobs.truncate(args.limit);
     let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
@@ -24,8 +32,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         let run = &job.last_flake;
         let url = logidx::urls::job_url(&web_base, &run.repo, run.run_id, job.last_flake_job_id);
         if args.json {
-            serde_json::to_writer(&mut out, &JsonFlaky::of(job, &url))?;
-            out.write_all(b"\n")?;
+            write_line(&mut out, &JsonFlaky::of(job, &url))?;
             continue;
         }
         let title = format!("{} · {} · {}", job.job_name, job.workflow_name, job.repo);
@@ -52,7 +59,11 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         writeln!(out, "    {}", colors.dim(&url))?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if jobs.is_empty() {
+        ExitCode::from(NO_MATCH)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `flaky --json`: one object per job.
@@ -74,6 +85,7 @@ struct JsonRun<'a> {
     run_id: u64,
     run_attempt: u32,
     run_number: u64,
+    head_branch: &'a str,
     head_sha: &'a str,
     created_at: String,
     url: &'a str,
@@ -100,6 +112,7 @@ impl<'a> JsonFlaky<'a> {
                 run_id: run.run_id,
                 run_attempt: run.run_attempt,
                 run_number: run.run_number,
+                head_branch: &run.head_branch,
                 head_sha: &run.head_sha,
                 created_at: rfc3339(run.run_created_at),
                 url,

@@ -7,6 +7,7 @@ pub(crate) mod flaky;
 pub(crate) mod new;
 mod progress;
 pub(crate) mod prune;
+pub(crate) mod runs;
 pub(crate) mod search;
 pub(crate) mod show;
 pub(crate) mod stats;
@@ -40,6 +41,8 @@ pub(crate) struct Context {
     api_url: String,
     stdout_colors: Colors,
     stderr_colors: Colors,
+    /// Whether hits on stdout link their lines (OSC 8).
+    pub(crate) hyperlinks: bool,
     pub(crate) verbose: bool,
     pub(crate) quiet: bool,
 }
@@ -59,11 +62,18 @@ impl Context {
                 ColorChoice::Auto => is_terminal && !no_color,
             })
         };
+        let stdout_colors = colors(std::io::stdout().is_terminal());
+        let hyperlinks = match global.hyperlinks {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_colors.is_on() && terminal_shows_links(),
+        };
         Context {
             index_dir: global.index.clone().or_else(default_index_dir),
             api_url,
-            stdout_colors: colors(std::io::stdout().is_terminal()),
+            stdout_colors,
             stderr_colors: colors(std::io::stderr().is_terminal()),
+            hyperlinks,
             verbose: global.verbose,
             quiet: global.quiet,
         }
@@ -182,6 +192,42 @@ pub(crate) fn repo_of_run(index: &Index, run: u64, repo: Option<&str>) -> anyhow
             repos.join(", ")
         ),
     }
+}
+
+/// Whether the terminal is one known to show OSC 8 links (others may print them as garbage):
+/// what the terminals set in the environment, as tools that emit links check it.
+fn terminal_shows_links() -> bool {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let term = var("TERM");
+    if term == "dumb" {
+        return false;
+    }
+    let programs = [
+        "iTerm.app",
+        "WezTerm",
+        "vscode",
+        "ghostty",
+        "Hyper",
+        "Tabby",
+    ];
+    programs.contains(&var("TERM_PROGRAM").as_str())
+        || [
+            "xterm-kitty",
+            "foot",
+            "alacritty",
+            "wezterm",
+            "xterm-ghostty",
+        ]
+        .contains(&term.as_str())
+        || var("VTE_VERSION").parse::<u32>().is_ok_and(|v| v >= 5000)
+        || [
+            "KITTY_WINDOW_ID",
+            "WT_SESSION",
+            "KONSOLE_VERSION",
+            "DOMTERM",
+        ]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
 }
 
 /// `$XDG_DATA_HOME/logidx`, else `~/.local/share/logidx`.

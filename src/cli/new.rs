@@ -44,8 +44,7 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
                     &line.text,
                     line.url.clone(),
                 );
-                serde_json::to_writer(&mut out, &json)?;
-                out.write_all(b"\n")?;
+                logidx::json::write_line(&mut out, &json)?;
             }
             continue;
         }

@@ -10,9 +10,12 @@ use super::args::PruneArgs;
 use super::progress::mebibytes;
 use super::stats::size_on_disk;
 use super::{Context, time_bound};
+use logidx::json::write_line;
 
 #[derive(Debug, Serialize)]
 struct Pruned {
+    /// Nothing was deleted: the counts are what would be (`texts` and `bytes_freed` 0).
+    dry_run: bool,
     steps: u64,
     attempts: u64,
     texts: u64,
@@ -37,18 +40,38 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
         },
     };
     let index = context.open_index()?;
+    let mut out = std::io::stdout().lock();
+    if args.dry_run {
+        let stats = index.would_delete(&deletion)?;
+        let pruned = Pruned {
+            dry_run: true,
+            steps: stats.steps,
+            attempts: stats.attempts,
+            texts: 0,
+            bytes_freed: 0,
+        };
+        if args.json {
+            write_line(&mut out, &pruned)?;
+        } else {
+            writeln!(
+                out,
+                "would prune {} attempts ({} steps); nothing deleted (--dry-run)",
+                pruned.attempts, pruned.steps
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let size_before = size_on_disk(index.path());
     let stats = index.writer()?.delete(&deletion)?;
     let pruned = Pruned {
+        dry_run: false,
         steps: stats.steps,
         attempts: stats.attempts,
         texts: stats.texts,
         bytes_freed: size_before.saturating_sub(size_on_disk(index.path())),
     };
-    let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &pruned)?;
-        writeln!(out)?;
+        write_line(&mut out, &pruned)?;
     } else if !context.quiet {
         writeln!(
             out,

@@ -1,16 +1,19 @@
 //! `logidx search`: hits grouped by run, job and step like ripgrep groups by file; or counts;
 //! or one JSON object per hit.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query};
+use clap::ValueEnum;
+use logidx::{Counts, Filter, GroupBy, GroupPlace, Hit, Level, Order, Query};
+use serde::Serialize;
 
 use super::args::{CountBy, SearchArgs, Sort};
 use super::{Colors, Context, NO_MATCH, time_bound};
-use logidx::json::JsonLine;
+use logidx::json::{JsonLine, write_line};
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let query = build_query(context, args)?;
@@ -27,8 +30,9 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
             Some(CountBy::Branch) => GroupBy::Branch,
             Some(CountBy::Day) => GroupBy::Day,
         };
+        let order = group_order(args)?;
         let counts = index.count(&query, group_by)?;
-        print_counts(&mut out, &counts, args)?;
+        print_counts(&mut out, context, &counts, args, order)?;
         out.flush()?;
         return Ok(exit_code(counts.total > 0));
     }
@@ -36,27 +40,96 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
     let hits = index.search(&query)?;
     if args.json {
         for hit in &hits {
-            serde_json::to_writer(&mut out, &JsonLine::of_hit(hit))?;
-            out.write_all(b"\n")?;
+            write_line(&mut out, &JsonLine::of_hit(hit))?;
         }
     } else if !hits.is_empty() {
         let terms = highlight_terms(query.text_part());
-        print_grouped(&mut out, &hits, &terms, colors, &context.web_base())?;
+        let links = Links {
+            colors,
+            hyperlinks: context.hyperlinks,
+        };
+        print_grouped(&mut out, &hits, &terms, links, &context.web_base())?;
+    }
+    out.flush()?;
+    if !args.json && !hits.is_empty() && !context.quiet {
         let total = if hits.len() < args.limit {
-            hits.len() as u64
+            (args.offset + hits.len()) as u64
         } else {
             index.count(&query, GroupBy::Nothing)?.total
         };
-        let shown = hits.len() as u64;
-        let summary = if shown < total {
-            format!("{shown} of {total} matching lines (use -n to see more)")
-        } else {
-            format!("{total} matching line{}", if total == 1 { "" } else { "s" })
-        };
-        writeln!(out, "\n{}", colors.dim(&summary))?;
+        eprintln!(
+            "\n{}",
+            context
+                .stderr_colors()
+                .dim(&footer(args.offset, hits.len(), total))
+        );
     }
-    out.flush()?;
     Ok(exit_code(!hits.is_empty()))
+}
+
+/// `3 of 40 matching lines`, on stderr so that stdout holds only what was found.
+fn footer(offset: usize, shown: usize, total: u64) -> String {
+    let (offset, shown) = (offset as u64, shown as u64);
+    if offset > 0 {
+        let more = if offset + shown < total {
+            format!(" (--offset {} for more)", offset + shown)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}-{} of {total} matching lines{more}",
+            offset + 1,
+            offset + shown
+        )
+    } else if shown < total {
+        format!("{shown} of {total} matching lines (use -n to see more)")
+    } else {
+        format!("{total} matching line{}", if total == 1 { "" } else { "s" })
+    }
+}
+
+/// The order of hits `--sort` asks for; a group order is refused (counts have none).
+fn hit_order(args: &SearchArgs) -> anyhow::Result<Order> {
+    if args.count || args.count_by.is_some() {
+        return Ok(Order::NewestFirst);
+    }
+    Ok(match args.sort {
+        None | Some(Sort::Newest) => Order::NewestFirst,
+        Some(Sort::Oldest) => Order::OldestFirst,
+        Some(Sort::Relevance) => Order::Relevance,
+        Some(sort @ (Sort::Count | Sort::Key)) => anyhow::bail!(
+            "`--sort {}` orders --count-by groups, not hits\nhint: hits sort by `newest`, `oldest` or `relevance`",
+            sort_name(sort)
+        ),
+    })
+}
+
+/// How `--count-by` groups are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupOrder {
+    /// Most lines first, then by key.
+    Count,
+    /// By key: ids as numbers, names and days as text.
+    Key,
+}
+
+/// The order of groups `--sort` asks for: by count, except days, which read best in order.
+fn group_order(args: &SearchArgs) -> anyhow::Result<GroupOrder> {
+    Ok(match args.sort {
+        None if args.count_by == Some(CountBy::Day) => GroupOrder::Key,
+        None | Some(Sort::Count) => GroupOrder::Count,
+        Some(Sort::Key) => GroupOrder::Key,
+        Some(sort @ (Sort::Newest | Sort::Oldest | Sort::Relevance)) => anyhow::bail!(
+            "`--sort {}` orders hits, not --count-by groups\nhint: groups sort by `count` or `key`",
+            sort_name(sort)
+        ),
+    })
+}
+
+fn sort_name(sort: Sort) -> String {
+    sort.to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
 }
 
 fn exit_code(matched: bool) -> ExitCode {
@@ -94,44 +167,189 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
     }
     let before = args.before_context.or(args.context).unwrap_or(0);
     let after = args.after_context.or(args.context).unwrap_or(0);
-    let order = match args.sort {
-        Sort::Newest => Order::NewestFirst,
-        Sort::Oldest => Order::OldestFirst,
-        Sort::Relevance => Order::Relevance,
-    };
+    let order = hit_order(args)?;
     Ok(query
         .context(before, after)
         .limit(args.limit)
+        .offset(args.offset)
         .order(order)
         .web_base(context.web_base()))
 }
 
-fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> anyhow::Result<()> {
-    if args.json {
-        let groups: Vec<_> = counts
-            .groups
-            .iter()
-            .map(|(key, count)| serde_json::json!({ "key": key, "count": count }))
-            .collect();
-        let value = match args.count_by {
-            None => serde_json::json!({ "total": counts.total }),
-            Some(_) => serde_json::json!({ "total": counts.total, "groups": groups }),
-        };
-        serde_json::to_writer(&mut *out, &value)?;
-        writeln!(out)?;
-    } else if args.count_by.is_none() {
-        writeln!(out, "{}", counts.total)?;
-    } else {
-        // Days read best in order; runs, jobs, steps and branches most frequent first.
-        let mut groups: Vec<&(String, u64)> = counts.groups.iter().collect();
-        if args.count_by != Some(CountBy::Day) {
-            groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+fn print_counts(
+    out: &mut impl Write,
+    context: &Context,
+    counts: &Counts,
+    args: &SearchArgs,
+    order: GroupOrder,
+) -> anyhow::Result<()> {
+    let Some(count_by) = args.count_by else {
+        if args.json {
+            write_line(out, &serde_json::json!({ "total": counts.total }))?;
+        } else {
+            writeln!(out, "{}", counts.total)?;
         }
-        for (key, count) in groups {
-            writeln!(out, "{key}\t{count}")?;
+        return Ok(());
+    };
+    let mut groups: Vec<&(String, u64)> = counts.groups.iter().collect();
+    match order {
+        GroupOrder::Count => {
+            groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| by_key(&a.0, &b.0)));
+        }
+        GroupOrder::Key => groups.sort_by(|a, b| by_key(&a.0, &b.0)),
+    }
+    let shown: Vec<&(String, u64)> = groups
+        .iter()
+        .copied()
+        .skip(args.offset)
+        .take(args.limit)
+        .collect();
+    let place = |key: &str| match count_by {
+        CountBy::Run | CountBy::Job | CountBy::Step => counts.places.get(key),
+        CountBy::Branch | CountBy::Day => None,
+    };
+    if args.json {
+        let groups = shown
+            .iter()
+            .map(|(key, count)| JsonGroup {
+                key,
+                count: *count,
+                place: place(key).map(|p| JsonPlace::of(p, count_by)),
+            })
+            .collect();
+        let json = JsonCounts {
+            total: counts.total,
+            groups,
+        };
+        write_line(out, &json)?;
+    } else {
+        let repos: HashSet<&str> = counts
+            .places
+            .values()
+            .map(|p| p.run.repo.as_str())
+            .collect();
+        for (key, count) in &shown {
+            let name = match place(key) {
+                Some(place) => group_name(place, count_by, repos.len() > 1),
+                None => key.clone(),
+            };
+            writeln!(out, "{name}\t{count}")?;
         }
     }
+    if shown.len() < groups.len() && !context.quiet {
+        let from = args.offset.min(groups.len());
+        let range = if from > 0 {
+            format!("{}-{}", from + 1, from + shown.len())
+        } else {
+            shown.len().to_string()
+        };
+        let hint = if from + shown.len() < groups.len() {
+            " (use -n or --offset to see more)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "{}",
+            context
+                .stderr_colors()
+                .dim(&format!("{range} of {} groups{hint}", groups.len()))
+        );
+    }
     Ok(())
+}
+
+/// Keys in order: `:`-separated parts, numbers as numbers (run and job ids, `job:step`).
+fn by_key(a: &str, b: &str) -> Ordering {
+    let parts = |key: &str| -> Vec<(u64, String)> {
+        key.split(':')
+            .map(|part| match part.parse::<u64>() {
+                Ok(n) => (n, String::new()),
+                Err(_) => (u64::MAX, part.to_owned()),
+            })
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
+}
+
+/// A group as people name it: `CI #12`, `test (ubuntu) · CI #12`, `test › 3 Build · CI #12`;
+/// with the attempt when it is not the first, with the repository when there are several.
+fn group_name(place: &GroupPlace, count_by: CountBy, with_repo: bool) -> String {
+    let run = &place.run;
+    let step = &place.step;
+    let repo = if with_repo {
+        format!("{} · ", run.repo)
+    } else {
+        String::new()
+    };
+    let attempt = if run.run_attempt > 1 {
+        format!(" attempt {}", run.run_attempt)
+    } else {
+        String::new()
+    };
+    let of_run = format!("{repo}{} #{}", run.workflow_name, run.run_number);
+    match count_by {
+        CountBy::Run => of_run,
+        CountBy::Job => format!("{} · {of_run}{attempt}", step.job_name),
+        _ => format!(
+            "{} › {} {} · {of_run}{attempt}",
+            step.job_name, step.step_number, step.step_name
+        ),
+    }
+}
+
+/// `--count-by --json`: every matching line, and the groups shown.
+#[derive(Serialize)]
+struct JsonCounts<'a> {
+    total: u64,
+    groups: Vec<JsonGroup<'a>>,
+}
+
+/// A `--count-by` group in `--json`: its stable key, its lines, and what it names.
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    key: &'a str,
+    count: u64,
+    #[serde(flatten)]
+    place: Option<JsonPlace<'a>>,
+}
+
+/// The names of a run, job or step group (the job's fields for jobs and steps, the step's for
+/// steps).
+#[derive(Serialize)]
+struct JsonPlace<'a> {
+    repo: &'a str,
+    workflow_name: &'a str,
+    run_id: u64,
+    run_number: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_attempt: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_name: Option<&'a str>,
+}
+
+impl<'a> JsonPlace<'a> {
+    fn of(place: &'a GroupPlace, count_by: CountBy) -> JsonPlace<'a> {
+        let (run, step) = (&place.run, &place.step);
+        let job = matches!(count_by, CountBy::Job | CountBy::Step);
+        let of_step = count_by == CountBy::Step;
+        JsonPlace {
+            repo: &run.repo,
+            workflow_name: &run.workflow_name,
+            run_id: run.run_id,
+            run_number: run.run_number,
+            run_attempt: job.then_some(run.run_attempt),
+            job_id: job.then_some(step.job_id),
+            job_name: job.then_some(step.job_name.as_str()),
+            step_number: of_step.then_some(step.step_number),
+            step_name: of_step.then_some(step.step_name.as_str()),
+        }
+    }
 }
 
 /// The lowercased words of the query's positive text (not `-word`, `NOT word`, operators).
@@ -155,9 +373,10 @@ fn print_grouped<'h>(
     out: &mut impl Write,
     hits: &'h [Hit],
     terms: &HashSet<String>,
-    colors: Colors,
+    links: Links,
     web_base: &str,
 ) -> anyhow::Result<()> {
+    let colors = links.colors;
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
         let step = &hit.step;
@@ -181,7 +400,7 @@ fn print_grouped<'h>(
                 step.job_name, step.step_number, step.step_name
             );
             writeln!(out, "{}", colors.step(&title))?;
-            print_step_lines(out, &lines, terms, colors)?;
+            print_step_lines(out, &lines, terms, links)?;
         }
     }
     Ok(())
@@ -223,9 +442,13 @@ fn print_step_lines(
     out: &mut impl Write,
     hits: &[&Hit],
     terms: &HashSet<String>,
-    colors: Colors,
+    links: Links,
 ) -> anyhow::Result<()> {
-    let hit_lines: HashSet<u32> = hits.iter().map(|h| h.line_number).collect();
+    let colors = links.colors;
+    let hit_lines: std::collections::HashMap<u32, &str> = hits
+        .iter()
+        .map(|h| (h.line_number, h.url.as_str()))
+        .collect();
     let mut printed_up_to = 0u32;
     for hit in hits {
         let lines = hit
@@ -242,16 +465,30 @@ fn print_step_lines(
                 writeln!(out, "    {}", colors.dim("--"))?;
             }
             printed_up_to = number;
-            if hit_lines.contains(&number) {
+            if let Some(url) = hit_lines.get(&number) {
                 let number = format!("{number:>6}");
                 let text = highlight(text, terms, colors);
-                writeln!(out, "{}: {text}", colors.number(&number))?;
+                let url = super::color::inert_url(url);
+                if links.hyperlinks {
+                    let number = super::color::hyperlink(&url, &colors.number(&number));
+                    writeln!(out, "{number}: {text}")?;
+                } else {
+                    let (number, url) = (colors.number(&number), colors.dim(&url));
+                    writeln!(out, "{number}: {text}  {url}")?;
+                }
             } else {
                 writeln!(out, "{}", colors.dim(&format!("{number:>6}- {text}")))?;
             }
         }
     }
     Ok(())
+}
+
+/// How hit lines show their links: as OSC 8 hyperlinks on the line number, or as text.
+#[derive(Debug, Clone, Copy)]
+struct Links {
+    colors: Colors,
+    hyperlinks: bool,
 }
 
 /// `text` with the words of `terms` painted.

@@ -3,11 +3,11 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{Level, Selection, ShownStep, line_url};
+use logidx::{AttemptState, Index, Level, Selection, ShownStep, line_url};
 
 use super::args::ShowArgs;
 use super::{Colors, Context};
-use logidx::json::JsonLine;
+use logidx::json::{JsonLine, rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
@@ -20,13 +20,9 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
         step_number: args.step,
     };
     let mut steps = index.show(&selection)?;
-    if let Some(job) = &args.job {
-        steps.retain(|s| {
-            s.step.job_id.to_string() == *job || s.step.job_name.eq_ignore_ascii_case(job)
-        });
-        if steps.is_empty() {
-            anyhow::bail!("run `{}` has no job `{job}` in the index", args.run);
-        }
+    steps.retain(|s| of_job(s, args.job.as_deref()));
+    if steps.is_empty() {
+        return Err(missing(&index, &selection, args));
     }
     let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -43,18 +39,116 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
                     &line.text,
                     url,
                 );
-                serde_json::to_writer(&mut out, &json)?;
-                out.write_all(b"\n")?;
+                write_line(&mut out, &json)?;
             }
         }
     } else {
-        print_steps(&mut out, &steps, context.stdout_colors())?;
+        print_steps(&mut out, &steps, context.stdout_colors(), args.timestamps)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_steps(out: &mut impl Write, steps: &[ShownStep], colors: Colors) -> anyhow::Result<()> {
+/// Whether `step` is of the job `--job` names (an id, or a name in any case), if it names one.
+fn of_job(step: &ShownStep, job: Option<&str>) -> bool {
+    job.is_none_or(|job| {
+        step.step.job_id.to_string() == job || step.step.job_name.eq_ignore_ascii_case(job)
+    })
+}
+
+/// Why nothing was selected, naming what the index has instead: the run's attempts, the
+/// attempt's jobs, the job's steps.
+fn missing(index: &Index, selection: &Selection, args: &ShowArgs) -> anyhow::Error {
+    let run = selection.run_id;
+    let records: Vec<_> = match index.attempts(Some(&selection.repo)) {
+        Ok(records) => records
+            .into_iter()
+            .filter(|r| r.attempt.run_id == run)
+            .collect(),
+        Err(error) => return error.into(),
+    };
+    let numbers = |records: &[logidx::AttemptRecord]| {
+        let numbers: Vec<String> = records
+            .iter()
+            .map(|r| r.attempt.run_attempt.to_string())
+            .collect();
+        numbers.join(", ")
+    };
+    let of_attempt = |n: u32| records.iter().find(|r| r.attempt.run_attempt == n);
+    if let Some(attempt) = args.attempt {
+        match of_attempt(attempt).map(|r| &r.state) {
+            None => {
+                return anyhow::anyhow!(
+                    "no attempt `{attempt}` of run `{run}` in the index: run `{run}` has attempts {}",
+                    numbers(&records)
+                );
+            }
+            Some(AttemptState::Gone { reason }) => {
+                return anyhow::anyhow!(
+                    "attempt `{attempt}` of run `{run}` has no logs: they are gone ({reason})"
+                );
+            }
+            Some(AttemptState::Failed { reason }) => {
+                return anyhow::anyhow!(
+                    "attempt `{attempt}` of run `{run}` is not indexed: it failed ({reason})\nhint: `logidx sync` retries it"
+                );
+            }
+            Some(AttemptState::Indexed { .. }) => {}
+        }
+    }
+    let place = match args.attempt {
+        Some(attempt) => format!("attempt `{attempt}` of run `{run}`"),
+        None => format!("run `{run}`"),
+    };
+    // What there is without the job and step asked for.
+    let all = Selection {
+        step_number: None,
+        ..selection.clone()
+    };
+    let steps = match index.show(&all) {
+        Ok(steps) => steps,
+        Err(error) => return error.into(),
+    };
+    if steps.is_empty() {
+        return anyhow::anyhow!("{place} has no lines in the index");
+    }
+    let names = |names: Vec<String>| {
+        let mut unique: Vec<String> = Vec::new();
+        for name in names {
+            if !unique.contains(&name) {
+                unique.push(name);
+            }
+        }
+        unique.join(", ")
+    };
+    if let Some(job) = &args.job
+        && !steps.iter().any(|s| of_job(s, Some(job)))
+    {
+        let jobs = steps.iter().map(|s| s.step.job_name.clone()).collect();
+        return anyhow::anyhow!("{place} has no job `{job}`; its jobs: {}", names(jobs));
+    }
+    let step = selection.step_number.unwrap_or_default();
+    let place = match &args.job {
+        Some(job) => format!("job `{job}` of {place}"),
+        None => place,
+    };
+    let of_place = steps
+        .iter()
+        .filter(|s| of_job(s, args.job.as_deref()))
+        .map(|s| format!("{} {}", s.step.step_number, s.step.step_name))
+        .collect();
+    anyhow::anyhow!(
+        "{place} has no step `{step}`; its steps: {}",
+        names(of_place)
+    )
+}
+
+fn print_steps(
+    out: &mut impl Write,
+    steps: &[ShownStep],
+    colors: Colors,
+    timestamps: bool,
+) -> anyhow::Result<()> {
     let mut attempt = None;
     let mut job = None;
     for step in steps {
@@ -96,7 +190,12 @@ fn print_steps(out: &mut impl Write, steps: &[ShownStep], colors: Colors) -> any
                 Level::Warning => colors.warning(&line.text),
                 _ => line.text.as_str().into(),
             };
-            writeln!(out, "{number}  {text}")?;
+            if timestamps {
+                let at = colors.dim(&rfc3339(line.timestamp)).into_owned();
+                writeln!(out, "{number}  {at}  {text}")?;
+            } else {
+                writeln!(out, "{number}  {text}")?;
+            }
         }
     }
     Ok(())

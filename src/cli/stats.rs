@@ -79,8 +79,7 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &stats)?;
-        writeln!(out)?;
+        logidx::json::write_line(&mut out, &stats)?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(

@@ -104,10 +104,12 @@ fn human_output_groups_hits_under_their_run_and_step_and_gives_the_total() {
     );
     let total = env.run(&["search", "\"Process completed with exit code\"", "--count"]);
     let total = text(&total.stdout).trim().to_owned();
+    // The footer is not data: it goes to stderr.
+    let err = text(&output.stderr);
     assert!(
-        out.trim_end()
+        err.trim_end()
             .ends_with(&format!("2 of {total} matching lines (use -n to see more)")),
-        "{out}"
+        "{err}"
     );
 }
 

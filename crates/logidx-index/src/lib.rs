@@ -78,7 +78,8 @@ pub use model::{
 };
 pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text};
 pub use search::{
-    ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
+    ContextLine, Counts, ErrorGroup, GroupBy, GroupPlace, Hit, Selection, ShownStep, Sighting,
+    line_url,
 };
 pub use signature::{is_error_line, mask, signature};
 pub use time::{TimeBoundError, parse_time_bound};

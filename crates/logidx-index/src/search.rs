@@ -11,7 +11,7 @@ mod show;
 mod text_set;
 mod texts;
 
-pub use count::{Counts, GroupBy};
+pub use count::{Counts, GroupBy, GroupPlace};
 pub use errors::{ErrorGroup, Sighting};
 pub use hits::{ContextLine, Hit, line_url};
 pub use show::{Selection, ShownStep};

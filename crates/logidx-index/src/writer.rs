@@ -299,34 +299,8 @@ impl<'a> Writer<'a> {
     /// Deletes runs, commits, then collects the texts no step refers to any more.
     pub fn delete(&mut self, deletion: &Deletion) -> Result<DeleteStats> {
         self.commit()?;
-        let fields = self.index.step_fields;
-        let query: Box<dyn TantivyQuery> = match deletion {
-            Deletion::Repo(repo) => term(fields.repo, repo),
-            Deletion::Run { repo, run_id } => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term(fields.repo, repo)),
-                (Occur::Must, term(fields.run, &run_id.to_string())),
-            ])),
-            Deletion::CreatedBefore(instant) => created_before(fields, time::to_nanos(*instant)),
-            Deletion::RepoCreatedBefore { repo, before } => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term(fields.repo, repo)),
-                (Occur::Must, created_before(fields, time::to_nanos(*before))),
-            ])),
-        };
-        let (_, steps_searcher) = self.index.searchers();
-        // Counted from the `kind` terms: nothing stored needs reading.
-        let count = |kind: &str| -> Result<u64> {
-            let of_kind = BooleanQuery::new(vec![
-                (Occur::Must, query.box_clone()),
-                (Occur::Must, term(fields.kind, kind)),
-            ]);
-            let count = steps_searcher.search(&of_kind, &Count).doing("deleting")?;
-            Ok(count as u64)
-        };
-        let mut stats = DeleteStats {
-            steps: count(KIND_STEP)?,
-            attempts: count(KIND_ATTEMPT)?,
-            texts: 0,
-        };
+        let query = deletion_query(self.index.step_fields, deletion);
+        let mut stats = self.index.deletion_counts(query.as_ref())?;
         self.steps.delete_query(query).doing("deleting")?;
         self.steps.commit().doing("committing a deletion")?;
         self.index.reload()?;
@@ -386,6 +360,50 @@ fn texts_with_ids(ids: HashSet<u32>) -> Box<dyn TantivyQuery> {
         })
     });
     Box::new(DocPredicateQuery::from(predicate))
+}
+
+/// The steps and records a [`Deletion`] removes.
+fn deletion_query(fields: StepFields, deletion: &Deletion) -> Box<dyn TantivyQuery> {
+    match deletion {
+        Deletion::Repo(repo) => term(fields.repo, repo),
+        Deletion::Run { repo, run_id } => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, term(fields.repo, repo)),
+            (Occur::Must, term(fields.run, &run_id.to_string())),
+        ])),
+        Deletion::CreatedBefore(instant) => created_before(fields, time::to_nanos(*instant)),
+        Deletion::RepoCreatedBefore { repo, before } => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, term(fields.repo, repo)),
+            (Occur::Must, created_before(fields, time::to_nanos(*before))),
+        ])),
+    }
+}
+
+impl Index {
+    /// What [`Writer::delete`] would remove now, removing nothing (`texts` is 0: which texts
+    /// lose their last step is known only once the steps are gone).
+    pub fn would_delete(&self, deletion: &Deletion) -> Result<DeleteStats> {
+        self.deletion_counts(deletion_query(self.step_fields, deletion).as_ref())
+    }
+
+    /// The steps and records `query` matches, counted from the `kind` terms: nothing stored
+    /// needs reading.
+    fn deletion_counts(&self, query: &dyn TantivyQuery) -> Result<DeleteStats> {
+        let (_, steps_searcher) = self.searchers();
+        let fields = self.step_fields;
+        let count = |kind: &str| -> Result<u64> {
+            let of_kind = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (Occur::Must, term(fields.kind, kind)),
+            ]);
+            let count = steps_searcher.search(&of_kind, &Count).doing("deleting")?;
+            Ok(count as u64)
+        };
+        Ok(DeleteStats {
+            steps: count(KIND_STEP)?,
+            attempts: count(KIND_ATTEMPT)?,
+            texts: 0,
+        })
+    }
 }
 
 fn created_before(fields: StepFields, instant: i64) -> Box<dyn TantivyQuery> {

@@ -933,7 +933,8 @@ fn test(w: &mut Writer, ctx: &Ctx<'_>, n: usize) {
         }
     }
     if ctx.job.log_seed.is_multiple_of(23) {
-        w.push(b"binary output: \xff\xfe\x00garbage \xc3\x28 end".to_vec());
+        // C1 controls (CSI U+009B, NEL U+0085) and DEL are valid UTF-8 and stay in the text.
+        w.push(b"binary output: \xff\xfe\x00garbage \xc3\x28 \xc2\x9b2K\xc2\x85 \x7f end".to_vec());
     }
 }
 

@@ -9,6 +9,7 @@ use super::matching::{POSTINGS_LIMIT, in_window};
 use super::text_set::TextSet;
 use crate::error::Result;
 use crate::index::Index;
+use crate::model::{RunAttempt, StepMeta};
 use crate::query::Query;
 use crate::sequence;
 use crate::store::StepStore;
@@ -44,6 +45,20 @@ pub struct Counts {
     pub total: u64,
     /// Lines per group, by key ascending; empty for [`GroupBy::Nothing`].
     pub groups: Vec<(String, u64)>,
+    /// What each group's key names, for [`GroupBy::Run`], [`GroupBy::Job`] and
+    /// [`GroupBy::Step`]: ids mean little to a reader, names do.
+    #[serde(skip)]
+    pub places: HashMap<String, GroupPlace>,
+}
+
+/// The run attempt and step of one of a group's steps (for a run, any of its attempts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupPlace {
+    /// The run attempt.
+    pub run: RunAttempt,
+    /// The job and step.
+    pub step: StepMeta,
 }
 
 /// Matching lines counted by one thread.
@@ -52,6 +67,8 @@ struct Tally {
     total: u64,
     /// By the step's metadata.
     groups: HashMap<String, u64>,
+    /// The first step met of each group.
+    places: HashMap<String, GroupPlace>,
     /// By day, numbered from the Unix epoch.
     days: HashMap<i64, u64>,
 }
@@ -93,8 +110,12 @@ impl Index {
         };
         let mut total = 0;
         let mut groups: BTreeMap<String, u64> = BTreeMap::new();
+        let mut places = HashMap::new();
         for tally in tallies {
             total += tally.total;
+            for (key, place) in tally.places {
+                places.entry(key).or_insert(place);
+            }
             for (key, count) in tally.groups {
                 *groups.entry(key).or_default() += count;
             }
@@ -105,6 +126,7 @@ impl Index {
         Ok(Counts {
             total,
             groups: groups.into_iter().collect(),
+            places,
         })
     }
 
@@ -152,10 +174,16 @@ impl Index {
             .ok_or_else(|| store.undecodable(found.address))?;
             tally.total += in_step;
             // A step's lines all fall in its group: one entry per step, not one per line.
-            if in_step > 0
-                && let Some(key) = step_group(group_by, || self.stored_of(store, found.address))?
-            {
-                *tally.groups.entry(key).or_default() += in_step;
+            if in_step > 0 && grouped_by_step(group_by) {
+                let stored = self.stored_of(store, found.address)?;
+                let key = step_group(group_by, &stored);
+                *tally.groups.entry(key.clone()).or_default() += in_step;
+                if group_by != GroupBy::Branch {
+                    tally.places.entry(key).or_insert_with(|| GroupPlace {
+                        run: stored.attempt,
+                        step: stored.step,
+                    });
+                }
             }
         }
         if day.1 > 0 {
@@ -165,17 +193,19 @@ impl Index {
     }
 }
 
-/// The group of every line of a step, for groupings by the step's metadata (read only then).
-fn step_group(
-    group_by: GroupBy,
-    stored: impl FnOnce() -> Result<StoredStep>,
-) -> Result<Option<String>> {
-    let group = |group_of: fn(StoredStep) -> String| stored().map(|s| Some(group_of(s)));
+/// Whether lines are grouped by their step's metadata (read only then).
+fn grouped_by_step(group_by: GroupBy) -> bool {
+    !matches!(group_by, GroupBy::Nothing | GroupBy::Day)
+}
+
+/// The group of every line of a step, for groupings by the step's metadata.
+fn step_group(group_by: GroupBy, stored: &StoredStep) -> String {
     match group_by {
-        GroupBy::Nothing | GroupBy::Day => Ok(None),
-        GroupBy::Run => group(|s| s.attempt.run_id.to_string()),
-        GroupBy::Job => group(|s| s.step.job_id.to_string()),
-        GroupBy::Step => group(|s| format!("{}:{}", s.step.job_id, s.step.step_number)),
-        GroupBy::Branch => group(|s| s.attempt.head_branch),
+        GroupBy::Run => stored.attempt.run_id.to_string(),
+        GroupBy::Job => stored.step.job_id.to_string(),
+        GroupBy::Step => format!("{}:{}", stored.step.job_id, stored.step.step_number),
+        GroupBy::Branch => stored.attempt.head_branch.clone(),
+        // Not grouped by step (`grouped_by_step`): one group of no name.
+        GroupBy::Nothing | GroupBy::Day => String::new(),
     }
 }
