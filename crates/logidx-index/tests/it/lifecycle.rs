@@ -387,11 +387,13 @@ fn counts_split_among_threads_add_up_to_the_lines() {
     for word in ["run", "cargo", "test"] {
         let holds = |text: &str| tokenize(text).iter().any(|t| t == word);
         let mut by_job: BTreeMap<String, u64> = BTreeMap::new();
+        let mut job_names: BTreeMap<String, (u64, String)> = BTreeMap::new();
         let mut by_day: BTreeMap<String, u64> = BTreeMap::new();
         let mut steps = BTreeSet::new();
         let mut since_middle = 0;
         for (run, step, _, line) in corpus.lines().filter(|(_, _, _, l)| holds(&l.text)) {
             *by_job.entry(step.job_id.to_string()).or_default() += 1;
+            job_names.insert(step.job_id.to_string(), (run.run_id, step.job_name.clone()));
             *by_day.entry(day_name(line.timestamp)).or_default() += 1;
             steps.insert((run.run_id, run.run_attempt, step.job_id, step.step_number));
             since_middle += u64::from(line.timestamp >= middle);
@@ -405,6 +407,13 @@ fn counts_split_among_threads_add_up_to_the_lines() {
             by_job.into_iter().collect::<Vec<_>>(),
             "{word}"
         );
+        // Each group names its job, whichever thread counted it.
+        let names: BTreeMap<String, (u64, String)> = counts
+            .places
+            .iter()
+            .map(|(key, place)| (key.clone(), (place.run.run_id, place.step.job_name.clone())))
+            .collect();
+        assert_eq!(names, job_names, "{word}");
         let days = index.count(&query, GroupBy::Day).unwrap();
         assert_eq!(
             days.groups,
