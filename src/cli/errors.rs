@@ -7,7 +7,7 @@ use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
-use super::{Context, NO_MATCH, time_bound};
+use super::{Context, time_bound};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use logidx::json::{rfc3339, write_line};
@@ -72,11 +72,7 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         }
     }
     out.flush()?;
-    Ok(if groups.is_empty() {
-        ExitCode::from(NO_MATCH)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::found(!groups.is_empty()))
 }
 
 /// `2026-11-20 run #123 (4cd255c)`.

@@ -7,7 +7,7 @@ use logidx::FlakyJob;
 use serde::Serialize;
 
 use super::args::FlakyArgs;
-use super::{Context, NO_MATCH, time_bound};
+use super::{Context, time_bound};
 use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
@@ -59,11 +59,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         writeln!(out, "    {}", colors.dim(&url))?;
     }
     out.flush()?;
-    Ok(if jobs.is_empty() {
-        ExitCode::from(NO_MATCH)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::found(!jobs.is_empty()))
 }
 
 /// `flaky --json`: one object per job.

@@ -30,6 +30,15 @@ pub(crate) const DEFAULT_SINCE: &str = "30d";
 
 /// Exit code of `search` when nothing matched, as grep's.
 pub(crate) const NO_MATCH: u8 = 1;
+
+/// Success when a read command found something, else [`NO_MATCH`], as grep.
+pub(crate) fn found(anything: bool) -> ExitCode {
+    if anything {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(NO_MATCH)
+    }
+}
 /// Exit code when something failed (after doing all the rest).
 pub(crate) const FAILED: u8 = 2;
 /// Exit code after Ctrl-C, as shells report SIGINT.

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use logidx::NewInFailure;
 
+use super::Context;
 use super::args::NewArgs;
-use super::{Context, NO_MATCH};
 use logidx::json::{JsonLine, rfc3339};
 
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
@@ -64,11 +64,7 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
     }
     out.flush()?;
     let any = failures.iter().any(|f| !f.lines.is_empty());
-    Ok(if any {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(NO_MATCH)
-    })
+    Ok(super::found(any))
 }
 
 fn header(failure: &NewInFailure) -> String {

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use logidx::{AttemptRecord, AttemptState};
 use serde::Serialize;
 
+use super::Context;
 use super::args::RunsArgs;
-use super::{Context, NO_MATCH};
 use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode> {
@@ -68,11 +68,7 @@ pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode
         }
     }
     out.flush()?;
-    Ok(if runs.is_empty() {
-        ExitCode::from(NO_MATCH)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::found(!runs.is_empty()))
 }
 
 /// `runs --json`: one object per run (README.md documents the fields).

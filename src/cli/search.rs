@@ -12,7 +12,7 @@ use logidx::{Counts, Filter, GroupBy, GroupPlace, Hit, Level, Order, Query};
 use serde::Serialize;
 
 use super::args::{CountBy, SearchArgs, Sort};
-use super::{Colors, Context, NO_MATCH, time_bound};
+use super::{Colors, Context, time_bound};
 use logidx::json::{JsonLine, write_line};
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -34,7 +34,7 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
         let counts = index.count(&query, group_by)?;
         print_counts(&mut out, context, &counts, args, order)?;
         out.flush()?;
-        return Ok(exit_code(counts.total > 0));
+        return Ok(super::found(counts.total > 0));
     }
 
     let hits = index.search(&query)?;
@@ -64,7 +64,7 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
                 .dim(&footer(args.offset, hits.len(), total))
         );
     }
-    Ok(exit_code(!hits.is_empty()))
+    Ok(super::found(!hits.is_empty()))
 }
 
 /// `3 of 40 matching lines`, on stderr so that stdout holds only what was found.
@@ -130,14 +130,6 @@ fn sort_name(sort: Sort) -> String {
     sort.to_possible_value()
         .map(|v| v.get_name().to_owned())
         .unwrap_or_default()
-}
-
-fn exit_code(matched: bool) -> ExitCode {
-    if matched {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(NO_MATCH)
-    }
 }
 
 fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
