@@ -116,6 +116,8 @@ enum GroupOrder {
 /// The order of groups `--sort` asks for: by count, except days, which read best in order.
 fn group_order(args: &SearchArgs) -> anyhow::Result<GroupOrder> {
     Ok(match args.sort {
+        // A total has no groups to order.
+        _ if args.count_by.is_none() => GroupOrder::Count,
         None if args.count_by == Some(CountBy::Day) => GroupOrder::Key,
         None | Some(Sort::Count) => GroupOrder::Count,
         Some(Sort::Key) => GroupOrder::Key,
@@ -504,6 +506,31 @@ fn highlight(text: &str, terms: &HashSet<String>, colors: Colors) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_order_ids_as_numbers_and_names_as_text() {
+        let mut keys = vec!["10:2", "9:10", "9:2", "main", "feat/x", "2024-01-31", "100"];
+        keys.sort_by(|a, b| by_key(a, b));
+        assert_eq!(
+            keys,
+            ["9:2", "9:10", "10:2", "100", "2024-01-31", "feat/x", "main"]
+        );
+    }
+
+    #[test]
+    fn the_footer_says_which_hits_of_how_many() {
+        assert_eq!(footer(0, 1, 1), "1 matching line");
+        assert_eq!(footer(0, 3, 3), "3 matching lines");
+        assert_eq!(
+            footer(0, 3, 40),
+            "3 of 40 matching lines (use -n to see more)"
+        );
+        assert_eq!(
+            footer(10, 10, 40),
+            "11-20 of 40 matching lines (--offset 20 for more)"
+        );
+        assert_eq!(footer(30, 10, 40), "31-40 of 40 matching lines");
+    }
 
     #[test]
     fn only_positive_words_are_highlighted() {
