@@ -59,6 +59,25 @@ impl Colors {
     }
 }
 
+/// `text` (from GitHub, so anyone's) with its control characters written out: C0 but tab as
+/// `\x07`, DEL as `\x7f`, C1 as `\u{9b}`, so that printing it cannot move the cursor, retitle
+/// the window or start an escape sequence on a terminal.
+pub(crate) fn inert(text: &str) -> Cow<'_, str> {
+    let is_control = |c: char| c.is_control() && c != '\t';
+    if !text.contains(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut inert = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            _ if !is_control(c) => inert.push(c),
+            '\0'..='\u{7f}' => inert.push_str(&format!("\\x{:02x}", u32::from(c))),
+            _ => inert.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    Cow::Owned(inert)
+}
+
 /// `url` with every byte that is not printable ASCII percent-encoded: a link from GitHub's data
 /// can then neither end an OSC 8 sequence nor start another control sequence.
 pub(crate) fn inert_url(url: &str) -> Cow<'_, str> {
@@ -84,6 +103,15 @@ pub(crate) fn hyperlink(url: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_written_out() {
+        assert!(matches!(inert("plain\ttext é 🔥"), Cow::Borrowed(_)));
+        assert_eq!(
+            inert("a\0b\x07c\x1b[31m\u{7f}\u{85}\u{9b}d\u{a0}"),
+            "a\\x00b\\x07c\\x1b[31m\\x7f\\u{85}\\u{9b}d\u{a0}"
+        );
+    }
 
     #[test]
     fn urls_are_made_inert_and_links_wrap_their_text() {

@@ -7,6 +7,7 @@ use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
 use super::args::{ErrorSort, ErrorsArgs};
+use super::color::inert;
 use super::{Context, time_bound};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -63,11 +64,15 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
                 seen(last),
                 sparkline(group, from, to),
             )?;
-            writeln!(out, "    {}", colors.error(&last.text))?;
+            writeln!(out, "    {}", colors.error(&inert(&last.text)))?;
             writeln!(
                 out,
                 "    {}",
-                colors.dim(&format!("jobs: {} · {}", group.jobs.join(", "), last.url))
+                colors.dim(&inert(&format!(
+                    "jobs: {} · {}",
+                    group.jobs.join(", "),
+                    last.url
+                )))
             )?;
         }
     }

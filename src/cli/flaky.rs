@@ -7,6 +7,7 @@ use logidx::FlakyJob;
 use serde::Serialize;
 
 use super::args::FlakyArgs;
+use super::color::inert;
 use super::{Context, time_bound};
 use logidx::json::{rfc3339, write_line};
 
@@ -39,7 +40,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
         writeln!(
             out,
             "{}: flaky on {} of {} commits ({:.0}%), {} passed on re-run, last {} #{} attempt {}",
-            colors.header(&title),
+            colors.header(&inert(&title)),
             job.flaky_commits,
             job.commits,
             job.flake_rate() * 100.0,
@@ -52,7 +53,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
             writeln!(
                 out,
                 "    {} {}",
-                colors.error(text),
+                colors.error(&inert(text)),
                 colors.dim(&format!("(×{count})"))
             )?;
         }

@@ -7,6 +7,7 @@ use logidx::NewInFailure;
 
 use super::Context;
 use super::args::NewArgs;
+use super::color::inert;
 use logidx::json::{JsonLine, rfc3339};
 
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
@@ -48,7 +49,7 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
             }
             continue;
         }
-        writeln!(out, "{}", colors.header(&header(failure)))?;
+        writeln!(out, "{}", colors.header(&inert(&header(failure))))?;
         for line in &failure.lines {
             let title = format!("{} {}", line.step.step_number, line.step.step_name);
             let number = format!("{:>6}", line.line_number);
@@ -56,8 +57,8 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
                 out,
                 "{}: {}  {}",
                 colors.number(&number),
-                colors.error(&line.text),
-                colors.dim(&format!("({title})"))
+                colors.error(&inert(&line.text)),
+                colors.dim(&inert(&format!("({title})")))
             )?;
         }
         writeln!(out)?;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::args::RunsArgs;
+use super::color::inert;
 use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode> {
@@ -46,7 +47,7 @@ pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode
             &json.created_at[..16].replace('T', " "),
             json.run_id,
         );
-        writeln!(out, "{}", colors.header(&header))?;
+        writeln!(out, "{}", colors.header(&inert(&header)))?;
         for attempt in &json.attempts {
             let state = match (attempt.state, attempt.reason) {
                 ("indexed", _) => format!("{} lines", attempt.lines),
@@ -58,13 +59,13 @@ pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode
                 .iter()
                 .map(|j| format!("{}{}", j.job_name, super::conclusion_suffix(j.conclusion)))
                 .collect();
-            writeln!(
-                out,
+            let line = format!(
                 "  attempt {} ({state}){}{}",
                 attempt.run_attempt,
                 if jobs.is_empty() { "" } else { ": " },
                 jobs.join(", ")
-            )?;
+            );
+            writeln!(out, "{}", inert(&line))?;
         }
     }
     out.flush()?;

@@ -12,6 +12,7 @@ use logidx::{Counts, Filter, GroupBy, GroupPlace, Hit, Level, Order, Query};
 use serde::Serialize;
 
 use super::args::{CountBy, SearchArgs, Sort};
+use super::color::inert;
 use super::{Colors, Context, time_bound};
 use logidx::json::{JsonLine, write_line};
 
@@ -383,7 +384,7 @@ fn print_grouped<'h>(
         writeln!(
             out,
             "{}",
-            colors.header(&attempt_header(group[0], web_base))
+            colors.header(&inert(&attempt_header(group[0], web_base)))
         )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
@@ -393,7 +394,7 @@ fn print_grouped<'h>(
                 "  {}{conclusion} › {} {}",
                 step.job_name, step.step_number, step.step_name
             );
-            writeln!(out, "{}", colors.step(&title))?;
+            writeln!(out, "{}", colors.step(&inert(&title)))?;
             print_step_lines(out, &lines, terms, links)?;
         }
     }
@@ -461,7 +462,7 @@ fn print_step_lines(
             printed_up_to = number;
             if let Some(url) = hit_lines.get(&number) {
                 let number = format!("{number:>6}");
-                let text = highlight(text, terms, colors);
+                let text = highlight(&inert(text), terms, colors);
                 let url = super::color::inert_url(url);
                 if links.hyperlinks {
                     let number = super::color::hyperlink(&url, &colors.number(&number));
@@ -471,6 +472,7 @@ fn print_step_lines(
                     writeln!(out, "{number}: {text}  {url}")?;
                 }
             } else {
+                let text = inert(text);
                 writeln!(out, "{}", colors.dim(&format!("{number:>6}- {text}")))?;
             }
         }

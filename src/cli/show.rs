@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use logidx::{AttemptState, Index, Level, Selection, ShownStep, line_url};
 
 use super::args::ShowArgs;
+use super::color::inert;
 use super::{Colors, Context};
 use logidx::json::{JsonLine, rfc3339, write_line};
 
@@ -165,7 +166,7 @@ fn print_steps(
                 run.head_branch,
                 &run.head_sha[..run.head_sha.len().min(12)]
             );
-            writeln!(out, "{}", colors.header(&header))?;
+            writeln!(out, "{}", colors.header(&inert(&header)))?;
         }
         if job != Some(step.step.job_id) {
             job = Some(step.step.job_id);
@@ -173,22 +174,24 @@ fn print_steps(
             writeln!(
                 out,
                 "{}",
-                colors.step(&format!("{}{conclusion}", step.step.job_name))
+                colors.step(&inert(&format!("{}{conclusion}", step.step.job_name)))
             )?;
         }
         let conclusion = super::conclusion_suffix(&step.step.step_conclusion);
         writeln!(
             out,
             "  ▸ {} {}{conclusion}",
-            step.step.step_number, step.step.step_name
+            step.step.step_number,
+            inert(&step.step.step_name)
         )?;
         for (i, line) in step.lines.iter().enumerate() {
             let number = format!("{:>6}", i + 1);
             let number = colors.number(&number);
+            let text = inert(&line.text);
             let text = match Level::of(&line.text) {
-                Level::Error => colors.error(&line.text),
-                Level::Warning => colors.warning(&line.text),
-                _ => line.text.as_str().into(),
+                Level::Error => colors.error(&text).into_owned(),
+                Level::Warning => colors.warning(&text).into_owned(),
+                _ => text.into_owned(),
             };
             if timestamps {
                 let at = colors.dim(&rfc3339(line.timestamp)).into_owned();

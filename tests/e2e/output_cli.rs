@@ -485,3 +485,34 @@ fn errors_json_carries_the_masked_text_of_each_signature() {
         assert_eq!(row["signature"], format!("{hash:016x}"));
     }
 }
+
+#[test]
+fn human_output_prints_control_characters_inert() {
+    let env = Env::start(30, |_| ());
+    env.sync();
+    let hits = json_lines(&run_ok(
+        &env,
+        &["search", "\"binary output\"", "--json", "-n", "1"],
+        0,
+    ));
+    let raw = |bytes: &[u8]| {
+        let text = text(bytes);
+        text.chars().find(|&c| {
+            (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c)
+        })
+    };
+    let search = run_ok(
+        &env,
+        &["search", "\"binary output\"", "-n", "1", "-C", "1"],
+        0,
+    );
+    assert_eq!(raw(&search.stdout), None, "{:?}", text(&search.stdout));
+    assert!(
+        text(&search.stdout).contains(r"\u{9b}2K\u{85} \x7f end"),
+        "{}",
+        text(&search.stdout)
+    );
+    let show = run_ok(&env, &["show", &hits[0]["run_id"].to_string()], 0);
+    assert_eq!(raw(&show.stdout), None);
+    assert!(text(&show.stdout).contains(r"\x00garbage"));
+}
