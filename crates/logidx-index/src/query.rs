@@ -2,8 +2,9 @@
 //!
 //! A query string is split into its top-level `field:value` filters and the rest, the text
 //! query, which tantivy parses with the log tokenizer (words are ANDed unless `OR` says
-//! otherwise). Filters of one field are alternatives; filters of different fields all apply;
-//! `-field:value` or `NOT field:value` excludes.
+//! otherwise). In the query, filters of one field are alternatives (`branch:a branch:b`, either
+//! branch) and filters of different fields all apply; `-field:value` or `NOT field:value`
+//! excludes. A filter added with [`Query::filter`] (the command line's flags) always narrows.
 
 use std::str::FromStr;
 
@@ -218,7 +219,10 @@ pub enum Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     pub(crate) text: String,
+    /// The query's own filters: alternatives within a field.
     pub(crate) filters: Vec<Filter>,
+    /// Filters that each must hold, whatever the query says.
+    pub(crate) required: Vec<Filter>,
     pub(crate) excluded: Vec<Filter>,
     /// Nanoseconds since the epoch, as lines are compared with it.
     pub(crate) since: Option<i64>,
@@ -236,6 +240,7 @@ impl Default for Query {
         Query {
             text: String::new(),
             filters: Vec::new(),
+            required: Vec::new(),
             excluded: Vec::new(),
             since: None,
             until: None,
@@ -330,9 +335,10 @@ impl Query {
         Ok(query)
     }
 
-    /// Adds a filter: alternatives to other filters of its field, required with the others.
+    /// Narrows the query to lines that `filter` also matches, whatever filters of its field
+    /// the query string gave: a flag never widens what a query selects.
     pub fn filter(mut self, filter: Filter) -> Query {
-        self.filters.push(filter);
+        self.required.push(filter);
         self
     }
 
@@ -342,15 +348,17 @@ impl Query {
         self
     }
 
-    /// Only lines written at or after `at`.
+    /// Only lines written at or after `at` (and after any earlier start: it narrows).
     pub fn since(mut self, at: Timestamp) -> Query {
-        self.since = Some(to_nanos(at));
+        let at = to_nanos(at);
+        self.since = Some(self.since.map_or(at, |since| since.max(at)));
         self
     }
 
-    /// Only lines written before `at`.
+    /// Only lines written before `at` (and before any earlier end: it narrows).
     pub fn until(mut self, at: Timestamp) -> Query {
-        self.until = Some(to_nanos(at));
+        let at = to_nanos(at);
+        self.until = Some(self.until.map_or(at, |until| until.min(at)));
         self
     }
 
@@ -391,9 +399,14 @@ impl Query {
         &self.text
     }
 
-    /// The filters that must hold (alternatives within a field).
+    /// The query string's filters: one of each field's must hold.
     pub fn filters(&self) -> &[Filter] {
         &self.filters
+    }
+
+    /// The filters added with [`Query::filter`]: each must hold.
+    pub fn required(&self) -> &[Filter] {
+        &self.required
     }
 
     /// The filters that must not hold.

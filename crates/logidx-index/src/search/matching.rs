@@ -50,8 +50,13 @@ impl Index {
                 })
                 .collect()
         };
-        let (included, excluded) = (levels(&query.filters), levels(&query.excluded));
-        if is_all && included.is_empty() && excluded.is_empty() && !scored {
+        let (included, required, excluded) = (
+            levels(&query.filters),
+            levels(&query.required),
+            levels(&query.excluded),
+        );
+        if is_all && included.is_empty() && required.is_empty() && excluded.is_empty() && !scored
+        {
             return Ok((TextSet::All, HashMap::new()));
         }
         let mut clauses = vec![(Occur::Must, text_query)];
@@ -59,6 +64,7 @@ impl Index {
             let any: Vec<_> = included.into_iter().map(|q| (Occur::Should, q)).collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
+        clauses.extend(required.into_iter().map(|q| (Occur::Must, q)));
         clauses.extend(excluded.into_iter().map(|q| (Occur::MustNot, q)));
         let matches = search(
             texts,
@@ -100,6 +106,11 @@ impl Index {
                 .map(|q| (Occur::Should, q))
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for filter in &query.required {
+            if let Some(q) = step_filter(fields, filter) {
+                clauses.push((Occur::Must, q));
+            }
         }
         for filter in &query.excluded {
             if let Some(q) = step_filter(fields, filter) {

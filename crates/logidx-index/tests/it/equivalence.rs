@@ -110,6 +110,7 @@ fn query() -> impl Strategy<Value = Query> {
     (
         text_query(),
         prop::collection::vec(filter.clone(), 0..3),
+        prop::collection::vec(filter.clone(), 0..3),
         prop::collection::vec(filter, 0..2),
         prop::option::of(0i64..40),
         prop::option::of(0i64..40),
@@ -118,8 +119,11 @@ fn query() -> impl Strategy<Value = Query> {
         0usize..4,
     )
         .prop_map(
-            |(text, filters, excluded, since, until, order, limit, offset)| {
-                let mut query = Query::text(text)
+            |(text, written, filters, excluded, since, until, order, limit, offset)| {
+                // Filters written in the query string (alternatives within a field), then
+                // added by the builder (each narrows).
+                let written: Vec<String> = written.iter().map(as_written).collect();
+                let mut query = Query::parse(&format!("{} {text}", written.join(" ")))
                     .unwrap()
                     .order(order)
                     .limit(limit)
@@ -139,6 +143,19 @@ fn query() -> impl Strategy<Value = Query> {
                 query
             },
         )
+}
+
+/// `filter` as a query string writes it.
+fn as_written(filter: &Filter) -> String {
+    let value = match filter {
+        Filter::Repo(v) | Filter::Job(v) | Filter::Step(v) | Filter::Branch(v) => v.clone(),
+        Filter::Conclusion(v) | Filter::Sha(v) => v.clone(),
+        Filter::Run(run) => run.to_string(),
+        Filter::Attempt(attempt) => attempt.to_string(),
+        Filter::Level(level) => level.as_str().to_owned(),
+        _ => unreachable!("a filter the strategy does not generate: {filter:?}"),
+    };
+    format!("{}:\"{value}\"", filter.name())
 }
 
 fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) -> bool {
@@ -173,7 +190,10 @@ fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, Tim
                     .iter()
                     .filter(|g| g.name() == f.name())
                     .any(|g| filter_holds(g, run, step, &line.text))
-            });
+            }) && query
+                .required()
+                .iter()
+                .all(|f| filter_holds(f, run, step, &line.text));
             text_matches.binary_search(&(*n as u64)).is_ok()
                 && field_ok
                 && !query
