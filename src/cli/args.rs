@@ -85,13 +85,15 @@ pub(crate) struct SyncArgs {
     /// Only runs of this branch.
     #[arg(long)]
     pub(crate) branch: Option<String>,
-    /// Only runs triggered by this event (`push`, `pull_request`, …).
+    /// Only runs triggered by this event (`push`, `pull_request`, `schedule`, …; another
+    /// value is an error listing them).
     #[arg(long)]
     pub(crate) event: Option<String>,
     /// Only runs of this workflow: its file name (`ci.yml`) or id.
     #[arg(long, value_name = "FILE_OR_ID")]
     pub(crate) workflow: Option<String>,
-    /// Only runs with this status or conclusion (`failure`, `success`, …).
+    /// Only runs with this status or conclusion (`completed`, `in_progress`, `failure`,
+    /// `success`, …; another value is an error listing them).
     #[arg(long)]
     pub(crate) status: Option<String>,
     /// Only runs triggered by this user.

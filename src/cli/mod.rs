@@ -209,6 +209,22 @@ pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// A flag's value that is one of `valid`, as the API spells it; else an error listing them,
+/// since any other value would silently select nothing.
+pub(crate) fn one_of(
+    flag: &str,
+    value: &str,
+    valid: &'static [&'static str],
+) -> anyhow::Result<String> {
+    match logidx::index::one_of(valid, value) {
+        Some(value) => Ok(value.to_owned()),
+        None => anyhow::bail!(
+            "invalid value `{value}` for `{flag}`, expected one of {}",
+            valid.join(", ")
+        ),
+    }
+}
+
 /// Parses `--since`/`--until` as of now.
 pub(crate) fn time_bound(flag: &str, value: &str) -> anyhow::Result<jiff::Timestamp> {
     logidx::parse_time_bound(value, jiff::Timestamp::now())

@@ -10,7 +10,7 @@ use super::args::SyncArgs;
 use indicatif::HumanCount;
 
 use super::progress::{Progress, mebibytes};
-use super::{Context, FAILED, INTERRUPTED, time_bound};
+use super::{Context, FAILED, INTERRUPTED, one_of, time_bound};
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let repos = args
@@ -29,9 +29,17 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
             .map(|u| time_bound("--until", u))
             .transpose()?,
         branch: args.branch.clone(),
-        event: args.event.clone(),
+        event: args
+            .event
+            .as_deref()
+            .map(|e| one_of("--event", e, logidx::index::EVENTS))
+            .transpose()?,
         workflow: args.workflow.clone(),
-        status: args.status.clone(),
+        status: args
+            .status
+            .as_deref()
+            .map(|s| one_of("--status", s, logidx::fetch::RUN_STATUSES))
+            .transpose()?,
         actor: args.actor.clone(),
     };
     let token = logidx::discover_token(Some(&context.token_host()))?;

@@ -76,7 +76,10 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text};
+pub use query::{
+    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, one_of,
+    parse_text,
+};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };

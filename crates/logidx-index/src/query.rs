@@ -34,6 +34,64 @@ pub const FILTER_NAMES: &[&str] = &[
     "before",
 ];
 
+/// The conclusions a job can have (GitHub's check-run conclusions), for `conclusion:`.
+pub const CONCLUSIONS: &[&str] = &[
+    "success",
+    "failure",
+    "cancelled",
+    "skipped",
+    "timed_out",
+    "action_required",
+    "neutral",
+    "stale",
+];
+
+/// The events that trigger workflow runs (GitHub's *events that trigger workflows*, and
+/// `dynamic` for the runs GitHub starts itself), for `event:` and `sync --event`.
+pub const EVENTS: &[&str] = &[
+    "branch_protection_rule",
+    "check_run",
+    "check_suite",
+    "create",
+    "delete",
+    "deployment",
+    "deployment_status",
+    "discussion",
+    "discussion_comment",
+    "dynamic",
+    "fork",
+    "gollum",
+    "issue_comment",
+    "issues",
+    "label",
+    "merge_group",
+    "milestone",
+    "page_build",
+    "project",
+    "project_card",
+    "project_column",
+    "public",
+    "pull_request",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "pull_request_target",
+    "push",
+    "registry_package",
+    "release",
+    "repository_dispatch",
+    "schedule",
+    "status",
+    "watch",
+    "workflow_call",
+    "workflow_dispatch",
+    "workflow_run",
+];
+
+/// `value` as it is spelt in `valid`, ignoring case; `None` when it is none of them.
+pub fn one_of(valid: &'static [&'static str], value: &str) -> Option<&'static str> {
+    valid.iter().copied().find(|v| v.eq_ignore_ascii_case(value))
+}
+
 const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
     in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
     field:\"value with spaces\", exclude with -field:value; dates as 2024-01-31 or \
@@ -58,6 +116,16 @@ pub enum SyntaxError {
         value: String,
         /// What the field takes.
         expected: &'static str,
+    },
+    /// A closed field's value is none of those it can have, so it could never match.
+    #[error("invalid value `{value}` for `{field}:`, expected one of {}", .valid.join(", "))]
+    NotOneOf {
+        /// The field.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+        /// The values it takes.
+        valid: &'static [&'static str],
     },
     /// Something at one place of the query is unclosed or misplaced.
     #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
@@ -91,7 +159,7 @@ impl SyntaxError {
             SyntaxError::Misplaced { .. } | SyntaxError::Text { .. } => {
                 Some(SYNTAX_HINT.to_owned())
             }
-            SyntaxError::InvalidValue { .. } => None,
+            SyntaxError::InvalidValue { .. } | SyntaxError::NotOneOf { .. } => None,
         }
     }
 }
@@ -179,6 +247,13 @@ impl Filter {
             value: value.to_owned(),
             expected,
         };
+        let closed = |field: &'static str, valid: &'static [&'static str]| {
+            one_of(valid, value).ok_or_else(|| SyntaxError::NotOneOf {
+                field,
+                value: value.to_owned(),
+                valid,
+            })
+        };
         Ok(match name {
             "repo" => Filter::Repo(value.to_owned()),
             "run" => Filter::Run(value.parse().map_err(|_| invalid("run", "a run id"))?),
@@ -191,11 +266,11 @@ impl Filter {
             "step" => Filter::Step(value.to_owned()),
             "branch" => Filter::Branch(value.to_owned()),
             "workflow" => Filter::Workflow(value.to_owned()),
-            "event" => Filter::Event(value.to_owned()),
+            "event" => Filter::Event(closed("event", EVENTS)?.to_owned()),
             "sha" if value.bytes().all(|b| b.is_ascii_hexdigit()) => Filter::Sha(value.to_owned()),
             "sha" => return Err(invalid("sha", "a hexadecimal commit prefix")),
             "level" => Filter::Level(value.parse()?),
-            "conclusion" => Filter::Conclusion(value.to_owned()),
+            "conclusion" => Filter::Conclusion(closed("conclusion", CONCLUSIONS)?.to_owned()),
             _ => unreachable!("only filter names reach here"),
         })
     }
@@ -731,6 +806,11 @@ mod tests {
                 "expected one of error, warning, notice, debug, info",
             ),
             ("sha:xyz", "expected a hexadecimal commit prefix"),
+            (
+                "conclusion:failed",
+                "invalid value `failed` for `conclusion:`, expected one of success, failure,",
+            ),
+            ("-event:pr", "invalid value `pr` for `event:`, expected one of"),
             ("date:yesterday", "expected a date like 2024-01-31"),
             ("repo:", "invalid value `` for `repo:`"),
             ("\"unclosed", "a quote is not closed"),
