@@ -95,7 +95,7 @@ pub use logidx_fetch::{
 };
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
-    GroupBy, Hit, Index, Level, Order, Query, RunAttempt, SCHEMA_VERSION, Selection, ShownStep,
-    Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
+    GroupBy, Hit, Index, Level, NamePattern, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
+    ShownStep, Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
 };
 pub use logidx_urls::web_base;

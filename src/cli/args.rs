@@ -124,10 +124,11 @@ pub(crate) struct SearchArgs {
     /// Only this attempt.
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix). Narrows the query's `job:`.
     #[arg(long, value_name = "NAME")]
     pub(crate) job: Option<String>,
-    /// Only this step (name or number).
+    /// Only this step: its number, or its name in any case (`"Run cargo*"` a prefix).
     #[arg(long, value_name = "NAME_OR_NUMBER")]
     pub(crate) step: Option<String>,
     /// Only runs of this branch.
@@ -194,12 +195,13 @@ pub(crate) struct ShowArgs {
     /// Only this attempt [default: every attempt].
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME_OR_ID")]
     pub(crate) job: Option<String>,
-    /// Only this step (number).
-    #[arg(long, value_name = "N")]
-    pub(crate) step: Option<u32>,
+    /// Only this step: its number, or its name in any case (`"Run cargo*"` a prefix).
+    #[arg(long, value_name = "NAME_OR_NUMBER")]
+    pub(crate) step: Option<String>,
     /// One JSON object per line (the fields of `search --json`).
     #[arg(long)]
     pub(crate) json: bool,
@@ -222,7 +224,8 @@ pub(crate) struct ErrorsArgs {
     /// Only runs of this workflow (name or file).
     #[arg(long)]
     pub(crate) workflow: Option<String>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME")]
     pub(crate) job: Option<String>,
     /// Order: by runs affected, or what started most recently first.
@@ -259,7 +262,8 @@ pub(crate) struct NewArgs {
     /// The attempt [default: the latest indexed].
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this failed job (name, case-insensitive, or id).
+    /// Only this failed job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME_OR_ID")]
     pub(crate) job: Option<String>,
     /// One JSON object per line (the fields of `search --json`).

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{Level, Selection, ShownStep, line_url};
+use logidx::{Level, NamePattern, Selection, ShownStep, line_url};
 
 use super::args::ShowArgs;
 use super::{Colors, Context};
@@ -12,20 +12,28 @@ use logidx::json::JsonLine;
 pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
     let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
+    // A step number is selected by the index; a name, as `search --step` takes it, here.
+    let step_number = args.step.as_deref().and_then(|s| s.parse::<u32>().ok());
     let selection = Selection {
         repo,
         run_id: args.run,
         run_attempt: args.attempt,
         job_id: None,
-        step_number: args.step,
+        step_number,
     };
     let mut steps = index.show(&selection)?;
     if let Some(job) = &args.job {
-        steps.retain(|s| {
-            s.step.job_id.to_string() == *job || s.step.job_name.eq_ignore_ascii_case(job)
-        });
+        let pattern = NamePattern::job(job);
+        steps.retain(|s| pattern.matches(s.step.job_id, &s.step.job_name));
         if steps.is_empty() {
             anyhow::bail!("run `{}` has no job `{job}` in the index", args.run);
+        }
+    }
+    if let Some(step) = args.step.as_deref().filter(|_| step_number.is_none()) {
+        let pattern = NamePattern::step(step);
+        steps.retain(|s| pattern.matches(u64::from(s.step.step_number), &s.step.step_name));
+        if steps.is_empty() {
+            anyhow::bail!("run `{}` has no step `{step}` in the index", args.run);
         }
     }
     let web_base = context.web_base();

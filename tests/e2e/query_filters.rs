@@ -228,19 +228,11 @@ fn job_and_step_names_match_their_base_name_and_prefixes() {
     assert!(!ubuntu.is_empty() && ubuntu.len() < tests.len());
     assert_eq!(places(&hits(&env, &["job:\"Test (ubuntu*\""])), ubuntu);
     assert_eq!(places(&hits(&env, &["", "--job", "test (ubuntu*"])), ubuntu);
-    let actions = where_name("step_name", &|n| n.starts_with("run actions/"));
-    assert!(
-        names(&all, "step_name")
-            .iter()
-            .filter(|n| n.starts_with("Run actions/"))
-            .count()
-            >= 2
-    );
-    assert_eq!(places(&hits(&env, &["step:\"run actions/*\""])), actions);
-    assert_eq!(
-        places(&hits(&env, &["", "--step", "Run actions/*"])),
-        actions
-    );
+    let runs = where_name("step_name", &|n| n.starts_with("run "));
+    let posts = where_name("step_name", &|n| n.starts_with("post run "));
+    assert!(!runs.is_empty() && !posts.is_empty());
+    assert_eq!(places(&hits(&env, &["step:\"run *\""])), runs);
+    assert_eq!(places(&hits(&env, &["", "--step", "Run *"])), runs);
     // A base name is not a prefix: `tes` is no job.
     assert!(hits(&env, &["job:tes"]).is_empty());
 
@@ -273,7 +265,23 @@ fn job_and_step_names_match_their_base_name_and_prefixes() {
         "{jobs:?}"
     );
 
-    // So does `errors`.
+    // So do `new` …
+    let failed = all
+        .iter()
+        .find(|h| h["job_conclusion"] == "failure" && value_of(h, "job_name").starts_with("test ("))
+        .expect("a failed matrix job");
+    let output = env.run(&[
+        "new",
+        &value_of(failed, "run_id"),
+        "--job",
+        "test",
+        "--json",
+    ]);
+    assert_ne!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let jobs = names(&json_lines(&output), "job_name");
+    assert!(jobs.iter().all(|j| j.starts_with("test (")), "{jobs:?}");
+
+    // … and `errors`.
     let output = env.run(&["errors", "--job", "test", "--json", "-n", "1000"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     for group in json_lines(&output) {

@@ -77,8 +77,8 @@ pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
 pub use query::{
-    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, one_of,
-    parse_text,
+    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, NamePattern, Order, Problem, Query, SyntaxError,
+    one_of, parse_text,
 };
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,

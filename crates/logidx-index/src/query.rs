@@ -13,7 +13,7 @@ use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserEr
 
 use crate::error::Result;
 use crate::level::Level;
-use crate::schema::{TextFields, tokenizers};
+use crate::schema::{TextFields, keyword, tokenizers};
 use crate::time::{Written, from_nanos, to_nanos};
 
 /// The fields a query may filter on.
@@ -89,7 +89,10 @@ pub const EVENTS: &[&str] = &[
 
 /// `value` as it is spelt in `valid`, ignoring case; `None` when it is none of them.
 pub fn one_of(valid: &'static [&'static str], value: &str) -> Option<&'static str> {
-    valid.iter().copied().find(|v| v.eq_ignore_ascii_case(value))
+    valid
+        .iter()
+        .copied()
+        .find(|v| v.eq_ignore_ascii_case(value))
 }
 
 const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
@@ -205,9 +208,9 @@ pub enum Filter {
     Run(u64),
     /// `attempt:N`.
     Attempt(u32),
-    /// `job:ID` or `job:"name"`, the name case-insensitive.
+    /// `job:ID` or `job:"name"`, as [`NamePattern::job`] matches it.
     Job(String),
-    /// `step:NUMBER` or `step:"name"`, the name case-insensitive.
+    /// `step:NUMBER` or `step:"name"`, as [`NamePattern::step`] matches it.
     Step(String),
     /// `branch:name`.
     Branch(String),
@@ -273,6 +276,59 @@ impl Filter {
             "conclusion" => Filter::Conclusion(closed("conclusion", CONCLUSIONS)?.to_owned()),
             _ => unreachable!("only filter names reach here"),
         })
+    }
+}
+
+/// A job or step as people name it: its id or number, or its name in any case, whole or as a
+/// prefix with a trailing `*` (`integ*`); a job also by its base name, the part before ` (`
+/// that a matrix adds (`test` for `test (ubuntu-24.04, stable)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePattern {
+    /// Lowercased, without the `*`.
+    pub(crate) text: String,
+    pub(crate) prefix: bool,
+    pub(crate) base_name: bool,
+}
+
+impl NamePattern {
+    /// A job's pattern, as `job:`, `--job` and `show --job` take it.
+    pub fn job(written: &str) -> NamePattern {
+        NamePattern {
+            base_name: true,
+            ..NamePattern::step(written)
+        }
+    }
+
+    /// A step's pattern, as `step:`, `--step` and `show --step` take it.
+    pub fn step(written: &str) -> NamePattern {
+        let text = keyword(written);
+        match text.strip_suffix('*') {
+            Some(prefix) => NamePattern {
+                text: prefix.to_owned(),
+                prefix: true,
+                base_name: false,
+            },
+            None => NamePattern {
+                text,
+                prefix: false,
+                base_name: false,
+            },
+        }
+    }
+
+    /// Whether the job or step numbered `id` and called `name` matches, as the index matches
+    /// it: for callers that hold steps already.
+    pub fn matches(&self, id: u64, name: &str) -> bool {
+        let name = keyword(name);
+        if self.prefix {
+            return name.starts_with(&self.text) || id.to_string().starts_with(&self.text);
+        }
+        name == self.text
+            || id.to_string() == self.text
+            || self.base_name
+                && name
+                    .strip_prefix(&self.text)
+                    .is_some_and(|r| r.starts_with(" ("))
     }
 }
 
@@ -810,7 +866,10 @@ mod tests {
                 "conclusion:failed",
                 "invalid value `failed` for `conclusion:`, expected one of success, failure,",
             ),
-            ("-event:pr", "invalid value `pr` for `event:`, expected one of"),
+            (
+                "-event:pr",
+                "invalid value `pr` for `event:`, expected one of",
+            ),
             ("date:yesterday", "expected a date like 2024-01-31"),
             ("repo:", "invalid value `` for `repo:`"),
             ("\"unclosed", "a quote is not closed"),
@@ -827,6 +886,28 @@ mod tests {
                 None => err.to_string(),
             };
             assert!(err.contains(message), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn names_match_whole_by_base_name_or_by_prefix() {
+        let job = NamePattern::job;
+        let cases = [
+            (job("test"), "test (ubuntu-24.04, stable)", true),
+            (job("TEST"), "test", true),
+            (job("test"), "test-unit", false),
+            (job("tes"), "test (ubuntu-24.04, stable)", false),
+            (job("test (ubuntu*"), "Test (ubuntu-24.04, stable)", true),
+            (job("test (macos*"), "test (ubuntu-24.04, stable)", false),
+            (job("*"), "anything", true),
+            (job("42"), "lint", true),
+            (job("4*"), "lint", true),
+            (NamePattern::step("Run cargo*"), "run cargo test", true),
+            (NamePattern::step("run"), "run (twice)", false),
+            (NamePattern::step("run"), "Run", true),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(pattern.matches(42, name), want, "{pattern:?} {name}");
         }
     }
 

@@ -94,7 +94,7 @@ fn query() -> impl Strategy<Value = Query> {
     let filter = prop_oneof![
         prop::sample::select(vec!["acme/widgets", "ACME/gadgets"])
             .prop_map(|r| Filter::Repo(r.to_owned())),
-        prop::sample::select(vec!["test 0", "test 1", "101", "102"])
+        prop::sample::select(vec!["test 0", "TEST 1", "101", "102", "test*", "Test 1*"])
             .prop_map(|j| Filter::Job(j.to_owned())),
         prop::sample::select(vec!["1", "2", "step 0"]).prop_map(|s| Filter::Step(s.to_owned())),
         prop::sample::select(vec![Level::Error, Level::Warning, Level::Info])
@@ -164,7 +164,13 @@ fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) 
         Filter::Repo(repo) => eq(repo, &run.repo),
         Filter::Run(id) => *id == run.run_id,
         Filter::Attempt(n) => *n == run.run_attempt,
-        Filter::Job(job) => eq(job, &step.job_name) || *job == step.job_id.to_string(),
+        Filter::Job(job) => match job.strip_suffix('*') {
+            Some(prefix) => step
+                .job_name
+                .to_lowercase()
+                .starts_with(&prefix.to_lowercase()),
+            None => eq(job, &step.job_name) || *job == step.job_id.to_string(),
+        },
         Filter::Step(s) => eq(s, &step.step_name) || *s == step.step_number.to_string(),
         Filter::Branch(branch) => eq(branch, &run.head_branch),
         Filter::Workflow(w) => eq(w, &run.workflow_name) || eq(w, &run.workflow_path),
