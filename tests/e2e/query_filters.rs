@@ -71,7 +71,7 @@ fn two_values(hits: &[Value], key: &str) -> (String, String) {
         *counts.entry(value_of(hit, key)).or_default() += 1;
     }
     let mut by_count: Vec<_> = counts.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1));
+    by_count.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     assert!(by_count.len() >= 2, "{key} has one value only");
     (by_count[0].0.clone(), by_count[1].0.clone())
 }
