@@ -37,6 +37,28 @@ pub(crate) struct Global {
     /// Say nothing but errors and results.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// The time zone of printed times, and of days and date-times written without an offset
+    /// (`--since 2026-11-20`, `date:2026-11-20`): `UTC`, `local`, or a name such as
+    /// `Europe/Berlin`. `--json` stays UTC.
+    #[arg(long, env = "LOGIDX_TZ", global = true, value_name = "ZONE",
+          default_value = "UTC", value_parser = time_zone)]
+    pub(crate) tz: jiff::tz::TimeZone,
+}
+
+/// `--tz`: `UTC`, `local` (the system's zone) or an IANA name from the system's tzdb.
+fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    let unknown = |_| {
+        format!(
+            "`{name}` is not a time zone this system knows; use `UTC`, `local`, or a name such as `Europe/Berlin`"
+        )
+    };
+    match name {
+        _ if name.eq_ignore_ascii_case("utc") => Ok(jiff::tz::TimeZone::UTC),
+        _ if name.eq_ignore_ascii_case("local") => {
+            jiff::tz::TimeZone::try_system().map_err(unknown)
+        }
+        _ => jiff::tz::TimeZone::get(name).map_err(unknown),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

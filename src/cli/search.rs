@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use logidx::{Counts, Filter, GroupBy, Hit, Level, Order, Query};
 
 use super::args::{CountBy, SearchArgs, Sort};
-use super::{Colors, Context, NO_MATCH, time_bound};
+use super::{Colors, Context, NO_MATCH};
 use logidx::json::JsonLine;
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -41,7 +41,7 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
         }
     } else if !hits.is_empty() {
         let terms = highlight_terms(query.text_part());
-        print_grouped(&mut out, &hits, &terms, colors, &context.web_base())?;
+        print_grouped(&mut out, &hits, &terms, colors, context)?;
         let total = if hits.len() < args.limit {
             hits.len() as u64
         } else {
@@ -68,7 +68,7 @@ fn exit_code(matched: bool) -> ExitCode {
 }
 
 fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
-    let mut query = Query::parse(&args.query)?;
+    let mut query = Query::parse_in(&args.query, context.time())?;
     let filters = [
         args.repo.clone().map(Filter::Repo),
         args.run.map(Filter::Run),
@@ -86,11 +86,19 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         })?;
         query = query.filter(Filter::Level(level));
     }
-    if let Some(since) = &args.since {
-        query = query.since(time_bound("--since", since)?);
+    let (since, until) = context.window(args.since.as_deref(), args.until.as_deref())?;
+    if let Some(since) = since {
+        query = query.since(since);
     }
-    if let Some(until) = &args.until {
-        query = query.until(time_bound("--until", until)?);
+    if let Some(until) = until {
+        query = query.until(until);
+    }
+    if let (Some(since), Some(until)) = query.time_range()
+        && since >= until
+    {
+        anyhow::bail!(
+            "the time window is empty: the query and --since/--until leave nothing between `{since}` and `{until}`"
+        );
     }
     let before = args.before_context.or(args.context).unwrap_or(0);
     let after = args.after_context.or(args.context).unwrap_or(0);
@@ -156,8 +164,9 @@ fn print_grouped<'h>(
     hits: &'h [Hit],
     terms: &HashSet<String>,
     colors: Colors,
-    web_base: &str,
+    context: &Context,
 ) -> anyhow::Result<()> {
+    let web_base = context.web_base();
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
         let step = &hit.step;
@@ -170,7 +179,7 @@ fn print_grouped<'h>(
         writeln!(
             out,
             "{}",
-            colors.header(&attempt_header(group[0], web_base))
+            colors.header(&attempt_header(group[0], &web_base, context))
         )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
@@ -204,12 +213,9 @@ fn grouped<'h, K: std::hash::Hash + Eq>(
     groups
 }
 
-fn attempt_header(hit: &Hit, web_base: &str) -> String {
+fn attempt_header(hit: &Hit, web_base: &str, context: &Context) -> String {
     let run = &hit.run;
-    let date = run
-        .run_created_at
-        .strftime("%Y-%m-%d %H:%M UTC")
-        .to_string();
+    let date = context.format_time(run.run_created_at);
     let link = logidx::urls::attempt_url(web_base, &run.repo, run.run_id, run.run_attempt);
     format!(
         "{} · {} #{} · attempt {} · {} · {date} · {link}",

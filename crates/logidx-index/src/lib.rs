@@ -84,6 +84,6 @@ pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };
 pub use signature::{is_error_line, mask, signature};
-pub use time::{TimeBoundError, parse_time_bound};
+pub use time::{End, TimeBoundError, TimeContext, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

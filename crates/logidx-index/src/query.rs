@@ -14,7 +14,7 @@ use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserEr
 use crate::error::Result;
 use crate::level::Level;
 use crate::schema::{TextFields, keyword, tokenizers};
-use crate::time::{Written, from_nanos, to_nanos};
+use crate::time::{End, TimeBoundError, TimeContext, from_nanos, parse_time_bound, to_nanos};
 
 /// The fields a query may filter on.
 pub const FILTER_NAMES: &[&str] = &[
@@ -97,8 +97,8 @@ pub fn one_of(valid: &'static [&'static str], value: &str) -> Option<&'static st
 
 const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
     in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
-    field:\"value with spaces\", exclude with -field:value; dates as 2024-01-31 or \
-    2024-01-31T12:00:00Z in date:DAY, date:FROM..TO, after: and before:";
+    field:\"value with spaces\", exclude with -field:value; times as 2024-01-31, \
+    2024-01-31T12:00:00Z or an age (7d) in date:DAY, date:FROM..TO, after: and before:";
 
 /// Why a query string cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +129,23 @@ pub enum SyntaxError {
         value: String,
         /// The values it takes.
         valid: &'static [&'static str],
+    },
+    /// A `date:`, `after:` or `before:` value is no time.
+    #[error("invalid value for `{field}:`")]
+    Time {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with the time.
+        #[source]
+        source: TimeBoundError,
+    },
+    /// The query's time filters leave no time between them.
+    #[error("the query's time window is empty: `{since}` is not before `{until}`")]
+    EmptyWindow {
+        /// Where the window starts.
+        since: Timestamp,
+        /// Where it ends.
+        until: Timestamp,
     },
     /// Something at one place of the query is unclosed or misplaced.
     #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
@@ -162,7 +179,10 @@ impl SyntaxError {
             SyntaxError::Misplaced { .. } | SyntaxError::Text { .. } => {
                 Some(SYNTAX_HINT.to_owned())
             }
-            SyntaxError::InvalidValue { .. } | SyntaxError::NotOneOf { .. } => None,
+            SyntaxError::Time { source, .. } => source.hint(),
+            SyntaxError::InvalidValue { .. }
+            | SyntaxError::NotOneOf { .. }
+            | SyntaxError::EmptyWindow { .. } => None,
         }
     }
 }
@@ -396,8 +416,14 @@ impl Query {
         Ok(query)
     }
 
-    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters.
+    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters;
+    /// ages count back from now and days are UTC days.
     pub fn parse(input: &str) -> Result<Query> {
+        Query::parse_in(input, &TimeContext::default())
+    }
+
+    /// Parses a query string as [`Query::parse`] does, with ages and days in `context`.
+    pub fn parse_in(input: &str, context: &TimeContext) -> Result<Query> {
         let mut query = Query::default();
         let mut kept: Vec<String> = Vec::new();
         let mut removed_filter = false;
@@ -439,17 +465,7 @@ impl Query {
                 "date" | "after" | "before" if negated => {
                     return Err(misplaced(Problem::DateExcluded).into());
                 }
-                "date" => {
-                    let (from, to) = value.split_once("..").unwrap_or((&value, &value));
-                    if !from.is_empty() {
-                        query.since = Some(parse_instant("date", from, false)?);
-                    }
-                    if !to.is_empty() {
-                        query.until = Some(parse_instant("date", to, true)?);
-                    }
-                }
-                "after" => query.since = Some(parse_instant("after", &value, false)?),
-                "before" => query.until = Some(parse_instant("before", &value, false)?),
+                "date" | "after" | "before" => query.narrow_in_time(&name, &value, context)?,
                 _ if negated => query.excluded.push(Filter::parse(&name, &value)?),
                 _ => query.filters.push(Filter::parse(&name, &value)?),
             }
@@ -461,9 +477,71 @@ impl Query {
         while removed_filter && kept.last().map(String::as_str) == Some("AND") {
             kept.pop();
         }
+        if let (Some(since), Some(until)) = (query.since, query.until)
+            && since >= until
+        {
+            return Err(SyntaxError::EmptyWindow {
+                since: from_nanos(since),
+                until: from_nanos(until),
+            }
+            .into());
+        }
         query.text = kept.join(" ");
         query.text_query()?;
         Ok(query)
+    }
+
+    /// Narrows the time window by a `date:`, `after:` or `before:` filter. A day is a whole
+    /// day in the context's zone, at either end: `before:DAY` is `date:..DAY`, up to the end
+    /// of `DAY`.
+    fn narrow_in_time(
+        &mut self,
+        name: &str,
+        value: &str,
+        context: &TimeContext,
+    ) -> Result<(), SyntaxError> {
+        let field = FILTER_NAMES
+            .iter()
+            .find(|n| **n == name)
+            .expect("a time filter");
+        let bound = |text: &str, end| {
+            parse_time_bound(text, end, context)
+                .map_err(|source| SyntaxError::Time { field, source })
+        };
+        let (from, to) = match name {
+            "after" => (Some(value), None),
+            "before" => (None, Some(value)),
+            _ => {
+                let (from, to) = value.split_once("..").unwrap_or((value, value));
+                (
+                    Some(from).filter(|f| !f.is_empty()),
+                    Some(to).filter(|t| !t.is_empty()),
+                )
+            }
+        };
+        let since = from.map(|f| bound(f, End::Start)).transpose()?;
+        let until = to.map(|t| bound(t, End::End)).transpose()?;
+        if let (Some(since), Some(until)) = (since, until)
+            && since >= until
+        {
+            return Err(SyntaxError::InvalidValue {
+                field,
+                value: value.to_owned(),
+                expected: "a range from an earlier to a later time",
+            });
+        }
+        self.narrow(since.map(to_nanos), until.map(to_nanos));
+        Ok(())
+    }
+
+    /// Keeps the later start and the earlier end.
+    fn narrow(&mut self, since: Option<i64>, until: Option<i64>) {
+        if let Some(at) = since {
+            self.since = Some(self.since.map_or(at, |since| since.max(at)));
+        }
+        if let Some(at) = until {
+            self.until = Some(self.until.map_or(at, |until| until.min(at)));
+        }
     }
 
     /// Narrows the query to lines that `filter` also matches, whatever filters of its field
@@ -481,15 +559,13 @@ impl Query {
 
     /// Only lines written at or after `at` (and after any earlier start: it narrows).
     pub fn since(mut self, at: Timestamp) -> Query {
-        let at = to_nanos(at);
-        self.since = Some(self.since.map_or(at, |since| since.max(at)));
+        self.narrow(Some(to_nanos(at)), None);
         self
     }
 
     /// Only lines written before `at` (and before any earlier end: it narrows).
     pub fn until(mut self, at: Timestamp) -> Query {
-        let at = to_nanos(at);
-        self.until = Some(self.until.map_or(at, |until| until.min(at)));
+        self.narrow(None, Some(to_nanos(at)));
         self
     }
 
@@ -717,19 +793,6 @@ fn as_filter(token: &str) -> Option<(bool, String, String)> {
     Some((negated, name.to_ascii_lowercase(), value.to_owned()))
 }
 
-/// A date (`2024-01-31`, midnight UTC; with `end_of_day` the next midnight) or an RFC 3339
-/// timestamp, in nanoseconds since the epoch.
-fn parse_instant(field: &'static str, value: &str, end_of_day: bool) -> Result<i64, SyntaxError> {
-    Written::parse(value)
-        .and_then(|written| written.instant(end_of_day))
-        .map(to_nanos)
-        .ok_or_else(|| SyntaxError::InvalidValue {
-            field,
-            value: value.to_owned(),
-            expected: "a date like 2024-01-31 or a timestamp like 2024-01-31T12:00:00Z",
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -832,10 +895,23 @@ mod tests {
                 Some(JAN_31_2024 + 1_000_000_000),
                 None,
             ),
-            ("before:2024-01-31", None, Some(JAN_31_2024)),
+            ("before:2024-01-31", None, Some(JAN_31_2024 + DAY)),
+            (
+                "after:2024-01-31T00:00:01Z after:2024-01-30 before:2024-02-02 date:..2024-01-31",
+                Some(JAN_31_2024 + 1_000_000_000),
+                Some(JAN_31_2024 + DAY),
+            ),
+            ("after:2d", Some(JAN_31_2024 - DAY), None),
+            (
+                "after:2024-01-31T01:00:00",
+                Some(JAN_31_2024 + DAY / 24),
+                None,
+            ),
         ];
+        let now = from_nanos(JAN_31_2024 + DAY + DAY / 48);
+        let context = TimeContext::new(now, jiff::tz::TimeZone::UTC);
         for (input, since, until) in cases {
-            let query = Query::parse(input).unwrap();
+            let query = Query::parse_in(input, &context).unwrap();
             let (from, to) = query.time_range();
             assert_eq!(
                 (from.map(to_nanos), to.map(to_nanos)),
@@ -870,7 +946,19 @@ mod tests {
                 "-event:pr",
                 "invalid value `pr` for `event:`, expected one of",
             ),
-            ("date:yesterday", "expected a date like 2024-01-31"),
+            (
+                "date:yesterday",
+                "invalid value for `date:`\nhint: use an age (`30min`,",
+            ),
+            ("after:1m", "write `1min` for minutes or `1mo` for months"),
+            (
+                "date:2024-02-01..2024-01-31",
+                "invalid value `2024-02-01..2024-01-31` for `date:`, expected a range",
+            ),
+            (
+                "after:2024-02-01 before:2024-01-31",
+                "the query's time window is empty",
+            ),
             ("repo:", "invalid value `` for `repo:`"),
             ("\"unclosed", "a quote is not closed"),
             ("(a OR repo:x)", "field filters go outside parentheses"),
