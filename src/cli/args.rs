@@ -98,10 +98,11 @@ pub(crate) struct SyncArgs {
     /// Repositories, as OWNER/REPO.
     #[arg(required = true, value_name = "OWNER/REPO")]
     pub(crate) repos: Vec<String>,
-    /// Runs created since: an age (`7d`, `12h`, `2w`), a date or a date-time [default: 30d].
+    /// Runs created since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its start,
+    /// in --tz) or a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Runs created until (same forms as --since).
+    /// Runs created until (same forms as --since; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Only runs of this branch.
@@ -159,10 +160,11 @@ pub(crate) struct SearchArgs {
     /// Only lines of this level (error, warning, notice, debug, info).
     #[arg(long)]
     pub(crate) level: Option<String>,
-    /// Only lines written since (an age such as `7d`, a date or a date-time).
+    /// Only lines written since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its
+    /// start, in --tz) or a date-time. Narrows the query's `after:` and `date:`.
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Only lines written until.
+    /// Only lines written until (same forms; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Lines of context before and after each hit.
@@ -234,10 +236,11 @@ pub(crate) struct ErrorsArgs {
     /// Only this repository (OWNER/REPO).
     #[arg(long)]
     pub(crate) repo: Option<String>,
-    /// Only lines written since (an age such as `7d`, a date or a date-time) [default: 30d].
+    /// Only lines written since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its
+    /// start, in --tz) or a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Only lines written until.
+    /// Only lines written until (same forms; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Only runs of this branch.
@@ -266,7 +269,8 @@ pub(crate) struct FlakyArgs {
     /// Only this repository (OWNER/REPO).
     #[arg(long)]
     pub(crate) repo: Option<String>,
-    /// Only runs created since (an age such as `7d`, a date or a date-time) [default: 30d].
+    /// Only runs created since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (in --tz) or
+    /// a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
     /// One JSON object per job per line.
@@ -308,7 +312,8 @@ pub(crate) struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PruneArgs {
-    /// Delete runs created longer ago than this (`90d`, `12w`, a date).
+    /// Delete runs created longer ago than this (`90d`, `12w`, `3mo`, or before a day or
+    /// date-time).
     #[arg(long, value_name = "AGE")]
     pub(crate) older_than: Option<String>,
     /// Only runs of this repository (all of them, without --older-than).
