@@ -119,31 +119,25 @@ fn a_flag_narrows_what_the_query_filters_on_every_field() {
             "{either}"
         );
     }
-    // The time window narrows too: the later `--since` or `after:` wins, whichever wrote it.
+    // The time window narrows too: the later start and the earlier end win, whoever wrote them.
     let mut times: Vec<&str> = all
         .iter()
         .map(|h| h["timestamp"].as_str().unwrap())
         .collect();
     times.sort();
     let (early, late) = (times[times.len() / 4], times[times.len() / 2]);
-    let since_late = places(&hits(&env, &["", "--since", late]));
-    assert!(!since_late.is_empty() && since_late.len() < all.len());
-    for (query, flag) in [(early, late), (late, early)] {
-        let query = format!("after:{query}");
-        assert_eq!(
-            places(&hits(&env, &[&query, "--since", flag])),
-            since_late,
-            "{query} --since {flag}"
-        );
-    }
-    let until_early = places(&hits(&env, &["", "--until", early]));
-    for (query, flag) in [(early, late), (late, early)] {
-        let query = format!("before:{query}");
-        assert_eq!(
-            places(&hits(&env, &[&query, "--until", flag])),
-            until_early,
-            "{query} --until {flag}"
-        );
+    // (query field, flag, the time that must win)
+    for (field, flag, wins) in [("after", "--since", late), ("before", "--until", early)] {
+        let want = places(&hits(&env, &["", flag, wins]));
+        assert!(!want.is_empty() && want.len() < all.len(), "{flag} {wins}");
+        for (in_query, in_flag) in [(early, late), (late, early)] {
+            let query = format!("{field}:{in_query}");
+            assert_eq!(
+                places(&hits(&env, &[&query, flag, in_flag])),
+                want,
+                "{query} {flag} {in_flag}"
+            );
+        }
     }
 }
 
