@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use logidx_index::{Filter, Index, Query, RunAttempt, Selection, StepMeta, line_url, signature};
+use logidx_index::{
+    Filter, Index, NamePattern, Query, RunAttempt, Selection, StepMeta, line_url, signature,
+};
 
 /// A failed job and the error lines its branch's last success of it did not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,7 @@ pub struct NewLine {
 const DEFAULT_BRANCHES: [&str; 2] = ["main", "master"];
 
 /// For each failed job of an attempt (the latest indexed one unless `attempt` is given; only
-/// `job`, an id or a case-insensitive name, when given): its error lines whose signatures do
+/// the jobs `job` names, as [`NamePattern::job`] matches them, when given): its error lines whose signatures do
 /// not appear in the last successful run of the same job and workflow on the same branch, or
 /// else on `main` or `master`.
 pub fn new_in_failures(
@@ -61,9 +63,7 @@ pub fn new_in_failures(
     steps.retain(|s| Some(s.run.run_attempt) == latest);
     steps.retain(|s| {
         s.step.job_conclusion == "failure"
-            && job.is_none_or(|j| {
-                s.step.job_id.to_string() == j || s.step.job_name.eq_ignore_ascii_case(j)
-            })
+            && job.is_none_or(|j| NamePattern::job(j).matches(s.step.job_id, &s.step.job_name))
     });
     let mut failures: Vec<NewInFailure> = Vec::new();
     // The baseline's signatures, one set per failure.

@@ -96,7 +96,8 @@ pub use logidx_fetch::{
 };
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
-    GroupBy, GroupPlace, Hit, Index, Level, Order, Query, RunAttempt, SCHEMA_VERSION, Selection,
-    ShownStep, Sighting, StepMeta, TimeBoundError, WriterOptions, line_url, parse_time_bound,
+    GroupBy, GroupPlace, Hit, Index, Level, NamePattern, Order, Query, RunAttempt, SCHEMA_VERSION,
+    Selection, ShownStep, Sighting, StepMeta, TimeBoundError, WriterOptions, line_url,
+    parse_time_bound,
 };
 pub use logidx_urls::web_base;

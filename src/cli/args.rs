@@ -41,6 +41,28 @@ pub(crate) struct Global {
     /// terminal that shows links, with colors on; never into a pipe unless `always`.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub(crate) hyperlinks: ColorChoice,
+    /// The time zone of printed times, and of days and date-times written without an offset
+    /// (`--since 2026-11-20`, `date:2026-11-20`): `UTC`, `local`, or a name such as
+    /// `Europe/Berlin`. `--json` stays UTC.
+    #[arg(long, env = "LOGIDX_TZ", global = true, value_name = "ZONE",
+          default_value = "UTC", value_parser = time_zone)]
+    pub(crate) tz: jiff::tz::TimeZone,
+}
+
+/// `--tz`: `UTC`, `local` (the system's zone) or an IANA name from the system's tzdb.
+fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    let unknown = |_| {
+        format!(
+            "`{name}` is not a time zone this system knows; use `UTC`, `local`, or a name such as `Europe/Berlin`"
+        )
+    };
+    match name {
+        _ if name.eq_ignore_ascii_case("utc") => Ok(jiff::tz::TimeZone::UTC),
+        _ if name.eq_ignore_ascii_case("local") => {
+            jiff::tz::TimeZone::try_system().map_err(unknown)
+        }
+        _ => jiff::tz::TimeZone::get(name).map_err(unknown),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,22 +104,25 @@ pub(crate) struct SyncArgs {
     /// Repositories, as OWNER/REPO.
     #[arg(required = true, value_name = "OWNER/REPO")]
     pub(crate) repos: Vec<String>,
-    /// Runs created since: an age (`7d`, `12h`, `2w`), a date or a date-time [default: 30d].
+    /// Runs created since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its start,
+    /// in --tz) or a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Runs created until (same forms as --since).
+    /// Runs created until (same forms as --since; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Only runs of this branch.
     #[arg(long)]
     pub(crate) branch: Option<String>,
-    /// Only runs triggered by this event (`push`, `pull_request`, …).
+    /// Only runs triggered by this event (`push`, `pull_request`, `schedule`, …; another
+    /// value is an error listing them).
     #[arg(long)]
     pub(crate) event: Option<String>,
     /// Only runs of this workflow: its file name (`ci.yml`) or id.
     #[arg(long, value_name = "FILE_OR_ID")]
     pub(crate) workflow: Option<String>,
-    /// Only runs with this status or conclusion (`failure`, `success`, …).
+    /// Only runs with this status or conclusion (`completed`, `in_progress`, `failure`,
+    /// `success`, …; another value is an error listing them).
     #[arg(long)]
     pub(crate) status: Option<String>,
     /// Only runs triggered by this user.
@@ -128,10 +153,11 @@ pub(crate) struct SearchArgs {
     /// Only this attempt.
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix). Narrows the query's `job:`.
     #[arg(long, value_name = "NAME")]
     pub(crate) job: Option<String>,
-    /// Only this step (name or number).
+    /// Only this step: its number, or its name in any case (`"Run cargo*"` a prefix).
     #[arg(long, value_name = "NAME_OR_NUMBER")]
     pub(crate) step: Option<String>,
     /// Only runs of this branch.
@@ -140,10 +166,11 @@ pub(crate) struct SearchArgs {
     /// Only lines of this level (error, warning, notice, debug, info).
     #[arg(long)]
     pub(crate) level: Option<String>,
-    /// Only lines written since (an age such as `7d`, a date or a date-time).
+    /// Only lines written since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its
+    /// start, in --tz) or a date-time. Narrows the query's `after:` and `date:`.
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Only lines written until.
+    /// Only lines written until (same forms; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Lines of context before and after each hit.
@@ -208,13 +235,14 @@ pub(crate) struct ShowArgs {
     /// Only this attempt [default: every attempt].
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME_OR_ID")]
     pub(crate) job: Option<String>,
-    /// Only this step (number).
-    #[arg(long, value_name = "N")]
-    pub(crate) step: Option<u32>,
-    /// Print each line's timestamp (RFC 3339, UTC) before its text.
+    /// Only this step: its number, or its name in any case (`"Run cargo*"` a prefix).
+    #[arg(long, value_name = "NAME_OR_NUMBER")]
+    pub(crate) step: Option<String>,
+    /// Print each line's timestamp (RFC 3339, in --tz) before its text.
     #[arg(long)]
     pub(crate) timestamps: bool,
     /// One JSON object per line (the fields of `search --json`).
@@ -227,10 +255,11 @@ pub(crate) struct ErrorsArgs {
     /// Only this repository (OWNER/REPO).
     #[arg(long)]
     pub(crate) repo: Option<String>,
-    /// Only lines written since (an age such as `7d`, a date or a date-time) [default: 30d].
+    /// Only lines written since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its
+    /// start, in --tz) or a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// Only lines written until.
+    /// Only lines written until (same forms; a day is included, to its end).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Only runs of this branch.
@@ -239,7 +268,8 @@ pub(crate) struct ErrorsArgs {
     /// Only runs of this workflow (name or file).
     #[arg(long)]
     pub(crate) workflow: Option<String>,
-    /// Only this job (name, case-insensitive, or id).
+    /// Only this job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME")]
     pub(crate) job: Option<String>,
     /// Order: by runs affected, or what started most recently first.
@@ -258,7 +288,8 @@ pub(crate) struct FlakyArgs {
     /// Only this repository (OWNER/REPO).
     #[arg(long)]
     pub(crate) repo: Option<String>,
-    /// Only runs created since (an age such as `7d`, a date or a date-time) [default: 30d].
+    /// Only runs created since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (in --tz) or
+    /// a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
     /// Only runs of this branch.
@@ -301,7 +332,8 @@ pub(crate) struct NewArgs {
     /// The attempt [default: the latest indexed].
     #[arg(long, value_name = "N")]
     pub(crate) attempt: Option<u32>,
-    /// Only this failed job (name, case-insensitive, or id).
+    /// Only this failed job: its id, or its name in any case (`test` is every `test (…)` of a
+    /// matrix; `integ*` a prefix).
     #[arg(long, value_name = "NAME_OR_ID")]
     pub(crate) job: Option<String>,
     /// One JSON object per line (the fields of `search --json`).
@@ -324,8 +356,8 @@ pub(crate) struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PruneArgs {
-    /// Delete runs created longer ago than this (`90d`, `12w`, a date). No default: nothing is
-    /// deleted unless asked.
+    /// Delete runs created longer ago than this (`90d`, `12w`, `3mo`, or before a day or
+    /// date-time). No default: nothing is deleted unless asked.
     #[arg(long, value_name = "AGE")]
     pub(crate) older_than: Option<String>,
     /// Only runs of this repository (all of them, without --older-than).

@@ -6,23 +6,19 @@ use std::process::ExitCode;
 use logidx::{ErrorGroup, Filter, Query, Sighting};
 use serde::Serialize;
 
+use super::Context;
 use super::args::{ErrorSort, ErrorsArgs};
 use super::color::inert;
-use super::{Context, time_bound};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCode> {
-    let since = time_bound(
-        "--since",
-        args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
+    let (since, until) = context.window(
+        Some(args.since.as_deref().unwrap_or(super::DEFAULT_SINCE)),
+        args.until.as_deref(),
     )?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|u| time_bound("--until", u))
-        .transpose()?;
+    let since = since.expect("a --since");
     let index = context.open_index()?;
     let mut query = Query::default().since(since).web_base(context.web_base());
     if let Some(until) = until {
@@ -60,8 +56,8 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
                 "{} runs, {} lines · first {} · last {} · {}",
                 group.runs,
                 group.occurrences,
-                seen(first),
-                seen(last),
+                seen(first, context),
+                seen(last, context),
                 sparkline(group, from, to),
             )?;
             writeln!(out, "    {}", colors.error(&inert(&last.text)))?;
@@ -81,11 +77,11 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
 }
 
 /// `2026-11-20 run #123 (4cd255c)`.
-fn seen(sighting: &Sighting) -> String {
+fn seen(sighting: &Sighting, context: &Context) -> String {
     let run = &sighting.run;
     format!(
         "{} #{} ({})",
-        &rfc3339(sighting.timestamp)[..10],
+        context.format_day(sighting.timestamp),
         run.run_number,
         &run.head_sha[..run.head_sha.len().min(7)]
     )

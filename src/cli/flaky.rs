@@ -6,15 +6,17 @@ use std::process::ExitCode;
 use logidx::FlakyJob;
 use serde::Serialize;
 
+use super::Context;
 use super::args::FlakyArgs;
 use super::color::inert;
-use super::{Context, time_bound};
+use logidx::index::End;
 use logidx::json::{rfc3339, write_line};
 
 pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCode> {
-    let since = time_bound(
+    let since = context.time_bound(
         "--since",
         args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
+        End::Start,
     )?;
     let index = context.open_index()?;
     let filter = logidx::FlakyFilter {
@@ -45,7 +47,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
             job.commits,
             job.flake_rate() * 100.0,
             job.passed_on_rerun,
-            &rfc3339(run.run_created_at)[..10],
+            &context.format_day(run.run_created_at),
             run.run_number,
             run.run_attempt,
         )?;

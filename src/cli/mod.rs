@@ -19,7 +19,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::CommandFactory;
+use jiff::Timestamp;
 use logidx::Index;
+use logidx::index::{End, TimeContext};
 
 use args::{ColorChoice, Global};
 pub(crate) use color::Colors;
@@ -54,6 +56,8 @@ pub(crate) struct Context {
     pub(crate) hyperlinks: bool,
     pub(crate) verbose: bool,
     pub(crate) quiet: bool,
+    /// Now, for ages, and `--tz`, for days and what is printed.
+    time: TimeContext,
 }
 
 impl Context {
@@ -85,7 +89,68 @@ impl Context {
             hyperlinks,
             verbose: global.verbose,
             quiet: global.quiet,
+            time: TimeContext::new(Timestamp::now(), global.tz.clone()),
         }
+    }
+
+    /// What written times are relative to.
+    pub(crate) fn time(&self) -> &TimeContext {
+        &self.time
+    }
+
+    /// Parses a `--since`-like flag: a day at `end` includes that day, in `--tz`.
+    pub(crate) fn time_bound(
+        &self,
+        flag: &str,
+        value: &str,
+        end: End,
+    ) -> anyhow::Result<Timestamp> {
+        logidx::parse_time_bound(value, end, &self.time)
+            .with_context(|| format!("invalid value for `{flag}`"))
+    }
+
+    /// `--since` and `--until` (the day of `--until` included), refused when reversed.
+    pub(crate) fn window(
+        &self,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> anyhow::Result<(Option<Timestamp>, Option<Timestamp>)> {
+        let start = since
+            .map(|s| self.time_bound("--since", s, End::Start))
+            .transpose()?;
+        let end = until
+            .map(|u| self.time_bound("--until", u, End::End))
+            .transpose()?;
+        if let (Some(start), Some(end)) = (start, end)
+            && start >= end
+        {
+            anyhow::bail!(
+                "`--since {}` is not before `--until {}`: the window is empty",
+                since.unwrap_or_default(),
+                until.unwrap_or_default()
+            );
+        }
+        Ok((start, end))
+    }
+
+    /// An instant as people read it, in `--tz`: `2026-11-20 14:05 CET`.
+    pub(crate) fn format_time(&self, at: Timestamp) -> String {
+        at.to_zoned_datetime(self.time.tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
+    /// An instant to the nanosecond, RFC 3339 with `--tz`'s offset (`Z` in UTC).
+    pub(crate) fn format_instant(&self, at: Timestamp) -> String {
+        if self.time.tz == jiff::tz::TimeZone::UTC {
+            return logidx::json::rfc3339(at);
+        }
+        format!("{:.9}", at.display_with_offset(self.time.tz.to_offset(at)))
+    }
+
+    /// The day of an instant, in `--tz`.
+    pub(crate) fn format_day(&self, at: Timestamp) -> String {
+        self.time.tz.to_datetime(at).date().to_string()
     }
 
     pub(crate) fn index_dir(&self) -> anyhow::Result<&PathBuf> {
@@ -264,10 +329,20 @@ pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Parses `--since`/`--until` as of now.
-pub(crate) fn time_bound(flag: &str, value: &str) -> anyhow::Result<jiff::Timestamp> {
-    logidx::parse_time_bound(value, jiff::Timestamp::now())
-        .with_context(|| format!("invalid value for `{flag}`"))
+/// A flag's value that is one of `valid`, as the API spells it; else an error listing them,
+/// since any other value would silently select nothing.
+pub(crate) fn one_of(
+    flag: &str,
+    value: &str,
+    valid: &'static [&'static str],
+) -> anyhow::Result<String> {
+    match logidx::index::one_of(valid, value) {
+        Some(value) => Ok(value.to_owned()),
+        None => anyhow::bail!(
+            "invalid value `{value}` for `{flag}`, expected one of {}",
+            valid.join(", ")
+        ),
+    }
 }
 
 pub(crate) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {

@@ -8,7 +8,7 @@ use logidx::NewInFailure;
 use super::Context;
 use super::args::NewArgs;
 use super::color::inert;
-use logidx::json::{JsonLine, rfc3339};
+use logidx::json::JsonLine;
 
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
@@ -49,7 +49,7 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
             }
             continue;
         }
-        writeln!(out, "{}", colors.header(&inert(&header(failure))))?;
+        writeln!(out, "{}", colors.header(&inert(&header(failure, context))))?;
         for line in &failure.lines {
             let title = format!("{} {}", line.step.step_number, line.step.step_name);
             let number = format!("{:>6}", line.line_number);
@@ -68,7 +68,7 @@ pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode>
     Ok(super::found(any))
 }
 
-fn header(failure: &NewInFailure) -> String {
+fn header(failure: &NewInFailure, context: &Context) -> String {
     let run = &failure.run;
     let against = match &failure.baseline {
         Some((base, _)) => format!(
@@ -77,7 +77,7 @@ fn header(failure: &NewInFailure) -> String {
             base.run_number,
             base.run_attempt,
             base.head_branch,
-            &rfc3339(base.run_created_at)[..10]
+            context.format_day(base.run_created_at)
         ),
         None => "no earlier success of this job on the branch or main: every error line".to_owned(),
     };

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use logidx::Deletion;
 use serde::Serialize;
 
+use super::Context;
 use super::args::PruneArgs;
 use super::progress::mebibytes;
 use super::stats::size_on_disk;
-use super::{Context, time_bound};
+use logidx::index::End;
 use logidx::json::write_line;
 
 #[derive(Debug, Serialize)]
@@ -26,7 +27,7 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
     let before = args
         .older_than
         .as_deref()
-        .map(|age| time_bound("--older-than", age))
+        .map(|age| context.time_bound("--older-than", age, End::Start))
         .transpose()?;
     let deletion = match (&args.repo, before) {
         (None, None) => anyhow::bail!(

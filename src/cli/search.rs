@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::args::{CountBy, SearchArgs, Sort};
 use super::color::inert;
-use super::{Colors, Context, time_bound};
+use super::{Colors, Context};
 use logidx::json::{JsonLine, write_line};
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -49,7 +49,7 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
             colors,
             hyperlinks: context.hyperlinks,
         };
-        print_grouped(&mut out, &hits, &terms, links, &context.web_base())?;
+        print_grouped(&mut out, &hits, &terms, links, context)?;
     }
     out.flush()?;
     if !args.json && !hits.is_empty() && !context.quiet {
@@ -136,7 +136,7 @@ fn sort_name(sort: Sort) -> String {
 }
 
 fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
-    let mut query = Query::parse(&args.query)?;
+    let mut query = Query::parse_in(&args.query, context.time())?;
     let filters = [
         args.repo.clone().map(Filter::Repo),
         args.run.map(Filter::Run),
@@ -154,11 +154,19 @@ fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
         })?;
         query = query.filter(Filter::Level(level));
     }
-    if let Some(since) = &args.since {
-        query = query.since(time_bound("--since", since)?);
+    let (since, until) = context.window(args.since.as_deref(), args.until.as_deref())?;
+    if let Some(since) = since {
+        query = query.since(since);
     }
-    if let Some(until) = &args.until {
-        query = query.until(time_bound("--until", until)?);
+    if let Some(until) = until {
+        query = query.until(until);
+    }
+    if let (Some(since), Some(until)) = query.time_range()
+        && since >= until
+    {
+        anyhow::bail!(
+            "the time window is empty: the query and --since/--until leave nothing between `{since}` and `{until}`"
+        );
     }
     let before = args.before_context.or(args.context).unwrap_or(0);
     let after = args.after_context.or(args.context).unwrap_or(0);
@@ -369,9 +377,10 @@ fn print_grouped<'h>(
     hits: &'h [Hit],
     terms: &HashSet<String>,
     links: Links,
-    web_base: &str,
+    context: &Context,
 ) -> anyhow::Result<()> {
     let colors = links.colors;
+    let web_base = context.web_base();
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
         let step = &hit.step;
@@ -384,7 +393,7 @@ fn print_grouped<'h>(
         writeln!(
             out,
             "{}",
-            colors.header(&inert(&attempt_header(group[0], web_base)))
+            colors.header(&inert(&attempt_header(group[0], &web_base, context)))
         )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);
@@ -418,12 +427,9 @@ fn grouped<'h, K: std::hash::Hash + Eq>(
     groups
 }
 
-fn attempt_header(hit: &Hit, web_base: &str) -> String {
+fn attempt_header(hit: &Hit, web_base: &str, context: &Context) -> String {
     let run = &hit.run;
-    let date = run
-        .run_created_at
-        .strftime("%Y-%m-%d %H:%M UTC")
-        .to_string();
+    let date = context.format_time(run.run_created_at);
     let link = logidx::urls::attempt_url(web_base, &run.repo, run.run_id, run.run_attempt);
     format!(
         "{} · {} #{} · attempt {} · {} · {date} · {link}",

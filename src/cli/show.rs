@@ -3,25 +3,27 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use logidx::{AttemptState, Index, Level, Selection, ShownStep, line_url};
+use logidx::{AttemptState, Index, Level, NamePattern, Selection, ShownStep, line_url};
 
+use super::Context;
 use super::args::ShowArgs;
 use super::color::inert;
-use super::{Colors, Context};
-use logidx::json::{JsonLine, rfc3339, write_line};
+use logidx::json::{JsonLine, write_line};
 
 pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
     let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
+    // A step number is selected by the index; a name, as `search --step` takes it, here.
+    let step_number = args.step.as_deref().and_then(|s| s.parse::<u32>().ok());
     let selection = Selection {
         repo,
         run_id: args.run,
         run_attempt: args.attempt,
         job_id: None,
-        step_number: args.step,
+        step_number,
     };
     let mut steps = index.show(&selection)?;
-    steps.retain(|s| of_job(s, args.job.as_deref()));
+    steps.retain(|s| of_job(s, args.job.as_deref()) && of_step(s, args.step.as_deref()));
     if steps.is_empty() {
         return Err(missing(&index, &selection, args));
     }
@@ -44,16 +46,22 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
             }
         }
     } else {
-        print_steps(&mut out, &steps, context.stdout_colors(), args.timestamps)?;
+        print_steps(&mut out, &steps, context, args.timestamps)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether `step` is of the job `--job` names (an id, or a name in any case), if it names one.
+/// Whether `step` is of the job `--job` names (as `search --job` takes it), if it names one.
 fn of_job(step: &ShownStep, job: Option<&str>) -> bool {
-    job.is_none_or(|job| {
-        step.step.job_id.to_string() == job || step.step.job_name.eq_ignore_ascii_case(job)
+    job.is_none_or(|job| NamePattern::job(job).matches(step.step.job_id, &step.step.job_name))
+}
+
+/// Whether `step` is the one `--step` names, if it names one; a number is selected by the
+/// index already, a name (as `search --step` takes it) here.
+fn of_step(step: &ShownStep, name: Option<&str>) -> bool {
+    name.is_none_or(|name| {
+        NamePattern::step(name).matches(u64::from(step.step.step_number), &step.step.step_name)
     })
 }
 
@@ -128,7 +136,7 @@ fn missing(index: &Index, selection: &Selection, args: &ShowArgs) -> anyhow::Err
         let jobs = steps.iter().map(|s| s.step.job_name.clone()).collect();
         return anyhow::anyhow!("{place} has no job `{job}`; its jobs: {}", names(jobs));
     }
-    let step = selection.step_number.unwrap_or_default();
+    let step = args.step.as_deref().unwrap_or_default();
     let place = match &args.job {
         Some(job) => format!("job `{job}` of {place}"),
         None => place,
@@ -147,9 +155,10 @@ fn missing(index: &Index, selection: &Selection, args: &ShowArgs) -> anyhow::Err
 fn print_steps(
     out: &mut impl Write,
     steps: &[ShownStep],
-    colors: Colors,
+    context: &Context,
     timestamps: bool,
 ) -> anyhow::Result<()> {
+    let colors = context.stdout_colors();
     let mut attempt = None;
     let mut job = None;
     for step in steps {
@@ -194,7 +203,9 @@ fn print_steps(
                 _ => text.into_owned(),
             };
             if timestamps {
-                let at = colors.dim(&rfc3339(line.timestamp)).into_owned();
+                let at = colors
+                    .dim(&context.format_instant(line.timestamp))
+                    .into_owned();
                 writeln!(out, "{number}  {at}  {text}")?;
             } else {
                 writeln!(out, "{number}  {text}")?;

@@ -91,6 +91,7 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
     if stats.repos.is_empty() {
         writeln!(out, "no runs yet: `logidx sync OWNER/REPO` adds some")?;
     }
+    let day = |at: Option<jiff::Timestamp>| at.map_or("?".to_owned(), |at| context.format_day(at));
     for repo in &stats.repos {
         writeln!(
             out,
@@ -101,8 +102,8 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
             HumanCount(repo.lines),
             repo.attempts_gone,
             repo.attempts_failed,
-            repo.first_run.get(..10).unwrap_or("?"),
-            repo.last_run.get(..10).unwrap_or("?"),
+            day(repo.created.map(|(first, _)| first)),
+            day(repo.created.map(|(_, last)| last)),
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ use super::args::SyncArgs;
 use indicatif::HumanCount;
 
 use super::progress::{Progress, mebibytes};
-use super::{Context, FAILED, INTERRUPTED, time_bound};
+use super::{Context, FAILED, INTERRUPTED, one_of};
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let repos = args
@@ -18,20 +18,26 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         .iter()
         .map(|r| RepoName::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
+    let (since, until) = context.window(
+        Some(args.since.as_deref().unwrap_or(super::DEFAULT_SINCE)),
+        args.until.as_deref(),
+    )?;
     let filter = RunFilter {
-        since: Some(time_bound(
-            "--since",
-            args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
-        )?),
-        until: args
-            .until
-            .as_deref()
-            .map(|u| time_bound("--until", u))
-            .transpose()?,
+        since,
+        // The listing's `created` range includes its end; the window excludes it.
+        until: until.map(|u| u - jiff::SignedDuration::from_nanos(1)),
         branch: args.branch.clone(),
-        event: args.event.clone(),
+        event: args
+            .event
+            .as_deref()
+            .map(|e| one_of("--event", e, logidx::index::EVENTS))
+            .transpose()?,
         workflow: args.workflow.clone(),
-        status: args.status.clone(),
+        status: args
+            .status
+            .as_deref()
+            .map(|s| one_of("--status", s, logidx::fetch::RUN_STATUSES))
+            .transpose()?,
         actor: args.actor.clone(),
     };
     let token = logidx::discover_token(Some(&context.token_host()))?;

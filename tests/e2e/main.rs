@@ -7,4 +7,5 @@ mod failures;
 mod library;
 mod output;
 mod output_cli;
+mod query_filters;
 mod sync;

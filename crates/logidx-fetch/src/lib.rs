@@ -47,5 +47,5 @@ pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Run, Step};
 pub use reporter::{NoReporter, Reporter};
-pub use runs::RunFilter;
+pub use runs::{RUN_STATUSES, RunFilter};
 pub use token::{Token, discover_token};

@@ -21,6 +21,25 @@ const WINDOW_TARGET: u64 = 800;
 /// Before the first GitHub Actions run: the lower bound when only an upper one is given.
 const EPOCH: i64 = 1_546_300_800; // 2019-01-01
 
+/// What the runs listing's `status` takes: a status or a conclusion (GitHub's REST description
+/// of `GET /repos/{owner}/{repo}/actions/runs`). Another value lists nothing.
+pub const RUN_STATUSES: &[&str] = &[
+    "completed",
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "skipped",
+    "stale",
+    "success",
+    "timed_out",
+    "in_progress",
+    "queued",
+    "requested",
+    "waiting",
+    "pending",
+];
+
 /// Which runs to list. Every field narrows the list; `Default` lists every run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunFilter {
@@ -34,7 +53,7 @@ pub struct RunFilter {
     pub event: Option<String>,
     /// Workflow file name (`ci.yml`) or id.
     pub workflow: Option<String>,
-    /// Status or conclusion (`completed`, `failure`, …).
+    /// Status or conclusion (`completed`, `failure`, …; [`RUN_STATUSES`]).
     pub status: Option<String>,
     /// Who triggered the run.
     pub actor: Option<String>,

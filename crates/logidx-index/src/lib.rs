@@ -76,12 +76,15 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text};
+pub use query::{
+    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, NamePattern, Order, Problem, Query, SyntaxError,
+    one_of, parse_text,
+};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, GroupPlace, Hit, Selection, ShownStep, Sighting,
     line_url,
 };
 pub use signature::{is_error_line, mask, signature};
-pub use time::{TimeBoundError, parse_time_bound};
+pub use time::{End, TimeBoundError, TimeContext, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

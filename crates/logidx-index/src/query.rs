@@ -2,8 +2,9 @@
 //!
 //! A query string is split into its top-level `field:value` filters and the rest, the text
 //! query, which tantivy parses with the log tokenizer (words are ANDed unless `OR` says
-//! otherwise). Filters of one field are alternatives; filters of different fields all apply;
-//! `-field:value` or `NOT field:value` excludes.
+//! otherwise). In the query, filters of one field are alternatives (`branch:a branch:b`, either
+//! branch) and filters of different fields all apply; `-field:value` or `NOT field:value`
+//! excludes. A filter added with [`Query::filter`] (the command line's flags) always narrows.
 
 use std::str::FromStr;
 
@@ -12,8 +13,8 @@ use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserEr
 
 use crate::error::Result;
 use crate::level::Level;
-use crate::schema::{TextFields, tokenizers};
-use crate::time::{Written, from_nanos, to_nanos};
+use crate::schema::{TextFields, keyword, tokenizers};
+use crate::time::{End, TimeBoundError, TimeContext, from_nanos, parse_time_bound, to_nanos};
 
 /// The fields a query may filter on.
 pub const FILTER_NAMES: &[&str] = &[
@@ -33,10 +34,71 @@ pub const FILTER_NAMES: &[&str] = &[
     "before",
 ];
 
+/// The conclusions a job can have (GitHub's check-run conclusions), for `conclusion:`.
+pub const CONCLUSIONS: &[&str] = &[
+    "success",
+    "failure",
+    "cancelled",
+    "skipped",
+    "timed_out",
+    "action_required",
+    "neutral",
+    "stale",
+];
+
+/// The events that trigger workflow runs (GitHub's *events that trigger workflows*, and
+/// `dynamic` for the runs GitHub starts itself), for `event:` and `sync --event`.
+pub const EVENTS: &[&str] = &[
+    "branch_protection_rule",
+    "check_run",
+    "check_suite",
+    "create",
+    "delete",
+    "deployment",
+    "deployment_status",
+    "discussion",
+    "discussion_comment",
+    "dynamic",
+    "fork",
+    "gollum",
+    "issue_comment",
+    "issues",
+    "label",
+    "merge_group",
+    "milestone",
+    "page_build",
+    "project",
+    "project_card",
+    "project_column",
+    "public",
+    "pull_request",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "pull_request_target",
+    "push",
+    "registry_package",
+    "release",
+    "repository_dispatch",
+    "schedule",
+    "status",
+    "watch",
+    "workflow_call",
+    "workflow_dispatch",
+    "workflow_run",
+];
+
+/// `value` as it is spelt in `valid`, ignoring case; `None` when it is none of them.
+pub fn one_of(valid: &'static [&'static str], value: &str) -> Option<&'static str> {
+    valid
+        .iter()
+        .copied()
+        .find(|v| v.eq_ignore_ascii_case(value))
+}
+
 const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
     in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
-    field:\"value with spaces\", exclude with -field:value; dates as 2024-01-31 or \
-    2024-01-31T12:00:00Z in date:DAY, date:FROM..TO, after: and before:";
+    field:\"value with spaces\", exclude with -field:value; times as 2024-01-31, \
+    2024-01-31T12:00:00Z or an age (7d) in date:DAY, date:FROM..TO, after: and before:";
 
 /// Why a query string cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +119,33 @@ pub enum SyntaxError {
         value: String,
         /// What the field takes.
         expected: &'static str,
+    },
+    /// A closed field's value is none of those it can have, so it could never match.
+    #[error("invalid value `{value}` for `{field}:`, expected one of {}", .valid.join(", "))]
+    NotOneOf {
+        /// The field.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+        /// The values it takes.
+        valid: &'static [&'static str],
+    },
+    /// A `date:`, `after:` or `before:` value is no time.
+    #[error("invalid value for `{field}:`")]
+    Time {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with the time.
+        #[source]
+        source: TimeBoundError,
+    },
+    /// The query's time filters leave no time between them.
+    #[error("the query's time window is empty: `{since}` is not before `{until}`")]
+    EmptyWindow {
+        /// Where the window starts.
+        since: Timestamp,
+        /// Where it ends.
+        until: Timestamp,
     },
     /// Something at one place of the query is unclosed or misplaced.
     #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
@@ -90,7 +179,10 @@ impl SyntaxError {
             SyntaxError::Misplaced { .. } | SyntaxError::Text { .. } => {
                 Some(SYNTAX_HINT.to_owned())
             }
-            SyntaxError::InvalidValue { .. } => None,
+            SyntaxError::Time { source, .. } => source.hint(),
+            SyntaxError::InvalidValue { .. }
+            | SyntaxError::NotOneOf { .. }
+            | SyntaxError::EmptyWindow { .. } => None,
         }
     }
 }
@@ -136,9 +228,9 @@ pub enum Filter {
     Run(u64),
     /// `attempt:N`.
     Attempt(u32),
-    /// `job:ID` or `job:"name"`, the name case-insensitive.
+    /// `job:ID` or `job:"name"`, as [`NamePattern::job`] matches it.
     Job(String),
-    /// `step:NUMBER` or `step:"name"`, the name case-insensitive.
+    /// `step:NUMBER` or `step:"name"`, as [`NamePattern::step`] matches it.
     Step(String),
     /// `branch:name`.
     Branch(String),
@@ -178,6 +270,13 @@ impl Filter {
             value: value.to_owned(),
             expected,
         };
+        let closed = |field: &'static str, valid: &'static [&'static str]| {
+            one_of(valid, value).ok_or_else(|| SyntaxError::NotOneOf {
+                field,
+                value: value.to_owned(),
+                valid,
+            })
+        };
         Ok(match name {
             "repo" => Filter::Repo(value.to_owned()),
             "run" => Filter::Run(value.parse().map_err(|_| invalid("run", "a run id"))?),
@@ -190,13 +289,66 @@ impl Filter {
             "step" => Filter::Step(value.to_owned()),
             "branch" => Filter::Branch(value.to_owned()),
             "workflow" => Filter::Workflow(value.to_owned()),
-            "event" => Filter::Event(value.to_owned()),
+            "event" => Filter::Event(closed("event", EVENTS)?.to_owned()),
             "sha" if value.bytes().all(|b| b.is_ascii_hexdigit()) => Filter::Sha(value.to_owned()),
             "sha" => return Err(invalid("sha", "a hexadecimal commit prefix")),
             "level" => Filter::Level(value.parse()?),
-            "conclusion" => Filter::Conclusion(value.to_owned()),
+            "conclusion" => Filter::Conclusion(closed("conclusion", CONCLUSIONS)?.to_owned()),
             _ => unreachable!("only filter names reach here"),
         })
+    }
+}
+
+/// A job or step as people name it: its id or number, or its name in any case, whole or as a
+/// prefix with a trailing `*` (`integ*`); a job also by its base name, the part before ` (`
+/// that a matrix adds (`test` for `test (ubuntu-24.04, stable)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePattern {
+    /// Lowercased, without the `*`.
+    pub(crate) text: String,
+    pub(crate) prefix: bool,
+    pub(crate) base_name: bool,
+}
+
+impl NamePattern {
+    /// A job's pattern, as `job:`, `--job` and `show --job` take it.
+    pub fn job(written: &str) -> NamePattern {
+        NamePattern {
+            base_name: true,
+            ..NamePattern::step(written)
+        }
+    }
+
+    /// A step's pattern, as `step:`, `--step` and `show --step` take it.
+    pub fn step(written: &str) -> NamePattern {
+        let text = keyword(written);
+        match text.strip_suffix('*') {
+            Some(prefix) => NamePattern {
+                text: prefix.to_owned(),
+                prefix: true,
+                base_name: false,
+            },
+            None => NamePattern {
+                text,
+                prefix: false,
+                base_name: false,
+            },
+        }
+    }
+
+    /// Whether the job or step numbered `id` and called `name` matches, as the index matches
+    /// it: for callers that hold steps already.
+    pub fn matches(&self, id: u64, name: &str) -> bool {
+        let name = keyword(name);
+        if self.prefix {
+            return name.starts_with(&self.text) || id.to_string().starts_with(&self.text);
+        }
+        name == self.text
+            || id.to_string() == self.text
+            || self.base_name
+                && name
+                    .strip_prefix(&self.text)
+                    .is_some_and(|r| r.starts_with(" ("))
     }
 }
 
@@ -218,7 +370,10 @@ pub enum Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     pub(crate) text: String,
+    /// The query's own filters: alternatives within a field.
     pub(crate) filters: Vec<Filter>,
+    /// Filters that each must hold, whatever the query says.
+    pub(crate) required: Vec<Filter>,
     pub(crate) excluded: Vec<Filter>,
     /// Nanoseconds since the epoch, as lines are compared with it.
     pub(crate) since: Option<i64>,
@@ -236,6 +391,7 @@ impl Default for Query {
         Query {
             text: String::new(),
             filters: Vec::new(),
+            required: Vec::new(),
             excluded: Vec::new(),
             since: None,
             until: None,
@@ -260,8 +416,14 @@ impl Query {
         Ok(query)
     }
 
-    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters.
+    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters;
+    /// ages count back from now and days are UTC days.
     pub fn parse(input: &str) -> Result<Query> {
+        Query::parse_in(input, &TimeContext::default())
+    }
+
+    /// Parses a query string as [`Query::parse`] does, with ages and days in `context`.
+    pub fn parse_in(input: &str, context: &TimeContext) -> Result<Query> {
         let mut query = Query::default();
         let mut kept: Vec<String> = Vec::new();
         let mut removed_filter = false;
@@ -303,17 +465,7 @@ impl Query {
                 "date" | "after" | "before" if negated => {
                     return Err(misplaced(Problem::DateExcluded).into());
                 }
-                "date" => {
-                    let (from, to) = value.split_once("..").unwrap_or((&value, &value));
-                    if !from.is_empty() {
-                        query.since = Some(parse_instant("date", from, false)?);
-                    }
-                    if !to.is_empty() {
-                        query.until = Some(parse_instant("date", to, true)?);
-                    }
-                }
-                "after" => query.since = Some(parse_instant("after", &value, false)?),
-                "before" => query.until = Some(parse_instant("before", &value, false)?),
+                "date" | "after" | "before" => query.narrow_in_time(&name, &value, context)?,
                 _ if negated => query.excluded.push(Filter::parse(&name, &value)?),
                 _ => query.filters.push(Filter::parse(&name, &value)?),
             }
@@ -325,14 +477,77 @@ impl Query {
         while removed_filter && kept.last().map(String::as_str) == Some("AND") {
             kept.pop();
         }
+        if let (Some(since), Some(until)) = (query.since, query.until)
+            && since >= until
+        {
+            return Err(SyntaxError::EmptyWindow {
+                since: from_nanos(since),
+                until: from_nanos(until),
+            }
+            .into());
+        }
         query.text = kept.join(" ");
         query.text_query()?;
         Ok(query)
     }
 
-    /// Adds a filter: alternatives to other filters of its field, required with the others.
+    /// Narrows the time window by a `date:`, `after:` or `before:` filter. A day is a whole
+    /// day in the context's zone, at either end: `before:DAY` is `date:..DAY`, up to the end
+    /// of `DAY`.
+    fn narrow_in_time(
+        &mut self,
+        name: &str,
+        value: &str,
+        context: &TimeContext,
+    ) -> Result<(), SyntaxError> {
+        let field = FILTER_NAMES
+            .iter()
+            .find(|n| **n == name)
+            .expect("a time filter");
+        let bound = |text: &str, end| {
+            parse_time_bound(text, end, context)
+                .map_err(|source| SyntaxError::Time { field, source })
+        };
+        let (from, to) = match name {
+            "after" => (Some(value), None),
+            "before" => (None, Some(value)),
+            _ => {
+                let (from, to) = value.split_once("..").unwrap_or((value, value));
+                (
+                    Some(from).filter(|f| !f.is_empty()),
+                    Some(to).filter(|t| !t.is_empty()),
+                )
+            }
+        };
+        let since = from.map(|f| bound(f, End::Start)).transpose()?;
+        let until = to.map(|t| bound(t, End::End)).transpose()?;
+        if let (Some(since), Some(until)) = (since, until)
+            && since >= until
+        {
+            return Err(SyntaxError::InvalidValue {
+                field,
+                value: value.to_owned(),
+                expected: "a range from an earlier to a later time",
+            });
+        }
+        self.narrow(since.map(to_nanos), until.map(to_nanos));
+        Ok(())
+    }
+
+    /// Keeps the later start and the earlier end.
+    fn narrow(&mut self, since: Option<i64>, until: Option<i64>) {
+        if let Some(at) = since {
+            self.since = Some(self.since.map_or(at, |since| since.max(at)));
+        }
+        if let Some(at) = until {
+            self.until = Some(self.until.map_or(at, |until| until.min(at)));
+        }
+    }
+
+    /// Narrows the query to lines that `filter` also matches, whatever filters of its field
+    /// the query string gave: a flag never widens what a query selects.
     pub fn filter(mut self, filter: Filter) -> Query {
-        self.filters.push(filter);
+        self.required.push(filter);
         self
     }
 
@@ -342,15 +557,15 @@ impl Query {
         self
     }
 
-    /// Only lines written at or after `at`.
+    /// Only lines written at or after `at` (and after any earlier start: it narrows).
     pub fn since(mut self, at: Timestamp) -> Query {
-        self.since = Some(to_nanos(at));
+        self.narrow(Some(to_nanos(at)), None);
         self
     }
 
-    /// Only lines written before `at`.
+    /// Only lines written before `at` (and before any earlier end: it narrows).
     pub fn until(mut self, at: Timestamp) -> Query {
-        self.until = Some(to_nanos(at));
+        self.narrow(None, Some(to_nanos(at)));
         self
     }
 
@@ -391,9 +606,14 @@ impl Query {
         &self.text
     }
 
-    /// The filters that must hold (alternatives within a field).
+    /// The query string's filters: one of each field's must hold.
     pub fn filters(&self) -> &[Filter] {
         &self.filters
+    }
+
+    /// The filters added with [`Query::filter`]: each must hold.
+    pub fn required(&self) -> &[Filter] {
+        &self.required
     }
 
     /// The filters that must not hold.
@@ -573,19 +793,6 @@ fn as_filter(token: &str) -> Option<(bool, String, String)> {
     Some((negated, name.to_ascii_lowercase(), value.to_owned()))
 }
 
-/// A date (`2024-01-31`, midnight UTC; with `end_of_day` the next midnight) or an RFC 3339
-/// timestamp, in nanoseconds since the epoch.
-fn parse_instant(field: &'static str, value: &str, end_of_day: bool) -> Result<i64, SyntaxError> {
-    Written::parse(value)
-        .and_then(|written| written.instant(end_of_day))
-        .map(to_nanos)
-        .ok_or_else(|| SyntaxError::InvalidValue {
-            field,
-            value: value.to_owned(),
-            expected: "a date like 2024-01-31 or a timestamp like 2024-01-31T12:00:00Z",
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -688,10 +895,23 @@ mod tests {
                 Some(JAN_31_2024 + 1_000_000_000),
                 None,
             ),
-            ("before:2024-01-31", None, Some(JAN_31_2024)),
+            ("before:2024-01-31", None, Some(JAN_31_2024 + DAY)),
+            (
+                "after:2024-01-31T00:00:01Z after:2024-01-30 before:2024-02-02 date:..2024-01-31",
+                Some(JAN_31_2024 + 1_000_000_000),
+                Some(JAN_31_2024 + DAY),
+            ),
+            ("after:2d", Some(JAN_31_2024 - DAY), None),
+            (
+                "after:2024-01-31T01:00:00",
+                Some(JAN_31_2024 + DAY / 24),
+                None,
+            ),
         ];
+        let now = from_nanos(JAN_31_2024 + DAY + DAY / 48);
+        let context = TimeContext::new(now, jiff::tz::TimeZone::UTC);
         for (input, since, until) in cases {
-            let query = Query::parse(input).unwrap();
+            let query = Query::parse_in(input, &context).unwrap();
             let (from, to) = query.time_range();
             assert_eq!(
                 (from.map(to_nanos), to.map(to_nanos)),
@@ -718,7 +938,27 @@ mod tests {
                 "expected one of error, warning, notice, debug, info",
             ),
             ("sha:xyz", "expected a hexadecimal commit prefix"),
-            ("date:yesterday", "expected a date like 2024-01-31"),
+            (
+                "conclusion:failed",
+                "invalid value `failed` for `conclusion:`, expected one of success, failure,",
+            ),
+            (
+                "-event:pr",
+                "invalid value `pr` for `event:`, expected one of",
+            ),
+            (
+                "date:yesterday",
+                "invalid value for `date:`\nhint: use an age (`30min`,",
+            ),
+            ("after:1m", "write `1min` for minutes or `1mo` for months"),
+            (
+                "date:2024-02-01..2024-01-31",
+                "invalid value `2024-02-01..2024-01-31` for `date:`, expected a range",
+            ),
+            (
+                "after:2024-02-01 before:2024-01-31",
+                "the query's time window is empty",
+            ),
             ("repo:", "invalid value `` for `repo:`"),
             ("\"unclosed", "a quote is not closed"),
             ("(a OR repo:x)", "field filters go outside parentheses"),
@@ -734,6 +974,28 @@ mod tests {
                 None => err.to_string(),
             };
             assert!(err.contains(message), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn names_match_whole_by_base_name_or_by_prefix() {
+        let job = NamePattern::job;
+        let cases = [
+            (job("test"), "test (ubuntu-24.04, stable)", true),
+            (job("TEST"), "test", true),
+            (job("test"), "test-unit", false),
+            (job("tes"), "test (ubuntu-24.04, stable)", false),
+            (job("test (ubuntu*"), "Test (ubuntu-24.04, stable)", true),
+            (job("test (macos*"), "test (ubuntu-24.04, stable)", false),
+            (job("*"), "anything", true),
+            (job("42"), "lint", true),
+            (job("4*"), "lint", true),
+            (NamePattern::step("Run cargo*"), "run cargo test", true),
+            (NamePattern::step("run"), "run (twice)", false),
+            (NamePattern::step("run"), "Run", true),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(pattern.matches(42, name), want, "{pattern:?} {name}");
         }
     }
 

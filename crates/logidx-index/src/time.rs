@@ -2,9 +2,9 @@
 //! per-line loops), and as users write it: ages, dates and RFC 3339 instants, one parser for
 //! the command line's `--since`/`--until` and the query language's `date:`, `after:`, `before:`.
 
-use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::tz::Offset;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{Offset, TimeZone};
+use jiff::{Span, Timestamp};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -44,134 +44,260 @@ pub(crate) fn date_of_day(day: i64) -> Date {
         .date()
 }
 
-/// A time as written: an instant, or a whole UTC day.
+/// What written times are relative to: now, for ages, and the time zone of days and
+/// date-times written without an offset.
+#[derive(Debug, Clone)]
+pub struct TimeContext {
+    /// The instant ages count back from.
+    pub now: Timestamp,
+    /// The zone a day (`2026-11-20`) or a date-time without offset is read in.
+    pub tz: TimeZone,
+}
+
+impl TimeContext {
+    /// Ages from `now`, days in `tz`.
+    pub fn new(now: Timestamp, tz: TimeZone) -> TimeContext {
+        TimeContext { now, tz }
+    }
+}
+
+/// Ages from the moment it is made, days in UTC.
+impl Default for TimeContext {
+    fn default() -> TimeContext {
+        TimeContext::new(Timestamp::now(), TimeZone::UTC)
+    }
+}
+
+/// Which end of a time window a written time bounds. A day (`2026-11-20`) starts a window at
+/// its first instant and ends one after its last, so that both ends include the days named:
+/// `--since 2026-11-10 --until 2026-11-20` is `date:2026-11-10..2026-11-20`, eleven days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The first instant in the window (`--since`, `after:`, `date:FROM..`).
+    Start,
+    /// The first instant past the window (`--until`, `before:`, `date:..TO`).
+    End,
+}
+
+/// A time as written: an instant, or a whole day in the context's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Written {
-    /// An RFC 3339 instant, with `Z` or an offset.
+    /// An RFC 3339 instant, an age, or a date-time read in the zone.
     Instant(Timestamp),
     /// A date, `2024-01-31`.
     Day(Date),
 }
 
 impl Written {
-    /// An RFC 3339 instant (`2024-01-31T12:00:00Z`, `…+07:00`) or a date (`2024-01-31`).
+    /// An age (`30min`, `12h`, `7d`, `2w`, `3mo`), an RFC 3339 instant (`2024-01-31T12:00:00Z`,
+    /// `…+07:00`), a date-time without offset (`2024-01-31T12:00:00`, in the zone) or a date
+    /// (`2024-01-31`).
     ///
-    /// Only that form of a date: jiff also reads `20240131`, and a date-time without an
-    /// offset as its date, which would drop the time the user wrote.
-    pub(crate) fn parse(text: &str) -> Option<Written> {
-        if let Ok(at) = text.parse::<Timestamp>() {
-            return Some(Written::Instant(at));
+    /// Only those forms of a date: jiff also reads `20240131`, and a date-time as its date,
+    /// which would drop the time the user wrote.
+    pub(crate) fn parse(text: &str, context: &TimeContext) -> Result<Written, TimeBoundError> {
+        let text = text.trim();
+        let error = |ambiguous| TimeBoundError {
+            text: text.to_owned(),
+            ambiguous,
+        };
+        if let Some(age) = age(text, context) {
+            let ambiguous = text
+                .strip_suffix('m')
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+            return age.map(Written::Instant).ok_or_else(|| error(ambiguous));
         }
-        let date = text.parse::<Date>().ok().filter(|_| text.len() == 10)?;
-        Some(Written::Day(date))
+        if let Ok(at) = text.parse::<Timestamp>() {
+            return Ok(Written::Instant(at));
+        }
+        let day = text.get(..10).and_then(|d| d.parse::<Date>().ok());
+        let day = day.filter(|_| text.as_bytes().get(4) == Some(&b'-'));
+        match (day, text.as_bytes().get(10)) {
+            (Some(day), None) => Ok(Written::Day(day)),
+            (Some(_), Some(b'T' | b't' | b' ')) => text
+                .parse::<DateTime>()
+                .ok()
+                .and_then(|at| context.tz.to_timestamp(at).ok())
+                .map(Written::Instant)
+                .ok_or_else(|| error(false)),
+            _ => Err(error(false)),
+        }
     }
 
-    /// The instant; a day's start (midnight UTC), or with `end_of_day` its end (the next).
-    pub(crate) fn instant(self, end_of_day: bool) -> Option<Timestamp> {
+    /// The instant bounding a window at `end`: a day's first instant in `tz`, or past its last.
+    pub(crate) fn instant(self, end: End, tz: &TimeZone) -> Option<Timestamp> {
         match self {
             Written::Instant(at) => Some(at),
             Written::Day(date) => {
-                let date = if end_of_day {
-                    date.tomorrow().ok()?
-                } else {
-                    date
+                let date = match end {
+                    End::Start => date,
+                    End::End => date.tomorrow().ok()?,
                 };
-                Offset::UTC
-                    .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-                    .ok()
+                tz.to_timestamp(date.to_datetime(Time::midnight())).ok()
             }
         }
     }
 }
 
-/// A `--since`/`--until` value that is none of the accepted forms.
+/// An age back from the context's now, floored to the hour; `None` when `text` is no age,
+/// `Some(None)` when it is one that cannot be (`1m`, out of range).
+///
+/// Floored so that a `--since 7d` sync lists the same `created` window, and gets GitHub's free
+/// `304`s, for an hour.
+fn age(text: &str, context: &TimeContext) -> Option<Option<Timestamp>> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (amount, unit) = text.split_at(digits);
+    if digits == 0 || unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let amount: i64 = amount.parse().ok()?;
+    let seconds = match unit {
+        "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "mo" => {
+            // Calendar months, in the zone: `1mo` on March 31st is February's last day.
+            let back = Span::new().try_months(amount).ok();
+            let at = back.and_then(|span| {
+                let local = context.tz.to_datetime(context.now).checked_sub(span).ok()?;
+                context.tz.to_timestamp(local).ok()
+            });
+            return Some(at.and_then(floor_to_hour));
+        }
+        // `m` is minutes to some and months to others.
+        _ => return Some(None),
+    };
+    let back = amount.checked_mul(seconds)?;
+    Some(
+        context
+            .now
+            .as_second()
+            .checked_sub(back)
+            .and_then(|at| Timestamp::from_second(at).ok())
+            .and_then(floor_to_hour),
+    )
+}
+
+fn floor_to_hour(at: Timestamp) -> Option<Timestamp> {
+    let second = at.as_second();
+    Timestamp::from_second(second - second.rem_euclid(3_600)).ok()
+}
+
+/// A written time that is none of the accepted forms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a time")]
+#[error("`{text}` is {}", if *.ambiguous { "ambiguous" } else { "not a time" })]
 pub struct TimeBoundError {
     /// The value as written, trimmed.
     pub text: String,
+    /// It ends in `m`, minutes to some and months to others.
+    pub ambiguous: bool,
 }
 
 impl TimeBoundError {
-    /// The forms a time bound takes.
+    /// The forms a time takes, or how to say which `m` was meant.
     pub fn hint(&self) -> Option<String> {
+        if self.ambiguous {
+            let amount = self.text.trim_end_matches('m');
+            return Some(format!(
+                "write `{amount}min` for minutes or `{amount}mo` for months"
+            ));
+        }
         Some(
-            "use an age (`30m`, `12h`, `7d`, `2w`), a date (`2026-11-01`) or a date-time \
-             (`2026-11-01T08:00:00Z`)"
+            "use an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a date (`2026-11-01`) or a \
+             date-time (`2026-11-01T08:00:00Z`, or without an offset in --tz's zone)"
                 .to_owned(),
         )
     }
 }
 
-/// Parses a time bound relative to `now`: an age (`30m`, `12h`, `7d`, `2w`), a date (midnight
-/// UTC) or an RFC 3339 date-time (with `Z` or an offset).
-///
-/// Ages count back from `now` and are floored to the hour, so that a `--since 7d` sync lists
-/// the same `created` window, and gets GitHub's free `304`s, for an hour.
+/// Parses a time bound: an age back from the context's now (`30min`, `12h`, `7d`, `2w`,
+/// `3mo`, floored to the hour), a date (in the context's zone, bounding the window at `end`
+/// so that the day is in it) or a date-time (RFC 3339, or without offset in the zone).
 ///
 /// ```
+/// use logidx_index::{End, TimeContext, parse_time_bound};
+///
 /// let now: jiff::Timestamp = "2026-11-24T06:45:12Z".parse().unwrap();
-/// let since = logidx_index::parse_time_bound("7d", now).unwrap();
+/// let context = TimeContext::new(now, jiff::tz::TimeZone::UTC);
+/// let since = parse_time_bound("7d", End::Start, &context).unwrap();
 /// assert_eq!(since.to_string(), "2026-11-17T06:00:00Z");
+/// let until = parse_time_bound("2026-11-20", End::End, &context).unwrap();
+/// assert_eq!(until.to_string(), "2026-11-21T00:00:00Z");
 /// ```
-pub fn parse_time_bound(text: &str, now: Timestamp) -> Result<Timestamp, TimeBoundError> {
-    let text = text.trim();
-    let error = || TimeBoundError {
-        text: text.to_owned(),
-    };
-    let age = text.char_indices().last().filter(|&(i, c)| {
-        c.is_ascii_alphabetic() && i > 0 && text[..i].bytes().all(|b| b.is_ascii_digit())
-    });
-    if let Some((i, unit)) = age {
-        let amount: i64 = text[..i].parse().map_err(|_| error())?;
-        let seconds = match unit {
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(error()),
-        };
-        let back = amount
-            .checked_mul(seconds)
-            .filter(|s| *s >= 0)
-            .ok_or_else(error)?;
-        let at = now.as_second().checked_sub(back).ok_or_else(error)?;
-        return Timestamp::from_second(at - at.rem_euclid(3_600)).map_err(|_| error());
-    }
-    Written::parse(text)
-        .and_then(|written| written.instant(false))
-        .ok_or_else(error)
+pub fn parse_time_bound(
+    text: &str,
+    end: End,
+    context: &TimeContext,
+) -> Result<Timestamp, TimeBoundError> {
+    Written::parse(text, context)?
+        .instant(end, &context.tz)
+        .ok_or_else(|| TimeBoundError {
+            text: text.trim().to_owned(),
+            ambiguous: false,
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn utc(now: &str) -> TimeContext {
+        TimeContext::new(now.parse().unwrap(), TimeZone::UTC)
+    }
+
     #[test]
     fn every_accepted_form() {
-        let now: Timestamp = "2026-11-24T06:45:12Z".parse().unwrap();
+        let context = utc("2026-11-24T06:45:12Z");
+        let berlin = TimeContext::new(context.now, TimeZone::fixed(jiff::tz::offset(1)));
         let cases = [
-            ("7d", "2026-11-17T06:00:00Z"),
-            ("12h", "2026-11-23T18:00:00Z"),
-            ("30m", "2026-11-24T06:00:00Z"),
-            ("2w", "2026-11-10T06:00:00Z"),
-            ("0d", "2026-11-24T06:00:00Z"),
-            ("2026-11-01", "2026-11-01T00:00:00Z"),
-            ("2026-11-01T08:00:00Z", "2026-11-01T08:00:00Z"),
-            ("2026-11-01T15:00:00+07:00", "2026-11-01T08:00:00Z"),
+            ("7d", End::Start, &context, "2026-11-17T06:00:00Z"),
+            ("12h", End::Start, &context, "2026-11-23T18:00:00Z"),
+            ("30min", End::Start, &context, "2026-11-24T06:00:00Z"),
+            ("2w", End::End, &context, "2026-11-10T06:00:00Z"),
+            ("0d", End::Start, &context, "2026-11-24T06:00:00Z"),
+            ("1mo", End::Start, &context, "2026-10-24T06:00:00Z"),
+            ("2026-11-01", End::Start, &context, "2026-11-01T00:00:00Z"),
+            ("2026-11-01", End::End, &context, "2026-11-02T00:00:00Z"),
+            ("2026-11-01", End::Start, &berlin, "2026-10-31T23:00:00Z"),
+            (
+                "2026-11-01T08:00:00Z",
+                End::End,
+                &context,
+                "2026-11-01T08:00:00Z",
+            ),
+            (
+                "2026-11-01T15:00:00+07:00",
+                End::Start,
+                &context,
+                "2026-11-01T08:00:00Z",
+            ),
+            (
+                "2026-11-01T08:00:00",
+                End::Start,
+                &context,
+                "2026-11-01T08:00:00Z",
+            ),
+            (
+                "2026-11-01 08:00",
+                End::Start,
+                &berlin,
+                "2026-11-01T07:00:00Z",
+            ),
         ];
-        for (text, want) in cases {
+        for (text, end, context, want) in cases {
             assert_eq!(
-                parse_time_bound(text, now).unwrap().to_string(),
+                parse_time_bound(text, end, context).unwrap().to_string(),
                 want,
-                "{text}"
+                "{text} {end:?} in {:?}",
+                context.tz.iana_name()
             );
         }
     }
 
     #[test]
     fn nonsense_is_named_with_a_hint() {
-        let now = Timestamp::now();
+        let context = TimeContext::default();
         for text in [
             "",
             "7",
@@ -180,33 +306,28 @@ mod tests {
             "-3d",
             "yesterday",
             "2026-13-01",
-            "2026-11-01T08:00:00",
+            "20260101",
+            "2026-11-01X08:00:00",
+            "+002024-01-31",
             "99999999999999999d",
         ] {
-            let err = parse_time_bound(text, now).unwrap_err();
+            let err = parse_time_bound(text, End::Start, &context).unwrap_err();
             let hint = err.hint().unwrap_or_default();
             assert!(
-                err.to_string().contains(&format!("`{}`", text.trim())) && !hint.is_empty(),
+                err.to_string() == format!("`{}` is not a time", text.trim()) && !hint.is_empty(),
                 "{text}: {err}"
             );
         }
     }
 
     #[test]
-    fn a_day_is_written_only_as_a_whole_date() {
-        let day = |text| Written::parse(text).and_then(|w| w.instant(false));
+    fn a_bare_m_is_refused_as_ambiguous() {
+        let err = parse_time_bound("3m", End::Start, &TimeContext::default()).unwrap_err();
+        assert_eq!(err.to_string(), "`3m` is ambiguous");
         assert_eq!(
-            day("2024-01-31").unwrap().to_string(),
-            "2024-01-31T00:00:00Z"
+            err.hint().unwrap(),
+            "write `3min` for minutes or `3mo` for months"
         );
-        for text in [
-            "20240131",
-            "2024-01-31T12:00:00",
-            "2024-01-31 12:00",
-            "+002024-01-31",
-        ] {
-            assert_eq!(Written::parse(text), None, "{text}");
-        }
     }
 
     #[test]

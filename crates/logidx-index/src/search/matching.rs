@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query as TantivyQuery, RangeQuery};
-use tantivy::schema::Term;
+use tantivy::schema::{Field, Term};
 use tantivy::{BitSet, DocAddress, Searcher};
 
 use super::collect::{StepCollector, StepMatch, TextCollector, search};
@@ -12,7 +12,7 @@ use super::hits::Candidate;
 use super::text_set::TextSet;
 use crate::error::Result;
 use crate::index::Index;
-use crate::query::{Filter, Query};
+use crate::query::{Filter, NamePattern, Query};
 use crate::schema::{KIND_STEP, StepFields, keyword, keyword_query as term};
 use crate::segment_file;
 use crate::sequence::{self, Occurrence};
@@ -50,8 +50,12 @@ impl Index {
                 })
                 .collect()
         };
-        let (included, excluded) = (levels(&query.filters), levels(&query.excluded));
-        if is_all && included.is_empty() && excluded.is_empty() && !scored {
+        let (included, required, excluded) = (
+            levels(&query.filters),
+            levels(&query.required),
+            levels(&query.excluded),
+        );
+        if is_all && included.is_empty() && required.is_empty() && excluded.is_empty() && !scored {
             return Ok((TextSet::All, HashMap::new()));
         }
         let mut clauses = vec![(Occur::Must, text_query)];
@@ -59,6 +63,7 @@ impl Index {
             let any: Vec<_> = included.into_iter().map(|q| (Occur::Should, q)).collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
+        clauses.extend(required.into_iter().map(|q| (Occur::Must, q)));
         clauses.extend(excluded.into_iter().map(|q| (Occur::MustNot, q)));
         let matches = search(
             texts,
@@ -100,6 +105,11 @@ impl Index {
                 .map(|q| (Occur::Should, q))
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for filter in &query.required {
+            if let Some(q) = step_filter(fields, filter) {
+                clauses.push((Occur::Must, q));
+            }
         }
         for filter in &query.excluded {
             if let Some(q) = step_filter(fields, filter) {
@@ -207,20 +217,40 @@ fn step_filter(fields: &StepFields, filter: &Filter) -> Option<Box<dyn TantivyQu
         Filter::Repo(repo) => term(fields.repo, repo),
         Filter::Run(run) => term(fields.run, &run.to_string()),
         Filter::Attempt(attempt) => term(fields.attempt, &attempt.to_string()),
-        Filter::Job(job) => term(fields.job, job),
-        Filter::Step(step) => term(fields.step, step),
+        Filter::Job(job) => name_query(fields.job, &NamePattern::job(job)),
+        Filter::Step(step) => name_query(fields.step, &NamePattern::step(step)),
         Filter::Branch(branch) => term(fields.branch, branch),
         Filter::Workflow(workflow) => term(fields.workflow, workflow),
         Filter::Event(event) => term(fields.event, event),
         Filter::Conclusion(conclusion) => term(fields.conclusion, conclusion),
-        Filter::Sha(prefix) => {
-            let prefix = keyword(prefix);
-            // Hex digits sort below `~`: every sha starting with the prefix is in the range.
-            Box::new(RangeQuery::new(
-                Bound::Included(Term::from_field_text(fields.sha, &prefix)),
-                Bound::Excluded(Term::from_field_text(fields.sha, &format!("{prefix}~"))),
-            ))
-        }
+        Filter::Sha(prefix) => prefix_query(fields.sha, &keyword(prefix)),
         Filter::Level(_) => return None,
     })
+}
+
+/// The steps whose `field` (ids and lowercased names) matches `pattern`.
+fn name_query(field: Field, pattern: &NamePattern) -> Box<dyn TantivyQuery> {
+    if pattern.prefix {
+        return prefix_query(field, &pattern.text);
+    }
+    let whole = term(field, &pattern.text);
+    if !pattern.base_name {
+        return whole;
+    }
+    let matrix = prefix_query(field, &format!("{} (", pattern.text));
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, whole),
+        (Occur::Should, matrix),
+    ]))
+}
+
+/// The documents with a keyword term of `field` that starts with `prefix` (lowercased).
+fn prefix_query(field: Field, prefix: &str) -> Box<dyn TantivyQuery> {
+    // No UTF-8 text has a 0xFF byte: every term that starts with the prefix sorts below it.
+    let mut past = Term::from_field_text(field, prefix);
+    past.append_bytes(&[0xFF]);
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_text(field, prefix)),
+        Bound::Excluded(past),
+    ))
 }

@@ -94,7 +94,7 @@ fn query() -> impl Strategy<Value = Query> {
     let filter = prop_oneof![
         prop::sample::select(vec!["acme/widgets", "ACME/gadgets"])
             .prop_map(|r| Filter::Repo(r.to_owned())),
-        prop::sample::select(vec!["test 0", "test 1", "101", "102"])
+        prop::sample::select(vec!["test 0", "TEST 1", "101", "102", "test*", "Test 1*"])
             .prop_map(|j| Filter::Job(j.to_owned())),
         prop::sample::select(vec!["1", "2", "step 0"]).prop_map(|s| Filter::Step(s.to_owned())),
         prop::sample::select(vec![Level::Error, Level::Warning, Level::Info])
@@ -110,6 +110,7 @@ fn query() -> impl Strategy<Value = Query> {
     (
         text_query(),
         prop::collection::vec(filter.clone(), 0..3),
+        prop::collection::vec(filter.clone(), 0..3),
         prop::collection::vec(filter, 0..2),
         prop::option::of(0i64..40),
         prop::option::of(0i64..40),
@@ -118,8 +119,11 @@ fn query() -> impl Strategy<Value = Query> {
         0usize..4,
     )
         .prop_map(
-            |(text, filters, excluded, since, until, order, limit, offset)| {
-                let mut query = Query::text(text)
+            |(text, written, filters, excluded, since, until, order, limit, offset)| {
+                // Filters written in the query string (alternatives within a field), then
+                // added by the builder (each narrows).
+                let written: Vec<String> = written.iter().map(as_written).collect();
+                let mut query = Query::parse(&format!("{} {text}", written.join(" ")))
                     .unwrap()
                     .order(order)
                     .limit(limit)
@@ -141,13 +145,32 @@ fn query() -> impl Strategy<Value = Query> {
         )
 }
 
+/// `filter` as a query string writes it.
+fn as_written(filter: &Filter) -> String {
+    let value = match filter {
+        Filter::Repo(v) | Filter::Job(v) | Filter::Step(v) | Filter::Branch(v) => v.clone(),
+        Filter::Conclusion(v) | Filter::Sha(v) => v.clone(),
+        Filter::Run(run) => run.to_string(),
+        Filter::Attempt(attempt) => attempt.to_string(),
+        Filter::Level(level) => level.as_str().to_owned(),
+        _ => unreachable!("a filter the strategy does not generate: {filter:?}"),
+    };
+    format!("{}:\"{value}\"", filter.name())
+}
+
 fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) -> bool {
     let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     match filter {
         Filter::Repo(repo) => eq(repo, &run.repo),
         Filter::Run(id) => *id == run.run_id,
         Filter::Attempt(n) => *n == run.run_attempt,
-        Filter::Job(job) => eq(job, &step.job_name) || *job == step.job_id.to_string(),
+        Filter::Job(job) => match job.strip_suffix('*') {
+            Some(prefix) => step
+                .job_name
+                .to_lowercase()
+                .starts_with(&prefix.to_lowercase()),
+            None => eq(job, &step.job_name) || *job == step.job_id.to_string(),
+        },
         Filter::Step(s) => eq(s, &step.step_name) || *s == step.step_number.to_string(),
         Filter::Branch(branch) => eq(branch, &run.head_branch),
         Filter::Workflow(w) => eq(w, &run.workflow_name) || eq(w, &run.workflow_path),
@@ -173,7 +196,10 @@ fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, Tim
                     .iter()
                     .filter(|g| g.name() == f.name())
                     .any(|g| filter_holds(g, run, step, &line.text))
-            });
+            }) && query
+                .required()
+                .iter()
+                .all(|f| filter_holds(f, run, step, &line.text));
             text_matches.binary_search(&(*n as u64)).is_ok()
                 && field_ok
                 && !query
