@@ -49,6 +49,10 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Download and index the logs of repositories' workflow runs.
+    ///
+    /// Ctrl-C, SIGTERM or SIGHUP stops a sync: what was indexed is committed (the next sync
+    /// resumes) and it exits with 128 + the signal's number (130, 143, 129); a second signal
+    /// quits at once. A closed or full stderr stops it the same way, saying nothing more.
     Sync(SyncArgs),
     /// Find lines in the indexed logs.
     Search(SearchArgs),

@@ -31,8 +31,6 @@ pub(crate) const DEFAULT_SINCE: &str = "30d";
 pub(crate) const NO_MATCH: u8 = 1;
 /// Exit code when something failed (after doing all the rest).
 pub(crate) const FAILED: u8 = 2;
-/// Exit code after Ctrl-C, as shells report SIGINT.
-pub(crate) const INTERRUPTED: u8 = 130;
 
 /// What every command needs from the global options.
 pub(crate) struct Context {
@@ -122,13 +120,15 @@ impl Context {
     /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {
         let colors = self.stderr_colors;
-        eprintln!("{} {error}", colors.error("error:"));
+        let mut text = format!("{} {error}", colors.error("error:"));
         for cause in error.chain().skip(1) {
-            eprintln!("  {} {cause}", colors.dim("caused by:"));
+            text.push_str(&format!("\n  {} {cause}", colors.dim("caused by:")));
         }
         if let Some(hint) = error.chain().find_map(hint_of) {
-            eprintln!("hint: {hint}");
+            text.push_str(&format!("\nhint: {hint}"));
         }
+        // Nowhere left to say it when stderr is gone: the exit code does.
+        let _ = say(&text);
     }
 }
 
@@ -195,6 +195,13 @@ fn default_index_dir() -> Option<PathBuf> {
                 .map(|home| PathBuf::from(home).join(".local/share"))
         })?;
     Some(data.join("logidx"))
+}
+
+/// Writes `line` to stderr. Unlike `eprintln!`, which panics when stderr is closed or full,
+/// it returns the error for the caller to decide.
+pub(crate) fn say(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr().lock(), "{line}")
 }
 
 /// Whether the error is a write to a closed pipe (`logidx search … | head`).

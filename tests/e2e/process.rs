@@ -1,0 +1,227 @@
+//! How a sync lives and dies: closed or full stdout and stderr, signals; reading an index
+//! without writing to it; where links point.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fakehub::{Fault, FaultKind, Status};
+
+use crate::env::{Env, text};
+
+/// fakehub with slow archives, so that a sync is still running when a test acts on it.
+fn slow_env() -> Env {
+    let env = Env::start(30, |c| c.lines_per_job = 120);
+    env.hub
+        .inject(Fault::blob("/logs.zip", FaultKind::Slow(150_000)));
+    env
+}
+
+/// `sync -v --json`, committing only at its end (or when stopped), with `stdout` and `stderr`.
+fn spawn_sync(env: &Env, stdout: Stdio, stderr: Stdio) -> Child {
+    env.logidx()
+        .args([
+            "sync",
+            "acme/widgets",
+            "--since",
+            "30d",
+            "--commit-every",
+            "3600",
+            "-j",
+            "2",
+            "-v",
+            "--json",
+        ])
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `child` at most a minute: a sync that outlives it hangs.
+fn wait_briefly(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the sync did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Lines of `stream` as they come, on a thread of their own.
+fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for the line `sync -v` prints once an attempt is indexed (not yet committed).
+fn until_an_attempt_is_indexed(lines: &mpsc::Receiver<String>) {
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the sync indexed nothing");
+        if line.ends_with(" lines") {
+            return;
+        }
+    }
+}
+
+/// Attempts the index holds, as `stats` counts them.
+fn attempts_indexed(env: &Env) -> u64 {
+    let stats = env.run(&["stats", "--json"]);
+    assert_eq!(stats.status.code(), Some(0), "{}", text(&stats.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    stats["repos"][0]["attempts_indexed"].as_u64().unwrap_or(0)
+}
+
+/// The next sync is not refused (the lock was let go) and finishes what was left.
+fn the_next_sync_finishes(env: &Env, committed: u64) {
+    let next = env.sync();
+    assert_eq!(next["attempts_skipped"].as_u64(), Some(committed), "{next}");
+    let repo = env.hub.repo("acme/widgets").unwrap();
+    let attempts = repo.runs.iter().flat_map(|run| &run.attempts);
+    let completed = attempts.filter(|a| a.status == Status::Completed).count() as u64;
+    assert_eq!(
+        next["attempts_indexed"].as_u64().unwrap() + committed,
+        completed
+    );
+}
+
+#[test]
+fn a_closed_stderr_ends_the_sync_quietly_and_commits_what_it_indexed() {
+    let env = slow_env();
+    let mut child = spawn_sync(&env, Stdio::piped(), Stdio::piped());
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    let mut stderr = BufReader::new(stderr);
+    let mut line = String::new();
+    while !line.ends_with(" lines\n") {
+        line.clear();
+        assert_ne!(
+            stderr.read_line(&mut line).unwrap(),
+            0,
+            "no attempt indexed"
+        );
+    }
+    drop(stderr); // as `| head` does
+
+    let status = wait_briefly(&mut child);
+    assert_eq!(status.code(), Some(0), "{status}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(summary["cancelled"], true, "{summary}");
+    let indexed = summary["attempts_indexed"].as_u64().unwrap();
+    assert!(indexed >= 1, "{summary}");
+    assert_eq!(attempts_indexed(&env), indexed);
+    the_next_sync_finishes(&env, indexed);
+}
+
+#[test]
+fn stdout_and_stderr_on_one_closed_pipe_end_the_sync_quietly() {
+    // `logidx sync -v 2>&1 | head -2`
+    let env = slow_env();
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = spawn_sync(&env, writer.try_clone().unwrap().into(), writer.into());
+    let lines = lines_of(reader);
+    until_an_attempt_is_indexed(&lines);
+    drop(lines); // the reading thread leaves at the next line, closing the pipe
+
+    let status = wait_briefly(&mut child);
+    assert_eq!(status.code(), Some(0), "{status}");
+    let committed = attempts_indexed(&env);
+    assert!(committed >= 1);
+    the_next_sync_finishes(&env, committed);
+}
+
+#[test]
+fn a_full_stderr_ends_the_sync_and_commits_what_it_indexed() {
+    let env = slow_env();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = spawn_sync(&env, Stdio::piped(), full.into());
+    let status = wait_briefly(&mut child);
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{status}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["cancelled"], true, "{summary}");
+    let indexed = summary["attempts_indexed"].as_u64().unwrap();
+    assert_eq!(attempts_indexed(&env), indexed);
+    the_next_sync_finishes(&env, indexed);
+}
+
+#[test]
+fn a_closed_stdout_lets_the_sync_finish_and_exit_quietly() {
+    let env = Env::start(6, |_| ());
+    let mut child = spawn_sync(&env, Stdio::piped(), Stdio::piped());
+    drop(child.stdout.take());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let status = wait_briefly(&mut child);
+    let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(status.code(), Some(0), "{status}: {said:?}");
+    assert!(said.iter().all(|l| !l.contains("error")), "{said:?}");
+    assert!(attempts_indexed(&env) >= 6);
+    assert_eq!(env.sync()["attempts_indexed"], 0, "all was committed");
+}
+
+/// Sends `signal` to a sync once it has indexed an attempt (uncommitted: it commits only at
+/// its end), then checks that it committed that work and exited with `code`.
+fn a_signal_commits_what_was_indexed(signal: &str, code: i32) {
+    let env = slow_env();
+    let mut child = spawn_sync(&env, Stdio::piped(), Stdio::piped());
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    until_an_attempt_is_indexed(&stderr);
+    let kill = std::process::Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+
+    let status = wait_briefly(&mut child);
+    assert_eq!(status.signal(), None, "killed by the signal: {status}");
+    assert_eq!(status.code(), Some(code), "{status}");
+    let said: Vec<String> = stderr.iter().collect();
+    assert!(
+        said.iter().any(|l| l.starts_with("interrupted")),
+        "{said:?}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(summary["cancelled"], true, "{summary}");
+    let indexed = summary["attempts_indexed"].as_u64().unwrap();
+    assert!(indexed >= 1, "{summary}");
+    assert_eq!(attempts_indexed(&env), indexed);
+    the_next_sync_finishes(&env, indexed);
+}
+
+#[test]
+fn sigterm_commits_what_was_indexed_and_exits_143() {
+    a_signal_commits_what_was_indexed("TERM", 143);
+}
+
+#[test]
+fn sighup_commits_what_was_indexed_and_exits_129() {
+    a_signal_commits_what_was_indexed("HUP", 129);
+}
