@@ -78,8 +78,18 @@ impl Context {
         Ok(Index::open(self.index_dir()?)?)
     }
 
-    /// Opens an existing index, or says how to make one.
+    /// Opens an existing index for reading only (it needs no write access), or says how to
+    /// make one.
     pub(crate) fn open_index(&self) -> anyhow::Result<Index> {
+        Ok(Index::open_read_only(self.existing_index_dir()?)?)
+    }
+
+    /// Opens an existing index for writing (prune).
+    pub(crate) fn open_index_to_write(&self) -> anyhow::Result<Index> {
+        Ok(Index::open(self.existing_index_dir()?)?)
+    }
+
+    fn existing_index_dir(&self) -> anyhow::Result<&PathBuf> {
         let dir = self.index_dir()?;
         if !dir.exists() {
             anyhow::bail!(
@@ -87,7 +97,7 @@ impl Context {
                 dir.display()
             );
         }
-        Ok(Index::open(dir)?)
+        Ok(dir)
     }
 
     pub(crate) fn api_url(&self) -> &str {

@@ -36,7 +36,7 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
             before,
         },
     };
-    let index = context.open_index()?;
+    let index = context.open_index_to_write()?;
     let size_before = size_on_disk(index.path());
     let stats = index.writer()?.delete(&deletion)?;
     let pruned = Pruned {

@@ -3,9 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use fakehub::{Fault, FaultKind, Status};
 
@@ -224,4 +225,137 @@ fn sigterm_commits_what_was_indexed_and_exits_143() {
 #[test]
 fn sighup_commits_what_was_indexed_and_exits_129() {
     a_signal_commits_what_was_indexed("HUP", 129);
+}
+
+/// Every file and directory under `dir`: its path, size and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
+    let mut entries = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                todo.push(entry.path());
+            }
+            entries.push((entry.path(), meta.len(), meta.modified().unwrap()));
+        }
+        let meta = std::fs::metadata(&dir).unwrap();
+        entries.push((dir, meta.len(), meta.modified().unwrap()));
+    }
+    entries.sort();
+    entries
+}
+
+/// `chmod -R a+rX,a-w` (or `u+w` back): a copy shared read-only.
+fn set_writable(dir: &Path, writable: bool) {
+    let mode = if writable { "u+w" } else { "a+rX,a-w" };
+    let chmod = std::process::Command::new("chmod")
+        .args(["-R", mode])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(chmod.success());
+}
+
+/// The commands that only read, with the arguments that make each find something.
+fn reading_commands(env: &Env) -> Vec<Vec<String>> {
+    let hit = env.run(&[
+        "search",
+        "level:error conclusion:failure",
+        "-n",
+        "1",
+        "--json",
+    ]);
+    let hit: serde_json::Value = serde_json::from_slice(&hit.stdout).unwrap();
+    let (run, attempt) = (hit["run_id"].to_string(), hit["run_attempt"].to_string());
+    [
+        vec!["search", "level:error", "-n", "3"],
+        vec!["search", "", "--count-by", "run"],
+        vec!["show", &run],
+        vec!["stats"],
+        vec!["errors"],
+        vec!["flaky"],
+        vec!["new", &run, "--attempt", &attempt],
+    ]
+    .into_iter()
+    .map(|args| args.into_iter().map(str::to_owned).collect())
+    .collect()
+}
+
+/// Runs `args` and checks that it answered (found something or nothing) without an error.
+fn answers(mut command: std::process::Command, args: &[String]) {
+    let output = command.args(args).output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)) && !stderr.contains("error"),
+        "{args:?}: {}\n{stderr}",
+        output.status
+    );
+}
+
+#[test]
+fn reading_commands_write_nothing_in_the_index() {
+    let env = Env::start(12, |_| ());
+    env.sync();
+    let commands = reading_commands(&env);
+    set_writable(&env.index(), false);
+    let before = snapshot(&env.index());
+    for args in &commands {
+        answers(env.logidx(), args);
+        assert_eq!(
+            snapshot(&env.index()),
+            before,
+            "{args:?} wrote in the index"
+        );
+    }
+    set_writable(&env.index(), true);
+}
+
+#[test]
+fn another_users_read_only_index_can_be_read() {
+    let env = Env::start(12, |_| ());
+    env.sync();
+    let commands = reading_commands(&env);
+    set_writable(&env.index(), false);
+    let root = text(
+        &std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    // Root writes through `chmod`: run as `nobody` instead, where `setpriv` can.
+    let as_reader = || {
+        let command = env.logidx();
+        if root.trim() != "0" {
+            return Some(command);
+        }
+        let setpriv = Path::new("/usr/bin/setpriv");
+        if !setpriv.exists() {
+            return None;
+        }
+        let mut reader = std::process::Command::new(setpriv);
+        reader
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(command.get_program())
+            .env_clear()
+            .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        Some(reader)
+    };
+    // The scratch directory is root's own (0700): let `nobody` through to the index.
+    let reach = std::process::Command::new("chmod")
+        .arg("a+rx")
+        .arg(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(reach.success());
+    for args in &commands {
+        let Some(command) = as_reader() else {
+            eprintln!("skipped: running as root without /usr/bin/setpriv to drop to `nobody`");
+            return;
+        };
+        answers(command, args);
+    }
+    set_writable(&env.index(), true);
 }

@@ -54,6 +54,7 @@ mod level;
 mod lock;
 mod model;
 mod query;
+mod read_only;
 mod schema;
 mod search;
 mod segment_file;
