@@ -25,7 +25,7 @@ pub(crate) struct Global {
     #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]
     pub(crate) index: Option<PathBuf>,
     /// GitHub's API [default: https://HOST/api/v3 when GH_HOST is set, else
-    /// https://api.github.com].
+    /// https://api.github.com]. Links point at the host each repository was synced from.
     #[arg(long, env = "LOGIDX_API_URL", global = true, value_name = "URL")]
     pub(crate) api_url: Option<String>,
     /// When to color output (NO_COLOR turns `auto` off).

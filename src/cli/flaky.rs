@@ -17,11 +17,11 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
     )?;
     let index = context.open_index()?;
     let jobs = logidx::flaky_jobs(&index, args.repo.as_deref(), Some(since))?;
-    let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
     for job in &jobs {
         let run = &job.last_flake;
+        let web_base = context.web_base_of(&index, &run.repo);
         let url = logidx::urls::job_url(&web_base, &run.repo, run.run_id, job.last_flake_job_id);
         if args.json {
             serde_json::to_writer(&mut out, &JsonFlaky::of(job, &url))?;

@@ -118,6 +118,12 @@ impl Context {
         logidx::web_base(&self.api_url)
     }
 
+    /// Where `repo`'s links point: the host its data was synced from, else (an index from
+    /// before that was recorded) the API URL's.
+    pub(crate) fn web_base_of(&self, index: &Index, repo: &str) -> String {
+        index.web_base(repo).unwrap_or_else(|| self.web_base())
+    }
+
     pub(crate) fn stdout_colors(&self) -> Colors {
         self.stdout_colors
     }

@@ -41,7 +41,8 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
         }
     } else if !hits.is_empty() {
         let terms = highlight_terms(query.text_part());
-        print_grouped(&mut out, &hits, &terms, colors, &context.web_base())?;
+        let web_base_of = |repo: &str| context.web_base_of(&index, repo);
+        print_grouped(&mut out, &hits, &terms, colors, web_base_of)?;
         let total = if hits.len() < args.limit {
             hits.len() as u64
         } else {
@@ -156,7 +157,7 @@ fn print_grouped<'h>(
     hits: &'h [Hit],
     terms: &HashSet<String>,
     colors: Colors,
-    web_base: &str,
+    web_base_of: impl Fn(&str) -> String,
 ) -> anyhow::Result<()> {
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
@@ -170,7 +171,7 @@ fn print_grouped<'h>(
         writeln!(
             out,
             "{}",
-            colors.header(&attempt_header(group[0], web_base))
+            colors.header(&attempt_header(group[0], &web_base_of(&group[0].run.repo)))
         )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);

@@ -28,7 +28,7 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
             anyhow::bail!("run `{}` has no job `{job}` in the index", args.run);
         }
     }
-    let web_base = context.web_base();
+    let web_base = context.web_base_of(&index, &selection.repo);
     let mut out = BufWriter::new(std::io::stdout().lock());
     if args.json {
         for step in &steps {

@@ -359,3 +359,55 @@ fn another_users_read_only_index_can_be_read() {
     }
     set_writable(&env.index(), true);
 }
+
+#[test]
+fn links_point_at_the_host_the_data_was_synced_from() {
+    let env = Env::start(40, |_| ());
+    env.sync();
+    let hit = env.run(&[
+        "search",
+        "level:error conclusion:failure",
+        "-n",
+        "1",
+        "--json",
+    ]);
+    let hit: serde_json::Value = serde_json::from_slice(&hit.stdout).unwrap();
+    let (run, attempt) = (hit["run_id"].to_string(), hit["run_attempt"].to_string());
+    // fakehub's web pages are on its API host.
+    let synced_from = env.hub.api_url().trim_end_matches('/').to_owned();
+    let elsewhere = "https://ghe.example.com/api/v3";
+    let link_printers: [&[&str]; 6] = [
+        &["search", "level:error", "-n", "3"],
+        &["search", "level:error", "-n", "3", "--json"],
+        &["errors"],
+        &["errors", "--json"],
+        &["show", &run, "--attempt", &attempt, "--json"],
+        &["new", &run, "--attempt", &attempt, "--json"],
+    ];
+    for args in link_printers.iter().copied().chain([
+        &["flaky"][..],
+        &["flaky", "--json"],
+        &["new", &run, "--attempt", &attempt],
+    ]) {
+        let output = env
+            .logidx()
+            .args(args)
+            .args(["--api-url", elsewhere])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        let stdout = text(&output.stdout);
+        assert!(!stdout.contains("ghe.example.com"), "{args:?}: {stdout}");
+        if link_printers.contains(&args) {
+            assert!(
+                stdout.contains(&format!("{synced_from}/acme/widgets/actions/runs/")),
+                "{args:?}: {stdout}"
+            );
+        }
+    }
+}

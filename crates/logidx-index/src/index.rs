@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tantivy::directory::FileSlice;
 use tantivy::directory::error::OpenReadError;
@@ -21,6 +21,7 @@ use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
+use crate::web_bases::WebBases;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
@@ -59,6 +60,8 @@ pub struct Index {
     step_store: Mutex<Option<(u64, Arc<StepStore>)>>,
     /// Opened with [`Index::open_read_only`]: no writer, nothing written.
     read_only: bool,
+    /// Each repository's web base, as of the last open or reload.
+    pub(crate) web_bases: RwLock<Arc<WebBases>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -148,6 +151,7 @@ impl Index {
             .doing("opening a reader")
         };
         let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
+        let web_bases = RwLock::new(Arc::new(WebBases::load(&dir)?));
         Ok(Index {
             texts_reader: reader(&texts, &keep_open[0])?,
             steps_reader: reader(&steps, &keep_open[1])?,
@@ -159,6 +163,7 @@ impl Index {
             step_fields,
             step_store: Mutex::new(None),
             read_only,
+            web_bases,
         })
     }
 
@@ -182,8 +187,28 @@ impl Index {
         Writer::new(self, options)
     }
 
+    /// The web base `repo`'s data was synced from (`https://github.com`, a GitHub Enterprise
+    /// host), as [`crate::Writer::set_web_base`] recorded it; `None` for an index from before
+    /// it was recorded.
+    pub fn web_base(&self, repo: &str) -> Option<String> {
+        self.web_bases().get(repo).map(str::to_owned)
+    }
+
+    pub(crate) fn web_bases(&self) -> Arc<WebBases> {
+        Arc::clone(
+            &self
+                .web_bases
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     /// Makes searches see the latest commit.
     pub fn reload(&self) -> Result<()> {
+        *self
+            .web_bases
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(WebBases::load(&self.dir)?);
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
         while_files_vanish(|| self.steps_reader.reload()).doing("reloading the steps")?;

@@ -69,6 +69,7 @@ mod text_postings;
 mod time;
 mod tokenizer;
 mod varint;
+mod web_bases;
 mod writer;
 
 pub use error::{Error, Result};
