@@ -411,3 +411,49 @@ fn links_point_at_the_host_the_data_was_synced_from() {
         }
     }
 }
+
+/// Bytes of the files under `dir`.
+fn size_of(dir: &Path) -> u64 {
+    snapshot(dir)
+        .iter()
+        .filter(|(path, ..)| path.is_file())
+        .map(|(_, len, _)| len)
+        .sum()
+}
+
+#[test]
+fn the_etag_cache_keeps_what_a_304_needs_and_stays_small() {
+    let env = Env::start(300, |c| c.lines_per_job = 20);
+    let since = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(30 * 24))
+        .unwrap()
+        .to_string();
+    let first = env.sync_since(&since);
+    let etags = env.index().join("etags");
+    let pages: Vec<PathBuf> = snapshot(&etags)
+        .into_iter()
+        .map(|(path, ..)| path)
+        .filter(|path| path.is_file())
+        .collect();
+    assert!(pages.len() >= 3, "{pages:?}");
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        // The parts of a run logidx never reads.
+        for unread in ["\"repository\"", "\"head_commit\"", "\"pull_requests\""] {
+            assert!(!text.contains(unread), "{} keeps {unread}", page.display());
+        }
+    }
+    let index = size_of(&env.index().join("texts")) + size_of(&env.index().join("steps"));
+    let cache = size_of(&etags);
+    assert!(cache * 5 < index, "cache {cache} B, index {index} B");
+
+    // The kept pages still answer a re-sync: every list page is a free 304.
+    let before = env.hub.stats();
+    let second = env.sync_since(&since);
+    let after = env.hub.stats();
+    assert_eq!(second["runs"], first["runs"]);
+    assert_eq!(second["attempts_indexed"], 0);
+    let lists = after.count("list_runs") - before.count("list_runs");
+    let free = after.count_status("list_runs", 304) - before.count_status("list_runs", 304);
+    assert_eq!(free, lists);
+}
