@@ -102,6 +102,17 @@ fn the_next_sync_finishes(env: &Env, committed: u64) {
     );
 }
 
+/// The sync's `--json` `summary` says it was cut short after indexing `at_least` attempts; the
+/// index holds what it says was indexed, and the next sync finishes the rest.
+fn committed_what_it_indexed(env: &Env, summary: &str, at_least: u64) {
+    let summary: serde_json::Value = serde_json::from_str(summary).unwrap();
+    assert_eq!(summary["cancelled"], true, "{summary}");
+    let indexed = summary["attempts_indexed"].as_u64().unwrap();
+    assert!(indexed >= at_least, "{summary}");
+    assert_eq!(attempts_indexed(env), indexed);
+    the_next_sync_finishes(env, indexed);
+}
+
 #[test]
 fn a_closed_stderr_ends_the_sync_quietly_and_commits_what_it_indexed() {
     let env = slow_env();
@@ -122,13 +133,8 @@ fn a_closed_stderr_ends_the_sync_quietly_and_commits_what_it_indexed() {
 
     let status = wait_briefly(&mut child);
     assert_eq!(status.code(), Some(0), "{status}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&stdout.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
-    assert_eq!(summary["cancelled"], true, "{summary}");
-    let indexed = summary["attempts_indexed"].as_u64().unwrap();
-    assert!(indexed >= 1, "{summary}");
-    assert_eq!(attempts_indexed(&env), indexed);
-    the_next_sync_finishes(&env, indexed);
+    let summary = stdout.recv_timeout(Duration::from_secs(5)).unwrap();
+    committed_what_it_indexed(&env, &summary, 1);
 }
 
 #[test]
@@ -165,11 +171,7 @@ fn a_full_stderr_ends_the_sync_and_commits_what_it_indexed() {
         .read_to_string(&mut stdout)
         .unwrap();
     assert_eq!(status.code(), Some(2), "{status}");
-    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(summary["cancelled"], true, "{summary}");
-    let indexed = summary["attempts_indexed"].as_u64().unwrap();
-    assert_eq!(attempts_indexed(&env), indexed);
-    the_next_sync_finishes(&env, indexed);
+    committed_what_it_indexed(&env, &stdout, 0);
 }
 
 #[test]
@@ -208,13 +210,8 @@ fn a_signal_commits_what_was_indexed(signal: &str, code: i32) {
         said.iter().any(|l| l.starts_with("interrupted")),
         "{said:?}"
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&stdout.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
-    assert_eq!(summary["cancelled"], true, "{summary}");
-    let indexed = summary["attempts_indexed"].as_u64().unwrap();
-    assert!(indexed >= 1, "{summary}");
-    assert_eq!(attempts_indexed(&env), indexed);
-    the_next_sync_finishes(&env, indexed);
+    let summary = stdout.recv_timeout(Duration::from_secs(5)).unwrap();
+    committed_what_it_indexed(&env, &summary, 1);
 }
 
 #[test]
@@ -258,8 +255,8 @@ fn set_writable(dir: &Path, writable: bool) {
     assert!(chmod.success());
 }
 
-/// The commands that only read, with the arguments that make each find something.
-fn reading_commands(env: &Env) -> Vec<Vec<String>> {
+/// The run id and attempt number of an indexed attempt with a failed job.
+fn a_failed_attempt(env: &Env) -> (String, String) {
     let hit = env.run(&[
         "search",
         "level:error conclusion:failure",
@@ -268,7 +265,12 @@ fn reading_commands(env: &Env) -> Vec<Vec<String>> {
         "--json",
     ]);
     let hit: serde_json::Value = serde_json::from_slice(&hit.stdout).unwrap();
-    let (run, attempt) = (hit["run_id"].to_string(), hit["run_attempt"].to_string());
+    (hit["run_id"].to_string(), hit["run_attempt"].to_string())
+}
+
+/// The commands that only read, with the arguments that make each find something.
+fn reading_commands(env: &Env) -> Vec<Vec<String>> {
+    let (run, attempt) = a_failed_attempt(env);
     [
         vec!["search", "level:error", "-n", "3"],
         vec!["search", "", "--count-by", "run"],
@@ -364,15 +366,7 @@ fn another_users_read_only_index_can_be_read() {
 fn links_point_at_the_host_the_data_was_synced_from() {
     let env = Env::start(40, |_| ());
     env.sync();
-    let hit = env.run(&[
-        "search",
-        "level:error conclusion:failure",
-        "-n",
-        "1",
-        "--json",
-    ]);
-    let hit: serde_json::Value = serde_json::from_slice(&hit.stdout).unwrap();
-    let (run, attempt) = (hit["run_id"].to_string(), hit["run_attempt"].to_string());
+    let (run, attempt) = a_failed_attempt(&env);
     // fakehub's web pages are on its API host.
     let synced_from = env.hub.api_url().trim_end_matches('/').to_owned();
     let elsewhere = "https://ghe.example.com/api/v3";
