@@ -21,7 +21,8 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
-    /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx].
+    /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx]. Only
+    /// sync and prune write to it; the other commands need only read access.
     #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]
     pub(crate) index: Option<PathBuf>,
     /// GitHub's API [default: https://HOST/api/v3 when GH_HOST is set, else
