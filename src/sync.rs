@@ -304,6 +304,7 @@ pub fn sync(
     let mut writer = index.writer_with(options.writer.clone())?;
     let settled = settled_attempts(index, &options.repos)?;
     let client = options.client.clone().reporter(reporter.clone()).build()?;
+    let web_base = logidx_urls::web_base(client.api_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("logidx-fetch")
@@ -327,6 +328,7 @@ pub fn sync(
         let indexed = index_all(
             &mut writer,
             extracted_rx,
+            &web_base,
             options,
             &*reporter,
             &stop,
@@ -414,11 +416,13 @@ fn extract(
 }
 
 /// The index stage, on this thread (the one writer): writes each attempt and commits every
-/// [`SyncOptions::commit_interval`]. On the index's failure it stops the other stages and
+/// [`SyncOptions::commit_interval`]; records `web_base` for each repository it indexes an
+/// attempt of, where their links point. On the index's failure it stops the other stages and
 /// drains their queue so that they can end.
 fn index_all(
     writer: &mut logidx_index::Writer<'_>,
     extracted: mpsc::Receiver<Item<ToIndex>>,
+    web_base: &str,
     options: &SyncOptions,
     reporter: &dyn SyncReporter,
     stop: &Cancel,
@@ -427,6 +431,7 @@ fn index_all(
     let mut last_commit = Instant::now(); // of the first work since the last commit
     let mut uncommitted = false;
     let mut failure = None;
+    let mut linked = HashSet::new(); // repositories whose web base is recorded
     loop {
         // With work uncommitted, wait no longer than its commit is due, so it is committed
         // on time even while nothing arrives (a rate-limit wait, a slow download).
@@ -449,6 +454,15 @@ fn index_all(
             continue; // drain, so the other stages can end
         }
         if let Some(item) = item {
+            // The data's host, recorded before the data commits (not for a failed listing).
+            if matches!(item.stage, ToIndex::Extracted { .. })
+                && linked.insert(item.meta.repo.clone())
+                && let Err(e) = writer.set_web_base(&item.meta.repo, web_base)
+            {
+                failure = Some(e);
+                stop.cancel();
+                continue;
+            }
             let done = AttemptDone {
                 repo: item.meta.repo.clone(),
                 run_id: item.meta.run_id,

@@ -21,11 +21,12 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
-    /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx].
+    /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx]. Only
+    /// sync and prune write to it; the other commands need only read access.
     #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]
     pub(crate) index: Option<PathBuf>,
     /// GitHub's API [default: https://HOST/api/v3 when GH_HOST is set, else
-    /// https://api.github.com].
+    /// https://api.github.com]. Links point at the host each repository was synced from.
     #[arg(long, env = "LOGIDX_API_URL", global = true, value_name = "URL")]
     pub(crate) api_url: Option<String>,
     /// When to color output (NO_COLOR turns `auto` off).
@@ -75,6 +76,10 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Download and index the logs of repositories' workflow runs.
+    ///
+    /// Ctrl-C, SIGTERM or SIGHUP stops a sync: what was indexed is committed (the next sync
+    /// resumes) and it exits with 128 + the signal's number (130, 143, 129); a second signal
+    /// quits at once. A closed or full stderr stops it the same way, saying nothing more.
     Sync(SyncArgs),
     /// Find lines in the indexed logs.
     Search(SearchArgs),

@@ -28,11 +28,11 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
     };
     let mut jobs = logidx::flaky_jobs(&index, &filter)?;
     jobs.truncate(args.limit);
-    let web_base = context.web_base();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
     for job in &jobs {
         let run = &job.last_flake;
+        let web_base = context.web_base_of(&index, &run.repo);
         let url = logidx::urls::job_url(&web_base, &run.repo, run.run_id, job.last_flake_job_id);
         if args.json {
             write_line(&mut out, &JsonFlaky::of(job, &url))?;

@@ -43,8 +43,6 @@ pub(crate) fn found(anything: bool) -> ExitCode {
 }
 /// Exit code when something failed (after doing all the rest).
 pub(crate) const FAILED: u8 = 2;
-/// Exit code after Ctrl-C, as shells report SIGINT.
-pub(crate) const INTERRUPTED: u8 = 130;
 
 /// What every command needs from the global options.
 pub(crate) struct Context {
@@ -164,8 +162,18 @@ impl Context {
         Ok(Index::open(self.index_dir()?)?)
     }
 
-    /// Opens an existing index, or says how to make one.
+    /// Opens an existing index for reading only (it needs no write access), or says how to
+    /// make one.
     pub(crate) fn open_index(&self) -> anyhow::Result<Index> {
+        Ok(Index::open_read_only(self.existing_index_dir()?)?)
+    }
+
+    /// Opens an existing index for writing (prune).
+    pub(crate) fn open_index_to_write(&self) -> anyhow::Result<Index> {
+        Ok(Index::open(self.existing_index_dir()?)?)
+    }
+
+    fn existing_index_dir(&self) -> anyhow::Result<&PathBuf> {
         let dir = self.index_dir()?;
         if !dir.exists() {
             anyhow::bail!(
@@ -173,7 +181,7 @@ impl Context {
                 dir.display()
             );
         }
-        Ok(Index::open(dir)?)
+        Ok(dir)
     }
 
     pub(crate) fn api_url(&self) -> &str {
@@ -194,6 +202,12 @@ impl Context {
         logidx::web_base(&self.api_url)
     }
 
+    /// Where `repo`'s links point: the host its data was synced from, else (an index from
+    /// before that was recorded) the API URL's.
+    pub(crate) fn web_base_of(&self, index: &Index, repo: &str) -> String {
+        index.web_base(repo).unwrap_or_else(|| self.web_base())
+    }
+
     pub(crate) fn stdout_colors(&self) -> Colors {
         self.stdout_colors
     }
@@ -206,13 +220,15 @@ impl Context {
     /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {
         let colors = self.stderr_colors;
-        eprintln!("{} {error}", colors.error("error:"));
+        let mut text = format!("{} {error}", colors.error("error:"));
         for cause in error.chain().skip(1) {
-            eprintln!("  {} {cause}", colors.dim("caused by:"));
+            text.push_str(&format!("\n  {} {cause}", colors.dim("caused by:")));
         }
         if let Some(hint) = error.chain().find_map(hint_of) {
-            eprintln!("hint: {hint}");
+            text.push_str(&format!("\nhint: {hint}"));
         }
+        // Nowhere left to say it when stderr is gone: the exit code does.
+        let _ = say(&text);
     }
 }
 
@@ -315,6 +331,13 @@ fn default_index_dir() -> Option<PathBuf> {
                 .map(|home| PathBuf::from(home).join(".local/share"))
         })?;
     Some(data.join("logidx"))
+}
+
+/// Writes `line` to stderr. Unlike `eprintln!`, which panics when stderr is closed or full,
+/// it returns the error for the caller to decide.
+pub(crate) fn say(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr().lock(), "{line}")
 }
 
 /// Whether the error is a write to a closed pipe (`logidx search … | head`).

@@ -13,7 +13,7 @@ use logidx::json::JsonLine;
 pub(crate) fn run(context: &Context, args: &NewArgs) -> anyhow::Result<ExitCode> {
     let index = context.open_index()?;
     let repo = super::repo_of_run(&index, args.run, args.repo.as_deref())?;
-    let web_base = context.web_base();
+    let web_base = context.web_base_of(&index, &repo);
     let failures = logidx::new_in_failures(
         &index,
         &repo,

@@ -1,10 +1,12 @@
-//! Sync progress on stderr: one live line on a terminal, plain lines otherwise.
+//! Sync progress on stderr: one live line on a terminal, plain lines otherwise. When stderr
+//! is closed or full, the sync stops (committing what it indexed) and says nothing more.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use logidx::{AttemptDone, Outcome, RepoName, Reporter, SyncReporter};
+use logidx::{AttemptDone, Cancel, Outcome, RepoName, Reporter, SyncReporter};
 
 use super::Colors;
 
@@ -14,6 +16,10 @@ pub(crate) struct Progress {
     colors: Colors,
     verbose: bool,
     quiet: bool,
+    /// Set to stop the sync when stderr is gone.
+    cancel: Cancel,
+    /// How the first failed write to stderr failed; nothing is written after it.
+    stderr_gone: OnceLock<std::io::ErrorKind>,
     runs: AtomicU64,
     archives: AtomicU64,
     bytes: AtomicU64,
@@ -21,8 +27,15 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// A live line when `live` (stderr is a terminal and not `--quiet`), else plain lines.
-    pub(crate) fn new(live: bool, colors: Colors, verbose: bool, quiet: bool) -> Progress {
+    /// A live line when `live` (stderr is a terminal and not `--quiet`), else plain lines;
+    /// `cancel` stops the sync if stderr goes away.
+    pub(crate) fn new(
+        live: bool,
+        colors: Colors,
+        verbose: bool,
+        quiet: bool,
+        cancel: Cancel,
+    ) -> Progress {
         let bar = live.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
@@ -37,6 +50,8 @@ impl Progress {
             colors,
             verbose,
             quiet,
+            cancel,
+            stderr_gone: OnceLock::new(),
             runs: AtomicU64::new(0),
             archives: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
@@ -51,10 +66,25 @@ impl Progress {
         }
     }
 
+    /// How writing to stderr failed, if it did.
+    pub(crate) fn stderr_gone(&self) -> Option<std::io::ErrorKind> {
+        self.stderr_gone.get().copied()
+    }
+
     fn say(&self, line: &str) {
+        if self.stderr_gone.get().is_some() {
+            return;
+        }
         match &self.bar {
+            // A terminal that goes away hangs up: SIGHUP stops the sync.
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => {
+                if let Err(e) = super::say(line)
+                    && self.stderr_gone.set(e.kind()).is_ok()
+                {
+                    self.cancel.cancel();
+                }
+            }
         }
     }
 

@@ -40,7 +40,7 @@ pub(crate) fn run(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCod
             before,
         },
     };
-    let index = context.open_index()?;
+    let index = context.open_index_to_write()?;
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         let stats = index.would_delete(&deletion)?;

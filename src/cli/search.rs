@@ -49,7 +49,8 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
             colors,
             hyperlinks: context.hyperlinks,
         };
-        print_grouped(&mut out, &hits, &terms, links, context)?;
+        let web_base_of = |repo: &str| context.web_base_of(&index, repo);
+        print_grouped(&mut out, &hits, &terms, links, context, web_base_of)?;
     }
     out.flush()?;
     if !args.json && !hits.is_empty() && !context.quiet {
@@ -58,12 +59,9 @@ pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCo
         } else {
             index.count(&query, GroupBy::Nothing)?.total
         };
-        eprintln!(
-            "\n{}",
-            context
-                .stderr_colors()
-                .dim(&footer(args.offset, hits.len(), total))
-        );
+        // What was found is on stdout already; a closed stderr only loses the footer.
+        let footer = footer(args.offset, hits.len(), total);
+        let _ = super::say(&format!("\n{}", context.stderr_colors().dim(&footer)));
     }
     Ok(super::found(!hits.is_empty()))
 }
@@ -251,12 +249,8 @@ fn print_counts(
         } else {
             ""
         };
-        eprintln!(
-            "{}",
-            context
-                .stderr_colors()
-                .dim(&format!("{range} of {} groups{hint}", groups.len()))
-        );
+        let note = format!("{range} of {} groups{hint}", groups.len());
+        let _ = super::say(&context.stderr_colors().dim(&note));
     }
     Ok(())
 }
@@ -378,9 +372,9 @@ fn print_grouped<'h>(
     terms: &HashSet<String>,
     links: Links,
     context: &Context,
+    web_base_of: impl Fn(&str) -> String,
 ) -> anyhow::Result<()> {
     let colors = links.colors;
-    let web_base = context.web_base();
     let key = |hit: &'h Hit| (hit.run.repo.as_str(), hit.run.run_id, hit.run.run_attempt);
     let step_key = |hit: &'h Hit| {
         let step = &hit.step;
@@ -393,7 +387,11 @@ fn print_grouped<'h>(
         writeln!(
             out,
             "{}",
-            colors.header(&inert(&attempt_header(group[0], &web_base, context)))
+            colors.header(&inert(&attempt_header(
+                group[0],
+                &web_base_of(&group[0].run.repo),
+                context
+            )))
         )?;
         for mut lines in grouped(group.into_iter(), step_key) {
             lines.sort_by_key(|hit| hit.line_number);

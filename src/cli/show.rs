@@ -27,7 +27,7 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
     if steps.is_empty() {
         return Err(missing(&index, &selection, args));
     }
-    let web_base = context.web_base();
+    let web_base = context.web_base_of(&index, &selection.repo);
     let mut out = BufWriter::new(std::io::stdout().lock());
     if args.json {
         for step in &steps {

@@ -1,8 +1,11 @@
-//! `logidx sync`: the library's sync with a token, progress, Ctrl-C and a summary.
+//! `logidx sync`: the library's sync with a token, progress, signals and a summary.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
 
@@ -10,7 +13,7 @@ use super::args::SyncArgs;
 use indicatif::HumanCount;
 
 use super::progress::{Progress, mebibytes};
-use super::{Context, FAILED, INTERRUPTED, one_of};
+use super::{Context, FAILED, one_of};
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let repos = args
@@ -51,7 +54,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     options.filter = filter;
     options.downloads = usize::from(args.jobs);
     options.commit_interval = std::time::Duration::from_secs(args.commit_every);
-    stop_on_ctrl_c(options.cancel.clone());
+    let signalled = stop_on_signals(options.cancel.clone())?;
 
     let live = std::io::stderr().is_terminal() && !context.quiet;
     let progress = Arc::new(Progress::new(
@@ -59,6 +62,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         context.stderr_colors(),
         context.verbose,
         context.quiet,
+        options.cancel.clone(),
     ));
     let result = logidx::sync(&index, &options, progress.clone());
     progress.finish();
@@ -71,8 +75,16 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     } else if !context.quiet || summary.has_failures() {
         print_summary(&mut out, context, &summary)?;
     }
-    Ok(if summary.cancelled {
-        ExitCode::from(INTERRUPTED)
+    let signalled = signalled.load(Ordering::SeqCst);
+    Ok(if summary.cancelled && signalled != 0 {
+        ExitCode::from(signalled)
+    } else if let Some(gone) = progress.stderr_gone() {
+        // Like a closed stdout: the reader left, nothing was wrong. A full disk is an error.
+        if gone == std::io::ErrorKind::BrokenPipe {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(FAILED)
+        }
     } else if summary.has_failures() {
         ExitCode::from(FAILED)
     } else {
@@ -121,24 +133,57 @@ fn print_summary(
     Ok(())
 }
 
-/// First Ctrl-C: stop and commit. Second: leave at once (the index stays consistent; the
-/// uncommitted batch is lost).
-fn stop_on_ctrl_c(cancel: Cancel) {
+/// First SIGINT (Ctrl-C), SIGTERM or SIGHUP: stop and commit, then exit with 128 + its
+/// number as if it had killed us (130, 143, 129), which the returned code holds. A second: leave
+/// at once (the index stays consistent; the uncommitted batch is lost). The handlers are in
+/// place when this returns.
+fn stop_on_signals(cancel: Cancel) -> anyhow::Result<Arc<AtomicU8>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut signals = {
+        let _entered = runtime.enter();
+        let [int, term, hup] = [
+            (SignalKind::interrupt(), "Ctrl-C"),
+            (SignalKind::terminate(), "SIGTERM"),
+            (SignalKind::hangup(), "SIGHUP"),
+        ]
+        .map(|(kind, name)| {
+            let code = 128 + u8::try_from(kind.as_raw_value()).expect("a small signal number");
+            signal(kind).map(|stream| (stream, name, code))
+        });
+        [int?, term?, hup?]
+    };
+    let caught = Arc::new(AtomicU8::new(0));
+    let code = caught.clone();
     std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
         runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: committing what is indexed (Ctrl-C again to quit now)");
-                cancel.cancel();
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(INTERRUPTED));
-            }
+            let (name, first) = next_signal(&mut signals).await;
+            code.store(first, Ordering::SeqCst);
+            let again = if name == "Ctrl-C" {
+                "Ctrl-C again"
+            } else {
+                "a second signal"
+            };
+            // Said before cancelling, so that it comes before the summary; stderr may be gone.
+            let _ = super::say(&format!(
+                "interrupted by {name}: committing what is indexed ({again} to quit now)"
+            ));
+            cancel.cancel();
+            let (_, second) = next_signal(&mut signals).await;
+            std::process::exit(i32::from(second));
         });
     });
+    Ok(caught)
+}
+
+/// The next of `signals` to arrive: its name and exit code.
+async fn next_signal(signals: &mut [(Signal, &'static str, u8); 3]) -> (&'static str, u8) {
+    let [(int, ..), (term, ..), (hup, ..)] = signals;
+    let which = tokio::select! {
+        _ = int.recv() => 0,
+        _ = term.recv() => 1,
+        _ = hup.recv() => 2,
+    };
+    (signals[which].1, signals[which].2)
 }

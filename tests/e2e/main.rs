@@ -7,5 +7,6 @@ mod failures;
 mod library;
 mod output;
 mod output_cli;
+mod process;
 mod query_filters;
 mod sync;

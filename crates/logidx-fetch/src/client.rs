@@ -205,10 +205,7 @@ impl ClientBuilder {
                 api_limit: std::sync::atomic::AtomicUsize::new(self.api_concurrency),
                 download_slots: Arc::new(Semaphore::new(self.download_concurrency)),
                 rate: Mutex::new(RateState::default()),
-                etags: EtagCache {
-                    memory: Mutex::new(HashMap::new()),
-                    dir: self.etag_dir.clone(),
-                },
+                etags: EtagCache::new(self.etag_dir.clone()),
                 builder: self,
             }),
         })
@@ -600,7 +597,14 @@ pub(crate) fn backoff(policy: &RetryPolicy, tries: u32) -> Duration {
     capped.mul_f64(0.5 + 0.5 * fastrand::f64())
 }
 
-/// `etag`s and bodies of list pages: in memory, and on disk when a directory is given.
+/// On disk, a page unused this long is deleted when a client opens the cache: its window is
+/// no longer asked for (an age's `since` moves with the hour) or its repository no longer
+/// synced.
+const ETAG_UNUSED_FOR: Duration = Duration::from_secs(7 * 24 * 3_600);
+
+/// `etag`s and bodies of list pages: in memory, and on disk when a directory is given. A body
+/// is kept as [`crate::model::slim_page`] leaves it: only what a `304` turned back into it is
+/// read for.
 struct EtagCache {
     memory: Mutex<HashMap<String, Cached>>,
     dir: Option<PathBuf>,
@@ -615,11 +619,27 @@ struct Cached {
 }
 
 impl EtagCache {
+    fn new(dir: Option<PathBuf>) -> EtagCache {
+        if let Some(dir) = &dir {
+            evict_unused(dir, ETAG_UNUSED_FOR);
+        }
+        EtagCache {
+            memory: Mutex::new(HashMap::new()),
+            dir,
+        }
+    }
+
     fn get(&self, url: &str) -> Option<Cached> {
         if let Some(hit) = self.memory.lock().expect("etag lock").get(url) {
             return Some(hit.clone());
         }
-        let data = std::fs::read(self.path(url)?).ok()?;
+        let path = self.path(url)?;
+        let data = std::fs::read(&path).ok()?;
+        // Used: kept from eviction (a read-only cache stays as it is).
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(std::time::SystemTime::now()));
         // File: the URL, the etag and the link header on lines of their own, then the body.
         let mut parts = data.splitn(4, |&b| b == b'\n');
         let (stored_url, etag, link, body) =
@@ -633,6 +653,7 @@ impl EtagCache {
     }
 
     fn put(&self, url: &str, etag: &str, link: &str, body: &[u8]) {
+        let body = &*crate::model::slim_page(body);
         let cached = Cached {
             etag: etag.to_owned(),
             link: link.to_owned(),
@@ -665,6 +686,30 @@ impl EtagCache {
     }
 }
 
+/// Deletes the pages in `dir` not used for `unused_for`; what cannot be read or deleted stays.
+fn evict_unused(dir: &std::path::Path, unused_for: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let unused = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|used| now.duration_since(used).is_ok_and(|age| age > unused_for));
+        let page = path
+            .extension()
+            .is_some_and(|ext| ext == "page" || ext == "tmp");
+        if page
+            && unused
+            && let Err(e) = std::fs::remove_file(&path)
+        {
+            tracing::debug!(path = %path.display(), error = %e, "cannot evict a cached page");
+        }
+    }
+}
+
 /// FNV-1a: a stable file name for a URL (the URL inside the file is checked on read).
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
@@ -688,6 +733,43 @@ mod tests {
             let full = Duration::from_millis(100 * (1 << (tries - 1))).min(Duration::from_secs(1));
             assert!(wait >= full / 2 && wait <= full, "try {tries}: {wait:?}");
         }
+    }
+
+    #[test]
+    fn pages_unused_for_a_week_are_evicted_and_a_read_keeps_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let week_ago = std::time::SystemTime::now() - ETAG_UNUSED_FOR - Duration::from_secs(60);
+        let cache = EtagCache::new(Some(dir.path().to_path_buf()));
+        for url in ["https://api/old", "https://api/read", "https://api/fresh"] {
+            cache.put(url, "\"e\"", "", b"{}");
+        }
+        let path = |url| cache.path(url).unwrap();
+        let age = |url| {
+            let file = std::fs::File::options().write(true).open(path(url));
+            file.unwrap().set_modified(week_ago).unwrap();
+        };
+        age("https://api/old");
+        age("https://api/read");
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, "not a page").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(week_ago)
+            .unwrap();
+        // A later process reads one of the old pages, then another opens the cache.
+        let reader = EtagCache::new(None);
+        let reader = EtagCache {
+            dir: Some(dir.path().to_path_buf()),
+            ..reader
+        };
+        assert_eq!(reader.get("https://api/read").unwrap().etag, "\"e\"");
+        let _ = EtagCache::new(Some(dir.path().to_path_buf()));
+        assert!(!path("https://api/old").exists());
+        assert!(path("https://api/read").exists());
+        assert!(path("https://api/fresh").exists());
+        assert!(other.exists());
     }
 
     #[test]

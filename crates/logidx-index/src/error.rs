@@ -38,6 +38,12 @@ pub enum Error {
         /// The holder's process id, when it wrote one.
         holder: Option<u32>,
     },
+    /// A writer was asked of an index opened with [`crate::Index::open_read_only`].
+    #[error("index at `{}` is open for reading only", path.display())]
+    ReadOnly {
+        /// The index directory.
+        path: PathBuf,
+    },
     /// The index was written by another version of logidx.
     #[error(
         "index at `{}` has schema version `{found}`, this logidx reads version `{expected}`",
@@ -78,7 +84,10 @@ impl Error {
                 Some("delete the directory and sync again to rebuild it".to_owned())
             }
             Error::Query(error) => error.hint(),
-            Error::Io { .. } | Error::Tantivy { .. } | Error::Corrupt { .. } => None,
+            Error::Io { .. }
+            | Error::Tantivy { .. }
+            | Error::Corrupt { .. }
+            | Error::ReadOnly { .. } => None,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tantivy::directory::FileSlice;
 use tantivy::directory::error::OpenReadError;
@@ -16,10 +16,12 @@ use tantivy::{
 
 use crate::error::{Error, Result, TantivyContext};
 use crate::id_table::IdTablePlugin;
+use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{StepFields, TextFields, tokenizers};
 use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
+use crate::web_bases::WebBases;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
@@ -56,6 +58,10 @@ pub struct Index {
     _keep_open: [Arc<KeepOpen>; 2],
     /// The steps' stores of the last searcher generation used.
     step_store: Mutex<Option<(u64, Arc<StepStore>)>>,
+    /// Opened with [`Index::open_read_only`]: no writer, nothing written.
+    read_only: bool,
+    /// Each repository's web base, as of the last open or reload.
+    pub(crate) web_bases: RwLock<Arc<WebBases>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -71,12 +77,25 @@ impl Index {
     ///
     /// Fails if `dir` holds an index of another schema version, or something else.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
-        let dir = dir.as_ref().to_path_buf();
+        Index::open_with(dir.as_ref(), false)
+    }
+
+    /// Opens the index in `dir` for searching only: nothing is created or written and no lock
+    /// file is made, so it needs only read access (another user's index, a read-only copy).
+    /// [`Index::writer`] on it fails.
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Index> {
+        Index::open_with(dir.as_ref(), true)
+    }
+
+    fn open_with(dir: &Path, read_only: bool) -> Result<Index> {
+        let dir = dir.to_path_buf();
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
         };
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        if !read_only {
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+        }
         let version_path = dir.join(VERSION_FILE);
         match fs::read_to_string(&version_path) {
             Ok(found) if found.trim() == SCHEMA_VERSION.to_string() => {}
@@ -89,10 +108,15 @@ impl Index {
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let empty = fs::read_dir(&dir).map_err(io(&dir))?.next().is_none();
-                if !empty {
+                if !empty || read_only {
+                    let found = if empty {
+                        "none (the directory is empty)"
+                    } else {
+                        "none (the directory holds something else)"
+                    };
                     return Err(Error::SchemaVersion {
                         path: dir,
-                        found: "none (the directory holds something else)".to_owned(),
+                        found: found.to_owned(),
                         expected: SCHEMA_VERSION,
                     });
                 }
@@ -104,8 +128,8 @@ impl Index {
         }
         let (text_schema, text_fields) = TextFields::schema();
         let (step_schema, step_fields) = StepFields::schema();
-        let texts = open_tantivy(&dir, "texts")?;
-        let steps = open_tantivy(&dir, "steps")?;
+        let texts = open_tantivy(&dir, "texts", read_only)?;
+        let steps = open_tantivy(&dir, "steps", read_only)?;
         // Fields are read by position: a build between releases may have written this version
         // with other fields, and that index would be misread, not refused.
         if texts.schema() != text_schema || steps.schema() != step_schema {
@@ -127,6 +151,7 @@ impl Index {
             .doing("opening a reader")
         };
         let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
+        let web_bases = RwLock::new(Arc::new(WebBases::load(&dir)?));
         Ok(Index {
             texts_reader: reader(&texts, &keep_open[0])?,
             steps_reader: reader(&steps, &keep_open[1])?,
@@ -137,6 +162,8 @@ impl Index {
             text_fields,
             step_fields,
             step_store: Mutex::new(None),
+            read_only,
+            web_bases,
         })
     }
 
@@ -152,11 +179,36 @@ impl Index {
 
     /// Takes the writer lock and starts a [`Writer`] with `options`.
     pub fn writer_with(&self, options: WriterOptions) -> Result<Writer<'_>> {
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                path: self.dir.clone(),
+            });
+        }
         Writer::new(self, options)
+    }
+
+    /// The web base `repo`'s data was synced from (`https://github.com`, a GitHub Enterprise
+    /// host), as [`crate::Writer::set_web_base`] recorded it; `None` for an index from before
+    /// it was recorded.
+    pub fn web_base(&self, repo: &str) -> Option<String> {
+        self.web_bases().get(repo).map(str::to_owned)
+    }
+
+    pub(crate) fn web_bases(&self) -> Arc<WebBases> {
+        Arc::clone(
+            &self
+                .web_bases
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// Makes searches see the latest commit.
     pub fn reload(&self) -> Result<()> {
+        *self
+            .web_bases
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(WebBases::load(&self.dir)?);
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
         while_files_vanish(|| self.steps_reader.reload()).doing("reloading the steps")?;
@@ -323,8 +375,14 @@ fn store_settings() -> IndexSettings {
     }
 }
 
-fn open_tantivy(dir: &Path, name: &str) -> Result<tantivy::Index> {
-    let mut index = tantivy::Index::open_in_dir(dir.join(name)).doing("opening the index")?;
+fn open_tantivy(dir: &Path, name: &str, read_only: bool) -> Result<tantivy::Index> {
+    let path = dir.join(name);
+    let mut index = if read_only {
+        ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open)
+    } else {
+        tantivy::Index::open_in_dir(&path)
+    }
+    .doing("opening the index")?;
     index.set_tokenizers(tokenizers());
     for plugin in plugins(name) {
         index.register_plugin(plugin);

@@ -54,6 +54,7 @@ mod level;
 mod lock;
 mod model;
 mod query;
+mod read_only;
 mod schema;
 mod search;
 mod segment_file;
@@ -68,6 +69,7 @@ mod text_postings;
 mod time;
 mod tokenizer;
 mod varint;
+mod web_bases;
 mod writer;
 
 pub use error::{Error, Result};

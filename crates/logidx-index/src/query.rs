@@ -594,8 +594,9 @@ impl Query {
         self
     }
 
-    /// The web host's base for hit URLs (default `https://github.com`); see
-    /// [`logidx_urls::web_base`].
+    /// The web host's base for the URLs of hits whose repository has none recorded
+    /// ([`crate::Writer::set_web_base`]; an index from before it was) (default
+    /// `https://github.com`); see [`logidx_urls::web_base`].
     pub fn web_base(mut self, base: impl Into<String>) -> Query {
         self.web_base = base.into().trim_end_matches('/').to_owned();
         self

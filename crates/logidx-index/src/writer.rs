@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use tantivy::collector::Count;
 use tantivy::indexer::UserOperation;
@@ -24,6 +24,7 @@ use crate::step_doc::{AttemptSteps, record_doc};
 use crate::store::StepStore;
 use crate::text_doc::TextDoc;
 use crate::time;
+use crate::web_bases::WebBases;
 
 /// How a [`Writer`] uses memory and cores. The defaults suit 2 cores and a few GiB.
 #[derive(Debug, Clone)]
@@ -124,6 +125,21 @@ impl std::fmt::Debug for Writer<'_> {
 }
 
 impl<'a> Writer<'a> {
+    /// Records that `repo`'s data comes from the host of `web_base` (as
+    /// `logidx_urls::web_base` gives it), so that its links point there whatever a reader's
+    /// default ([`crate::Query::web_base`]). Written at once, not at the next commit.
+    pub fn set_web_base(&mut self, repo: &str, web_base: &str) -> Result<()> {
+        // Under the writer's lock, the file on disk is the latest.
+        let mut bases = WebBases::load(&self.index.dir)?;
+        bases.store(&self.index.dir, repo, web_base)?;
+        *self
+            .index
+            .web_bases
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(bases);
+        Ok(())
+    }
+
     pub(crate) fn new(index: &'a Index, options: WriterOptions) -> Result<Writer<'a>> {
         let lock = WriterLock::acquire(&index.dir)?;
         index.reload()?;

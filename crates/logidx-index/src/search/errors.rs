@@ -140,11 +140,13 @@ impl Index {
             .map(|seen| seen.text_id);
         let texts_by_id: HashMap<u32, String> =
             self.read_texts(&texts, example_ids)?.into_iter().collect();
+        let web_bases = self.web_bases();
         let sighting = |seen: Seen| -> Result<Sighting> {
             let stored = &loaded[&seen.step].stored;
             let line_number = seen.line_index + 1;
+            let web_base = web_bases.of(&stored.attempt.repo, &query.web_base);
             Ok(Sighting {
-                url: line_url(&query.web_base, &stored.attempt, &stored.step, line_number),
+                url: line_url(web_base, &stored.attempt, &stored.step, line_number),
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,

@@ -207,6 +207,7 @@ impl Index {
             })
         };
         let mut hits = Vec::with_capacity(page.len());
+        let web_bases = self.web_bases();
         for candidate in page {
             let (from, to, lines) = context(candidate);
             let at = candidate.line_index as usize;
@@ -214,7 +215,12 @@ impl Index {
             let text = self.text_of(&texts_by_id, candidate.text_id)?.to_owned();
             let line_number = candidate.line_index + 1;
             hits.push(Hit {
-                url: line_url(&query.web_base, &stored.attempt, &stored.step, line_number),
+                url: line_url(
+                    web_bases.of(&stored.attempt.repo, &query.web_base),
+                    &stored.attempt,
+                    &stored.step,
+                    line_number,
+                ),
                 run: stored.attempt.clone(),
                 step: stored.step.clone(),
                 line_number,
