@@ -88,8 +88,8 @@ pub(crate) struct SyncArgs {
     /// Only runs triggered by this event (`push`, `pull_request`, …).
     #[arg(long)]
     pub(crate) event: Option<String>,
-    /// Only runs of this workflow: its file name (`ci.yml`) or id.
-    #[arg(long, value_name = "FILE_OR_ID")]
+    /// Only runs of this workflow: its name (`CI`), file name (`ci.yml`) or id.
+    #[arg(long, value_name = "NAME_FILE_OR_ID")]
     pub(crate) workflow: Option<String>,
     /// Only runs with this status or conclusion (`failure`, `success`, …).
     #[arg(long)]
@@ -103,6 +103,10 @@ pub(crate) struct SyncArgs {
     /// Commit at least this often (seconds): a killed sync loses at most this much work.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub(crate) commit_every: u64,
+    /// Ask again for the logs of attempts recorded as gone (a 410, or a 404 that lasted 3
+    /// syncs over a day).
+    #[arg(long)]
+    pub(crate) retry_gone: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,

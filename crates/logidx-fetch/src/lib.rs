@@ -45,7 +45,7 @@ pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
 pub use error::{Error, Failure, Result};
 pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
-pub use model::{Actor, Job, RepoName, Run, Step};
+pub use model::{Actor, Job, RepoName, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::RunFilter;
 pub use token::{Token, discover_token};
