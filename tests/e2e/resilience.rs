@@ -39,6 +39,19 @@ fn a_429_without_rate_limit_headers_is_waited_out_and_the_sync_goes_on() {
     assert_eq!(limited, 2, "both 429s were met, and waited out");
 }
 
+/// The reasons of the attempts the index records as `state` (`failed` or `gone`).
+fn recorded(index: &logidx::Index, state: &str) -> Vec<String> {
+    use logidx::index::AttemptState;
+    let records = index.attempts(None).unwrap().into_iter();
+    records
+        .filter_map(|r| match (r.state, state) {
+            (AttemptState::Failed { reason }, "failed")
+            | (AttemptState::Gone { reason }, "gone") => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -96,15 +109,7 @@ fn a_recorded_failure_keeps_its_hint() {
     assert!(error.contains("hint: download it again"), "{error}");
 
     let index = logidx::Index::open(env.index()).unwrap();
-    let reasons: Vec<String> = index
-        .attempts(None)
-        .unwrap()
-        .into_iter()
-        .filter_map(|r| match r.state {
-            logidx::index::AttemptState::Failed { reason } => Some(reason),
-            _ => None,
-        })
-        .collect();
+    let reasons = recorded(&index, "failed");
     assert_eq!(reasons.len(), 1, "{reasons:?}");
     assert!(
         reasons[0].contains("hint: download it again"),
@@ -285,14 +290,7 @@ fn a_404_that_lasts_the_rule_s_syncs_and_time_is_gone_and_never_asked_again() {
         env.hub.stats().count_status("attempt_logs", 404),
         within + 1
     );
-    let gone = index
-        .attempts(None)
-        .unwrap()
-        .into_iter()
-        .find_map(|r| match r.state {
-            logidx::index::AttemptState::Gone { reason } => Some(reason),
-            _ => None,
-        })
-        .unwrap();
-    assert!(gone.contains("HTTP 404 in 2 syncs since"), "{gone}");
+    let gone = recorded(&index, "gone");
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert!(gone[0].contains("HTTP 404 in 2 syncs since"), "{gone:?}");
 }

@@ -168,3 +168,41 @@ async fn an_unreachable_api_fails_at_once_naming_the_host_and_the_cause() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_rate_limit_wait_of_seconds_is_announced_with_its_end() {
+    let hub = hub(Config {
+        max_concurrent: 1,
+        retry_after: Some(3),
+        ..Config::default()
+    })
+    .await;
+    hub.inject(Fault::api("/jobs", FaultKind::Slow(20_000)));
+    let recorder = Recorder::shared();
+    let client = builder(&hub)
+        .api_concurrency(2)
+        .reporter(recorder.clone())
+        .build()
+        .unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let before = jiff::Timestamp::now();
+    let repo = repo();
+    let calls = runs
+        .iter()
+        .take(2)
+        .map(|run| client.jobs(&repo, run.id, run.run_attempt));
+    for jobs in futures_util::future::join_all(calls).await {
+        jobs.unwrap();
+    }
+    let events = recorder.events.lock().unwrap().clone();
+    let announced: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("rate limited until"))
+        .collect();
+    assert_eq!(announced.len(), 1, "{events:?}");
+    let until: jiff::Timestamp = announced[0]["rate limited until ".len()..].parse().unwrap();
+    assert!(
+        until >= before + jiff::SignedDuration::from_secs(3),
+        "{events:?}"
+    );
+}
