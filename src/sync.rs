@@ -863,3 +863,44 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_404_is_gone_only_after_the_rules_syncs_and_time() {
+        let rule = GoneRule::default();
+        let ago = |hours: i64| Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+        let cases = [
+            // Earlier syncs that met the 404 (since how long, how many) → syncs now, or gone.
+            (None, Some(1)),
+            (Some((ago(1), 1)), Some(2)),
+            (Some((ago(1), 5)), Some(6)),
+            (Some((ago(48), 1)), Some(2)),
+            (Some((ago(25), 2)), None),
+            (Some((ago(48), 9)), None),
+        ];
+        for (earlier, expected) in cases {
+            let got = match not_found(earlier, rule) {
+                ToIndex::NotFound { syncs, .. } => Some(syncs),
+                ToIndex::Gone { status: 404, .. } => None,
+                _ => panic!("neither not found nor gone"),
+            };
+            assert_eq!(got, expected, "{earlier:?}");
+        }
+    }
+
+    #[test]
+    fn a_recorded_failure_ends_with_its_hint() {
+        let error = logidx_fetch::Error::RepoNotFound {
+            repo: "acme/nope".to_owned(),
+        };
+        assert_eq!(
+            failure_of(&error, error.hint()),
+            "repository `acme/nope` not found (HTTP 404); hint: check the name, and that the token can read it"
+        );
+        let io = std::io::Error::other("disk full");
+        assert_eq!(failure_of(&io, None), "disk full");
+    }
+}

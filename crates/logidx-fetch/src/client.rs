@@ -184,8 +184,9 @@ impl ClientBuilder {
         self
     }
 
-    /// After this many downloads in a row fail the same way (default 5), blob storage is
-    /// taken to be down: every download from then on is [`Error::BlobOutage`] at once.
+    /// After this many downloads in a row, of more than one attempt, fail the same way
+    /// (default 5), blob storage is taken to be down: every download from then on is
+    /// [`Error::BlobOutage`] at once.
     pub fn outage_after(mut self, downloads: u32) -> Self {
         self.outage_after = downloads.max(1);
         self

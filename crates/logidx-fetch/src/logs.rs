@@ -110,6 +110,10 @@ impl Client {
     /// a minute) is used at once. The URL is fetched without `Authorization`. On a refused URL
     /// (401/403: expired), a broken connection, a short body or a body that is not a whole zip,
     /// a fresh URL is resolved and the download starts over, up to the retry policy's tries.
+    /// Once downloads of several attempts have failed [`ClientBuilder::outage_after`] times in
+    /// a row the same way, this and every later download is [`Error::BlobOutage`] at once.
+    ///
+    /// [`ClientBuilder::outage_after`]: crate::ClientBuilder::outage_after
     pub async fn download_logs(
         &self,
         repo: &RepoName,
