@@ -82,7 +82,7 @@ mod sync;
 pub use convert::OUTSIDE_STEPS;
 pub use intel::{FlakyFilter, FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
 pub use sync::{
-    AttemptDone, Cancel, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
+    AttemptDone, Cancel, GoneRule, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,
 };
 

@@ -12,13 +12,14 @@
 //! work and the next one resumes without duplicates (an attempt is replaced as a whole); then
 //! it waits for the segment merges its commits started.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use jiff::Timestamp;
 use logidx_extract::{AttemptLog, Extractor};
 use logidx_fetch::{Client, ClientBuilder, Job, LogsOutcome, RepoName, Reporter, Run, RunFilter};
 use logidx_index::{AttemptState, Index, RunAttempt, WriterOptions};
@@ -46,7 +47,39 @@ pub struct SyncOptions {
     pub commit_interval: Duration,
     /// Set it to stop early: in-flight downloads are dropped, what was indexed is committed.
     pub cancel: Cancel,
+    /// Ask again for the attempts recorded as gone.
+    pub retry_gone: bool,
+    /// When logs that keep answering 404 are taken for gone.
+    pub gone_after: GoneRule,
 }
+
+/// When logs that answer 404 are gone. GitHub answers 404 for logs that expired or were
+/// deleted and for a token that cannot read them, but also, now and then, for a while for
+/// logs that are there: so a 404 is retried within the sync, recorded with its time and
+/// count, and asked for again by later syncs until it has lasted `syncs` syncs over `over`.
+/// A 410 is gone at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoneRule {
+    /// Syncs that met the 404, the first included (default 3).
+    pub syncs: u32,
+    /// From the first 404 to the last, at least (default a day).
+    pub over: Duration,
+    /// Within a sync, the wait before asking again (doubled for the third and last try).
+    pub retry_after: Duration,
+}
+
+impl Default for GoneRule {
+    fn default() -> GoneRule {
+        GoneRule {
+            syncs: 3,
+            over: Duration::from_secs(86_400),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Tries within a sync at logs answering 404, when no earlier sync met the 404.
+const NOT_FOUND_TRIES: u32 = 3;
 
 impl SyncOptions {
     /// Syncs `repos` with every run, the default client and 4 downloads at once.
@@ -59,6 +92,8 @@ impl SyncOptions {
             writer: WriterOptions::default().memory_budget(256 << 20),
             commit_interval: Duration::from_secs(30),
             cancel: Cancel::default(),
+            retry_gone: false,
+            gone_after: GoneRule::default(),
         }
     }
 }
@@ -115,6 +150,9 @@ pub trait SyncReporter: Reporter {
     fn on_repo_failed(&self, _repo: &RepoName, _error: &str) {}
     /// Everything indexed so far is committed: `lines` lines in all this sync.
     fn on_committed(&self, _lines: u64) {}
+    /// Blob storage is down (`reason`): this sync downloads nothing more and leaves the
+    /// remaining attempts to the next. Said once.
+    fn on_downloads_stopped(&self, _reason: &str) {}
 }
 
 /// A reporter that ignores everything.
@@ -151,18 +189,28 @@ pub enum Outcome {
         /// What was odd about the archive (files matching no job, …), for the log.
         warnings: Vec<String>,
     },
-    /// GitHub no longer has its logs: recorded, never asked for again.
+    /// GitHub no longer has its logs: recorded, never asked for again (but by
+    /// [`SyncOptions::retry_gone`]).
     Gone {
         /// The HTTP status GitHub answered.
         status: u16,
+    },
+    /// Its logs answered 404, not yet for long enough to be gone ([`GoneRule`]): recorded,
+    /// and the next sync asks again.
+    NotFound {
+        /// Syncs that met the 404, this one included.
+        syncs: u32,
     },
     /// GitHub has not finalised its logs yet: the next sync asks again.
     NotReady,
     /// Fetching, extracting or indexing it failed: recorded, and the next sync tries again.
     Failed {
-        /// The error, with its causes.
+        /// The error, with its causes and its hint.
         error: String,
     },
+    /// Not downloaded: blob storage is down ([`SyncSummary::downloads_stopped`]). Nothing is
+    /// recorded; the next sync fetches it.
+    Deferred,
 }
 
 /// What a sync did.
@@ -181,8 +229,12 @@ pub struct SyncSummary {
     pub attempts_gone: u64,
     /// Attempts whose logs GitHub has not finalised yet.
     pub attempts_not_ready: u64,
+    /// Attempts whose logs answered 404, not yet for long enough to be gone.
+    pub attempts_not_found: u64,
     /// Attempts that failed.
     pub attempts_failed: u64,
+    /// Attempts left for the next sync because blob storage is down.
+    pub attempts_deferred: u64,
     /// Lines indexed.
     pub lines: u64,
     /// Archive bytes downloaded.
@@ -193,12 +245,14 @@ pub struct SyncSummary {
     pub cancelled: bool,
     /// Every failure: of a repository's listing (no run id) or of an attempt.
     pub failures: Vec<SyncFailure>,
+    /// Why downloads stopped before the end (blob storage failing), when they did.
+    pub downloads_stopped: Option<String>,
 }
 
 impl SyncSummary {
-    /// Whether anything failed.
+    /// Whether anything failed or was left undone.
     pub fn has_failures(&self) -> bool {
-        !self.failures.is_empty()
+        !self.failures.is_empty() || self.downloads_stopped.is_some()
     }
 }
 
@@ -212,7 +266,7 @@ pub struct SyncFailure {
     pub run_id: Option<u64>,
     /// The attempt.
     pub attempt: Option<u32>,
-    /// The error, with its causes.
+    /// The error, with its causes and its hint.
     pub error: String,
 }
 
@@ -247,6 +301,8 @@ struct Work {
     repo: RepoName,
     run: Arc<Run>,
     attempt: u32,
+    /// When earlier syncs met a 404 for its logs, and how many did.
+    not_found: Option<(Timestamp, u32)>,
 }
 
 /// An attempt on its way to the writer: `S` is [`Fetched`], then [`ToIndex`].
@@ -270,10 +326,18 @@ enum ToIndex {
     },
     Gone {
         status: u16,
+        reason: String,
+    },
+    NotFound {
+        since: Timestamp,
+        syncs: u32,
     },
     NotReady,
     Failed {
         error: String,
+    },
+    Deferred {
+        reason: String,
     },
 }
 
@@ -302,7 +366,7 @@ pub fn sync(
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     let mut writer = index.writer_with(options.writer.clone())?;
-    let settled = settled_attempts(index, &options.repos)?;
+    let known = settled_attempts(index, &options.repos, options.retry_gone)?;
     let client = options.client.clone().reporter(reporter.clone()).build()?;
     let web_base = logidx_urls::web_base(client.api_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -321,7 +385,7 @@ pub fn sync(
     let (listed, outcome) = std::thread::scope(|scope| {
         let fetched = scope.spawn(|| {
             fetch(
-                &runtime, &client, options, &settled, &*reporter, &stop, fetched_tx,
+                &runtime, &client, options, &known, &*reporter, &stop, fetched_tx,
             )
         });
         scope.spawn(|| extract(fetched_rx, extracted_tx));
@@ -355,25 +419,49 @@ pub fn sync(
     Ok(summary)
 }
 
-/// Attempts the index holds (indexed, or gone): not fetched again. A failed one is.
+/// An attempt as the index's records name it: the repository lowercased.
+type AttemptKey = (String, u64, u32);
+
+/// What the index knows of the attempts before a sync.
+#[derive(Default)]
+struct Known {
+    /// Indexed or gone (unless gone ones are retried): not fetched again.
+    settled: HashSet<AttemptKey>,
+    /// Their logs answered 404 in earlier syncs: since when, in how many.
+    not_found: HashMap<AttemptKey, (Timestamp, u32)>,
+}
+
+/// What the index holds: indexed and gone attempts are not fetched again (gone ones are with
+/// `retry_gone`); failed and not-found ones are.
 fn settled_attempts(
     index: &Index,
     repos: &[RepoName],
-) -> logidx_index::Result<HashSet<(String, u64, u32)>> {
-    let mut settled = HashSet::new();
+    retry_gone: bool,
+) -> logidx_index::Result<Known> {
+    let mut known = Known::default();
     for repo in repos {
         for record in index.attempts(Some(&repo.to_string()))? {
-            if !matches!(record.state, AttemptState::Failed { .. }) {
-                let attempt = record.attempt;
-                settled.insert((
-                    attempt.repo.to_lowercase(),
-                    attempt.run_id,
-                    attempt.run_attempt,
-                ));
+            let attempt = &record.attempt;
+            let key = (
+                attempt.repo.to_lowercase(),
+                attempt.run_id,
+                attempt.run_attempt,
+            );
+            match record.state {
+                AttemptState::Indexed { .. } => {
+                    known.settled.insert(key);
+                }
+                AttemptState::Gone { .. } if !retry_gone => {
+                    known.settled.insert(key);
+                }
+                AttemptState::NotFound { since, syncs } => {
+                    known.not_found.insert(key, (since, syncs));
+                }
+                _ => {}
             }
         }
     }
-    Ok(settled)
+    Ok(known)
 }
 
 /// The fetch stage, on the async runtime: lists every repository's runs and downloads the
@@ -382,14 +470,14 @@ fn fetch(
     runtime: &tokio::runtime::Runtime,
     client: &Client,
     options: &SyncOptions,
-    settled: &HashSet<(String, u64, u32)>,
+    known: &Known,
     reporter: &dyn SyncReporter,
     stop: &Cancel,
     fetched: tokio::sync::mpsc::Sender<Item<Fetched>>,
 ) -> (Listed, Result<(), SyncError>) {
     let listed = std::sync::Mutex::new(Listed::default());
     let result = runtime.block_on(async {
-        let stage = list_and_download(client, options, settled, reporter, &listed, fetched);
+        let stage = list_and_download(client, options, known, reporter, &listed, fetched);
         tokio::select! {
             result = stage => result,
             () = options.cancel.cancelled() => {
@@ -463,6 +551,10 @@ fn index_all(
                 stop.cancel();
                 continue;
             }
+            let stopped = match &item.stage {
+                ToIndex::Deferred { reason } => Some(reason.clone()),
+                _ => None,
+            };
             let done = AttemptDone {
                 repo: item.meta.repo.clone(),
                 run_id: item.meta.run_id,
@@ -476,10 +568,16 @@ fn index_all(
                     }
                 },
             };
-            if !uncommitted && !matches!(done.outcome, Outcome::NotReady) {
+            if !uncommitted && !matches!(done.outcome, Outcome::NotReady | Outcome::Deferred) {
                 // The interval counts from the first work after a commit.
                 uncommitted = true;
                 last_commit = Instant::now();
+            }
+            if let Some(reason) = stopped
+                && summary.downloads_stopped.is_none()
+            {
+                reporter.on_downloads_stopped(&reason);
+                summary.downloads_stopped = Some(reason);
             }
             summary.count(&done);
             reporter.on_attempt_done(&done);
@@ -506,7 +604,9 @@ impl SyncSummary {
                 self.bytes += bytes;
             }
             Outcome::Gone { .. } => self.attempts_gone += 1,
+            Outcome::NotFound { .. } => self.attempts_not_found += 1,
             Outcome::NotReady => self.attempts_not_ready += 1,
+            Outcome::Deferred => self.attempts_deferred += 1,
             Outcome::Failed { error } => {
                 self.attempts_failed += 1;
                 self.failures.push(SyncFailure {
@@ -524,7 +624,7 @@ impl SyncSummary {
 async fn list_and_download(
     client: &Client,
     options: &SyncOptions,
-    settled: &HashSet<(String, u64, u32)>,
+    known: &Known,
     reporter: &dyn SyncReporter,
     listed: &std::sync::Mutex<Listed>,
     fetched: tokio::sync::mpsc::Sender<Item<Fetched>>,
@@ -539,14 +639,16 @@ async fn list_and_download(
             while let Some(run) = runs.next().await {
                 let run = match run {
                     Ok(run) => Arc::new(run),
+                    // No repository can be synced: the token is refused, the API unreachable.
                     Err(
                         e @ (logidx_fetch::Error::Unauthorized { .. }
-                        | logidx_fetch::Error::NoToken),
+                        | logidx_fetch::Error::NoToken
+                        | logidx_fetch::Error::Unreachable { .. }),
                     ) => {
                         return Err(SyncError::Fetch(e));
                     }
                     Err(e) => {
-                        let error = error_chain(&e);
+                        let error = failure_of(&e, e.hint());
                         reporter.on_repo_failed(repo, &error);
                         lock().failures.push(SyncFailure {
                             repo: repo.to_string(),
@@ -566,7 +668,8 @@ async fn list_and_download(
                     run.run_attempt.saturating_sub(1)
                 };
                 for attempt in 1..=last_complete {
-                    if settled.contains(&(repo_key.clone(), run.id, attempt)) {
+                    let key = (repo_key.clone(), run.id, attempt);
+                    if known.settled.contains(&key) {
                         lock().skipped += 1;
                         continue;
                     }
@@ -575,6 +678,7 @@ async fn list_and_download(
                         repo: repo.clone(),
                         run: run.clone(),
                         attempt,
+                        not_found: known.not_found.get(&key).copied(),
                     };
                     if work_tx.send(work).await.is_err() {
                         return Ok(());
@@ -587,7 +691,7 @@ async fn list_and_download(
     };
     let work = futures_util::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
     let download = work
-        .map(|work| fetch_attempt(client, work))
+        .map(|work| fetch_attempt(client, work, options.gone_after))
         .buffer_unordered(options.downloads.max(1))
         .for_each(|item| {
             let fetched = fetched.clone();
@@ -601,12 +705,24 @@ async fn list_and_download(
 }
 
 /// Downloads one attempt's archive, then its jobs (not needed when the logs are gone).
-async fn fetch_attempt(client: &Client, work: Work) -> Item<Fetched> {
+async fn fetch_attempt(client: &Client, work: Work, rule: GoneRule) -> Item<Fetched> {
     let meta = convert::run_attempt(&work.repo, &work.run, work.attempt);
-    let stage = match client
-        .download_logs(&work.repo, &work.run, work.attempt)
-        .await
-    {
+    let mut tries = 1;
+    let logs = loop {
+        let logs = client
+            .download_logs(&work.repo, &work.run, work.attempt)
+            .await;
+        // A first 404 is asked again within the sync; one an earlier sync met, once a sync.
+        if !matches!(logs, Ok(LogsOutcome::NotFound))
+            || work.not_found.is_some()
+            || tries >= NOT_FOUND_TRIES
+        {
+            break logs;
+        }
+        tokio::time::sleep(rule.retry_after * tries).await;
+        tries += 1;
+    };
+    let stage = match logs {
         Ok(LogsOutcome::Logs(archive)) => {
             match client.jobs(&work.repo, work.run.id, work.attempt).await {
                 Ok(jobs) => match archive.into_bytes() {
@@ -616,17 +732,43 @@ async fn fetch_attempt(client: &Client, work: Work) -> Item<Fetched> {
                     }),
                 },
                 Err(e) => Fetched::Settled(ToIndex::Failed {
-                    error: error_chain(&e),
+                    error: failure_of(&e, e.hint()),
                 }),
             }
         }
-        Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone { status }),
+        Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone {
+            status,
+            reason: format!("GitHub answered HTTP {status}: the logs expired or were deleted"),
+        }),
+        Ok(LogsOutcome::NotFound) => Fetched::Settled(not_found(work.not_found, rule)),
         Ok(LogsOutcome::NotReady) => Fetched::Settled(ToIndex::NotReady),
+        Err(e @ logidx_fetch::Error::BlobOutage { .. }) => Fetched::Settled(ToIndex::Deferred {
+            reason: e.to_string(),
+        }),
         Err(e) => Fetched::Settled(ToIndex::Failed {
-            error: error_chain(&e),
+            error: failure_of(&e, e.hint()),
         }),
     };
     Item { meta, stage }
+}
+
+/// A 404 for logs that `earlier` syncs met too (since when, how many): gone once it has
+/// lasted as long as `rule` says, else recorded for the next sync to ask again.
+fn not_found(earlier: Option<(Timestamp, u32)>, rule: GoneRule) -> ToIndex {
+    let now = Timestamp::now();
+    let (since, syncs) = earlier.map_or((now, 1), |(since, syncs)| (since, syncs + 1));
+    let lasted = now.duration_since(since).unsigned_abs();
+    if syncs >= rule.syncs && lasted >= rule.over {
+        let since = since.strftime("%Y-%m-%d %H:%M UTC");
+        ToIndex::Gone {
+            status: 404,
+            reason: format!(
+                "GitHub answered HTTP 404 in {syncs} syncs since {since}: the logs expired or were deleted, or the token cannot read them"
+            ),
+        }
+    } else {
+        ToIndex::NotFound { since, syncs }
+    }
 }
 
 /// Extracts a downloaded archive; passes everything else through.
@@ -666,7 +808,7 @@ fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
             bytes: bytes.len() as u64,
         },
         Ok(Err(e)) => ToIndex::Failed {
-            error: error_chain(&e),
+            error: failure_of(&e, e.hint()),
         },
     };
     Item {
@@ -691,12 +833,16 @@ fn index_item(
                 warnings: log.warnings.iter().map(ToString::to_string).collect(),
             }
         }
-        ToIndex::Gone { status } => {
-            let reason = format!("GitHub answered HTTP {status}: the logs expired or were deleted");
+        ToIndex::Gone { status, reason } => {
             writer.mark_attempt(meta, AttemptState::Gone { reason })?;
             Outcome::Gone { status }
         }
+        ToIndex::NotFound { since, syncs } => {
+            writer.mark_attempt(meta, AttemptState::NotFound { since, syncs })?;
+            Outcome::NotFound { syncs }
+        }
         ToIndex::NotReady => Outcome::NotReady,
+        ToIndex::Deferred { .. } => Outcome::Deferred,
         ToIndex::Failed { error } => {
             writer.mark_attempt(
                 meta,
@@ -709,7 +855,18 @@ fn index_item(
     })
 }
 
-/// An error and its causes on one line: `a: b: c`, as a summary records it.
+/// An error, its causes and its hint on one line, as a failure is recorded and summarised:
+/// `a: b: c; hint: h`. The hint is what the user can do, so it must not be lost on the way.
+fn failure_of(error: &dyn std::error::Error, hint: Option<String>) -> String {
+    let mut text = error_chain(error);
+    if let Some(hint) = hint {
+        text.push_str("; hint: ");
+        text.push_str(&hint);
+    }
+    text
+}
+
+/// An error and its causes on one line: `a: b: c`.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -719,4 +876,45 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_404_is_gone_only_after_the_rules_syncs_and_time() {
+        let rule = GoneRule::default();
+        let ago = |hours: i64| Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+        let cases = [
+            // Earlier syncs that met the 404 (since how long, how many) → syncs now, or gone.
+            (None, Some(1)),
+            (Some((ago(1), 1)), Some(2)),
+            (Some((ago(1), 5)), Some(6)),
+            (Some((ago(48), 1)), Some(2)),
+            (Some((ago(25), 2)), None),
+            (Some((ago(48), 9)), None),
+        ];
+        for (earlier, expected) in cases {
+            let got = match not_found(earlier, rule) {
+                ToIndex::NotFound { syncs, .. } => Some(syncs),
+                ToIndex::Gone { status: 404, .. } => None,
+                _ => panic!("neither not found nor gone"),
+            };
+            assert_eq!(got, expected, "{earlier:?}");
+        }
+    }
+
+    #[test]
+    fn a_recorded_failure_ends_with_its_hint() {
+        let error = logidx_fetch::Error::RepoNotFound {
+            repo: "acme/nope".to_owned(),
+        };
+        assert_eq!(
+            failure_of(&error, error.hint()),
+            "repository `acme/nope` not found (HTTP 404); hint: check the name, and that the token can read it"
+        );
+        let io = std::io::Error::other("disk full");
+        assert_eq!(failure_of(&io, None), "disk full");
+    }
 }

@@ -77,9 +77,18 @@ pub(crate) enum ColorChoice {
 pub(crate) enum Command {
     /// Download and index the logs of repositories' workflow runs.
     ///
+    /// Attempts indexed or gone are not downloaded again. Logs that answer 410 are gone; a 404
+    /// is asked again within the sync and by later syncs, and gone once it lasted 3 syncs over
+    /// a day. After 5 downloads in a row fail the same way, blob storage is taken to be down:
+    /// the rest is left for the next sync. Rate limits (every 429) are waited out, announced
+    /// when the wait is 3 s or more; an API that cannot be reached ends the sync at once.
+    ///
     /// Ctrl-C, SIGTERM or SIGHUP stops a sync: what was indexed is committed (the next sync
     /// resumes) and it exits with 128 + the signal's number (130, 143, 129); a second signal
     /// quits at once. A closed or full stderr stops it the same way, saying nothing more.
+    ///
+    /// Exit status: 0 when all went well, 2 when an attempt or repository failed or downloads
+    /// stopped (the rest was done and committed).
     Sync(SyncArgs),
     /// Find lines in the indexed logs.
     Search(SearchArgs),
@@ -123,8 +132,8 @@ pub(crate) struct SyncArgs {
     /// value is an error listing them).
     #[arg(long)]
     pub(crate) event: Option<String>,
-    /// Only runs of this workflow: its file name (`ci.yml`) or id.
-    #[arg(long, value_name = "FILE_OR_ID")]
+    /// Only runs of this workflow: its name (`CI`), file name (`ci.yml`) or id.
+    #[arg(long, value_name = "NAME_FILE_OR_ID")]
     pub(crate) workflow: Option<String>,
     /// Only runs with this status or conclusion (`completed`, `in_progress`, `failure`,
     /// `success`, …; another value is an error listing them).
@@ -139,6 +148,10 @@ pub(crate) struct SyncArgs {
     /// Commit at least this often (seconds): a killed sync loses at most this much work.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub(crate) commit_every: u64,
+    /// Ask again for the logs of attempts recorded as gone (a 410, or a 404 that lasted 3
+    /// syncs over a day).
+    #[arg(long)]
+    pub(crate) retry_gone: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,

@@ -162,10 +162,14 @@ impl SyncReporter for Progress {
             Outcome::Gone { status } if self.verbose => {
                 self.say(&format!("{what}: logs gone (HTTP {status})"));
             }
+            Outcome::NotFound { syncs } if self.verbose => self.say(&format!(
+                "{what}: logs not found (HTTP 404, {syncs} syncs so far); the next sync asks again"
+            )),
             Outcome::NotReady => self.warn(&format!(
                 "{what}: logs not ready yet; the next sync will fetch them"
             )),
-            Outcome::Failed { error } if !self.quiet => {
+            // Listed in the summary; as they happen only with -v, so each is printed once.
+            Outcome::Failed { error } if self.verbose => {
                 self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
             }
             // Quiet, or an outcome added later without words here yet.
@@ -174,9 +178,17 @@ impl SyncReporter for Progress {
     }
 
     fn on_repo_failed(&self, repo: &RepoName, error: &str) {
-        if !self.quiet {
+        if self.verbose {
             self.say(&format!("{} {repo}: {error}", self.colors.error("failed:")));
         }
+    }
+
+    fn on_downloads_stopped(&self, reason: &str) {
+        // Said even with -q: the sync ends with work left undone.
+        self.say(&format!(
+            "{} {reason}; stopping downloads: the remaining attempts are left for the next sync",
+            self.colors.error("failed:")
+        ));
     }
 
     fn on_committed(&self, lines: u64) {

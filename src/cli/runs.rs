@@ -44,12 +44,12 @@ pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode
             json.head_branch,
             &json.head_sha[..json.head_sha.len().min(7)],
             json.event,
-            &json.created_at[..16].replace('T', " "),
+            context.format_time(attempts[0].attempt.run_created_at),
             json.run_id,
         );
         writeln!(out, "{}", colors.header(&inert(&header)))?;
         for attempt in &json.attempts {
-            let state = match (attempt.state, attempt.reason) {
+            let state = match (attempt.state, attempt.reason.as_deref()) {
                 ("indexed", _) => format!("{} lines", attempt.lines),
                 (state, Some(reason)) => format!("{state}: {reason}"),
                 (state, None) => state.to_owned(),
@@ -96,7 +96,7 @@ struct JsonAttempt<'a> {
     /// Lines indexed (0 unless indexed).
     lines: u64,
     /// Why it is gone or failed.
-    reason: Option<&'a str>,
+    reason: Option<std::borrow::Cow<'a, str>>,
     jobs: Vec<JsonJob<'a>>,
 }
 
@@ -130,10 +130,14 @@ impl<'a> JsonRun<'a> {
                             ("indexed", *lines, None, jobs.as_slice())
                         }
                         AttemptState::Gone { reason } => {
-                            ("gone", 0, Some(reason.as_str()), &[][..])
+                            ("gone", 0, Some(reason.as_str().into()), &[][..])
+                        }
+                        AttemptState::NotFound { since, syncs } => {
+                            let reason = format!("404 in {syncs} syncs since {}", rfc3339(*since));
+                            ("not_found", 0, Some(reason.into()), &[][..])
                         }
                         AttemptState::Failed { reason } => {
-                            ("failed", 0, Some(reason.as_str()), &[][..])
+                            ("failed", 0, Some(reason.as_str().into()), &[][..])
                         }
                     };
                     JsonAttempt {

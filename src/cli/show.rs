@@ -25,7 +25,7 @@ pub(crate) fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode
     let mut steps = index.show(&selection)?;
     steps.retain(|s| of_job(s, args.job.as_deref()) && of_step(s, args.step.as_deref()));
     if steps.is_empty() {
-        return Err(missing(&index, &selection, args));
+        return Err(missing(&index, &selection, args, context));
     }
     let web_base = context.web_base_of(&index, &selection.repo);
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -67,7 +67,12 @@ fn of_step(step: &ShownStep, name: Option<&str>) -> bool {
 
 /// Why nothing was selected, naming what the index has instead: the run's attempts, the
 /// attempt's jobs, the job's steps.
-fn missing(index: &Index, selection: &Selection, args: &ShowArgs) -> anyhow::Error {
+fn missing(
+    index: &Index,
+    selection: &Selection,
+    args: &ShowArgs,
+    context: &Context,
+) -> anyhow::Error {
     let run = selection.run_id;
     let records: Vec<_> = match index.attempts(Some(&selection.repo)) {
         Ok(records) => records
@@ -95,6 +100,12 @@ fn missing(index: &Index, selection: &Selection, args: &ShowArgs) -> anyhow::Err
             Some(AttemptState::Gone { reason }) => {
                 return anyhow::anyhow!(
                     "attempt `{attempt}` of run `{run}` has no logs: they are gone ({reason})"
+                );
+            }
+            Some(AttemptState::NotFound { since, syncs }) => {
+                return anyhow::anyhow!(
+                    "attempt `{attempt}` of run `{run}` is not indexed: its logs answered 404 in {syncs} syncs since {}\nhint: `logidx sync` asks again",
+                    context.format_time(*since)
                 );
             }
             Some(AttemptState::Failed { reason }) => {

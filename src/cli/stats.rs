@@ -58,7 +58,10 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
                 stats.lines += lines;
             }
             AttemptState::Gone { .. } => stats.attempts_gone += 1,
-            AttemptState::Failed { .. } => stats.attempts_failed += 1,
+            // Not indexed, and asked for again by the next sync, as a failed one is.
+            AttemptState::Failed { .. } | AttemptState::NotFound { .. } => {
+                stats.attempts_failed += 1;
+            }
         }
     }
     let repos: Vec<RepoStats> = repos

@@ -54,6 +54,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     options.filter = filter;
     options.downloads = usize::from(args.jobs);
     options.commit_interval = std::time::Duration::from_secs(args.commit_every);
+    options.retry_gone = args.retry_gone;
     let signalled = stop_on_signals(options.cancel.clone())?;
 
     let live = std::io::stderr().is_terminal() && !context.quiet;
@@ -105,7 +106,7 @@ fn print_summary(
     };
     writeln!(
         out,
-        "{verb} {:.1} s: {} runs; {} attempts indexed ({} lines, {} of archives), {} already indexed, {} in progress, {} gone, {} not ready, {} failed",
+        "{verb} {:.1} s: {} runs; {} attempts indexed ({} lines, {} of archives), {} already indexed, {} in progress, {} gone, {} not found, {} not ready, {} failed",
         summary.seconds,
         HumanCount(summary.runs),
         HumanCount(summary.attempts_indexed),
@@ -114,6 +115,7 @@ fn print_summary(
         HumanCount(summary.attempts_skipped),
         summary.attempts_in_progress,
         summary.attempts_gone,
+        summary.attempts_not_found,
         summary.attempts_not_ready,
         summary.attempts_failed,
     )?;
@@ -123,6 +125,15 @@ fn print_summary(
             _ => failure.repo.clone(),
         };
         writeln!(out, "{} {what}: {}", colors.error("failed:"), failure.error)?;
+    }
+    if summary.downloads_stopped.is_some() {
+        // Its reason was said on stderr when it happened.
+        writeln!(
+            out,
+            "{} downloads stopped: {} attempts are left for the next sync",
+            colors.error("failed:"),
+            summary.attempts_deferred
+        )?;
     }
     if summary.cancelled {
         writeln!(

@@ -9,4 +9,5 @@ mod output;
 mod output_cli;
 mod process;
 mod query_filters;
+mod resilience;
 mod sync;

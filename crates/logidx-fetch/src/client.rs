@@ -13,6 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Failure, Result, TryError, describe};
+use crate::logs::Streak;
 use crate::reporter::{NoReporter, Reporter};
 use crate::token::Token;
 
@@ -77,6 +78,7 @@ pub struct ClientBuilder {
     pub(crate) max_archive_bytes: u64,
     etag_dir: Option<PathBuf>,
     timeout: Duration,
+    pub(crate) outage_after: u32,
 }
 
 impl Default for ClientBuilder {
@@ -95,6 +97,7 @@ impl Default for ClientBuilder {
             max_archive_bytes: 4 << 30,
             etag_dir: None,
             timeout: Duration::from_secs(30),
+            outage_after: 5,
         }
     }
 }
@@ -181,6 +184,14 @@ impl ClientBuilder {
         self
     }
 
+    /// After this many downloads in a row, of more than one attempt, fail the same way
+    /// (default 5), blob storage is taken to be down: every download from then on is
+    /// [`Error::BlobOutage`] at once.
+    pub fn outage_after(mut self, downloads: u32) -> Self {
+        self.outage_after = downloads.max(1);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let api = self
@@ -205,6 +216,7 @@ impl ClientBuilder {
                 api_limit: std::sync::atomic::AtomicUsize::new(self.api_concurrency),
                 download_slots: Arc::new(Semaphore::new(self.download_concurrency)),
                 rate: Mutex::new(RateState::default()),
+                blob_streak: Mutex::new(Streak::default()),
                 etags: EtagCache::new(self.etag_dir.clone()),
                 builder: self,
             }),
@@ -226,6 +238,8 @@ pub(crate) struct Inner {
     api_limit: std::sync::atomic::AtomicUsize,
     pub(crate) download_slots: Arc<Semaphore>,
     rate: Mutex<RateState>,
+    /// Blob downloads that failed in a row, for [`Error::BlobOutage`].
+    pub(crate) blob_streak: Mutex<Streak>,
     etags: EtagCache,
     pub(crate) builder: ClientBuilder,
 }
@@ -363,6 +377,20 @@ impl Client {
                     .await
             };
             let (failed, wait) = match result {
+                Err(e) if unreachable(&e) => {
+                    if tries >= UNREACHABLE_TRIES {
+                        return Err(Error::Unreachable {
+                            host: host_of(url),
+                            cause: cause_of(&e),
+                            source: e,
+                        });
+                    }
+                    let failed = TryError {
+                        failure: Failure::Connection,
+                        source: Some(e),
+                    };
+                    (failed, UNREACHABLE_WAIT * tries)
+                }
                 Err(e) => (
                     TryError {
                         failure: Failure::Connection,
@@ -416,7 +444,14 @@ impl Client {
                                     let wait = retry_after
                                         .unwrap_or(policy.secondary_wait)
                                         .max(backoff(&policy, tries));
+                                    self.announce_long_wait(wait);
                                     (TryError::of(Failure::SecondaryRateLimit), wait)
+                                }
+                                Some(Limit::Unnamed(status)) => {
+                                    self.slow_down();
+                                    let wait = backoff(&policy, tries);
+                                    self.announce_long_wait(wait);
+                                    (TryError::of(Failure::RateLimited(status)), wait)
                                 }
                                 Some(Limit::Primary(reset)) => {
                                     self.announce_pause(reset);
@@ -542,6 +577,15 @@ impl Client {
         }
     }
 
+    /// Announces a rate-limit wait long enough to look like a hang; shorter ones are retries.
+    fn announce_long_wait(&self, wait: Duration) {
+        if wait >= ANNOUNCED_WAIT {
+            let resume = Timestamp::now() + wait;
+            // Rounded up, so the announced second is never before the retry.
+            self.announce_pause(resume.as_second() + 1);
+        }
+    }
+
     fn announce_pause(&self, reset: i64) {
         let mut rate = self.inner.rate.lock().expect("rate lock");
         if rate.announced != Some(reset) {
@@ -559,9 +603,63 @@ enum Limit {
     Secondary(Option<Duration>),
     /// The primary limit is spent until this Unix second.
     Primary(i64),
+    /// A 429 that names neither limit: backed off exponentially.
+    Unnamed(u16),
 }
 
-/// Tells a rate-limit 403/429 from a permission 403.
+/// Tries at an API host that refuses connections or does not resolve: waiting won't help.
+const UNREACHABLE_TRIES: u32 = 3;
+
+/// The wait after the first of those tries, and twice it after the second.
+const UNREACHABLE_WAIT: Duration = Duration::from_millis(100);
+
+/// Rate-limit waits this long or longer are announced to the reporter with their end.
+const ANNOUNCED_WAIT: Duration = Duration::from_secs(3);
+
+/// Whether a connection failed in a way a retry seconds later will not fix: refused, a name
+/// that does not resolve, TLS refused. Timeouts are not: they may pass.
+fn unreachable(error: &reqwest::Error) -> bool {
+    error.is_connect() && !error.is_timeout()
+}
+
+/// `host` or `host:port`, as the URL names it.
+fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => url.to_string(),
+        },
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// Why a connection failed, in a few words: `connection refused`, `dns error: …`, or the
+/// innermost error (TLS's `invalid peer certificate: …`).
+fn cause_of(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut dns = false;
+    let mut innermost: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        dns |= cause.to_string().starts_with("dns error");
+        innermost = Some(cause);
+        source = cause.source();
+    }
+    let Some(innermost) = innermost else {
+        return error.to_string();
+    };
+    let io_kind = innermost
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind);
+    match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+        _ if dns => format!("dns error: {innermost}"),
+        _ => innermost.to_string(),
+    }
+}
+
+/// Tells a rate-limit 403/429 from a permission 403. Every 429 is a rate limit.
 fn limit_kind(answer: &Answer) -> Option<Limit> {
     let header = |name: &str| answer.headers.get(name).and_then(|v| v.to_str().ok());
     let message = answer.message().to_ascii_lowercase();
@@ -575,7 +673,7 @@ fn limit_kind(answer: &Answer) -> Option<Limit> {
             reset.unwrap_or_else(|| Timestamp::now().as_second() + 60),
         ));
     }
-    None
+    (answer.status == StatusCode::TOO_MANY_REQUESTS).then_some(Limit::Unnamed(429))
 }
 
 /// From now until a Unix second, plus a second's margin for clock skew.

@@ -24,6 +24,17 @@ pub enum Error {
         repo: String,
     },
 
+    /// `--workflow` names no workflow of the repository, by id, file name or name.
+    #[error("no workflow `{workflow}` in `{repo}`")]
+    WorkflowNotFound {
+        /// `owner/name`.
+        repo: String,
+        /// As given.
+        workflow: String,
+        /// The repository's workflows, as `` `CI` (ci.yml) ``.
+        known: Vec<String>,
+    },
+
     /// A repository name that is not `owner/name`.
     #[error("`{0}` is not a repository name of the form `owner/name`")]
     BadRepoName(String),
@@ -53,6 +64,19 @@ pub enum Error {
         source: Option<reqwest::Error>,
     },
 
+    /// The API host cannot be reached: the connection was refused, the name does not resolve,
+    /// or TLS failed. Retried only briefly: waiting would not change it.
+    #[error("cannot reach `{host}`: {cause}")]
+    Unreachable {
+        /// The host, with its port when the URL names one.
+        host: String,
+        /// Why, in a few words (`connection refused`, `dns error: …`, the TLS error).
+        cause: String,
+        /// The connection's error.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// A body that is not the JSON GitHub documents.
     #[error("unexpected response body from `{url}`")]
     Decode {
@@ -79,6 +103,16 @@ pub enum Error {
         /// The transfer's error, when the last try had one.
         #[source]
         source: Option<reqwest::Error>,
+    },
+
+    /// Blob storage failed this many downloads in a row the same way: it is down, and further
+    /// downloads would only fail slowly. Nothing was wrong with the attempt itself.
+    #[error("blob storage failing: {failures} downloads in a row failed with {last}")]
+    BlobOutage {
+        /// Failed downloads in a row.
+        failures: u32,
+        /// What the last one ran into, with its cause.
+        last: String,
     },
 
     /// A log redirect without a `Location`.
@@ -130,6 +164,18 @@ impl Error {
             Error::Unauthorized { .. } => "check `GH_TOKEN`/`GITHUB_TOKEN`, or run `gh auth login`",
             Error::RepoNotFound { .. } => "check the name, and that the token can read it",
             Error::TooLarge { .. } => "raise it with `ClientBuilder::max_archive_bytes`",
+            Error::WorkflowNotFound { known, .. } if known.is_empty() => {
+                "the repository has no workflows"
+            }
+            Error::WorkflowNotFound { known, .. } => {
+                return Some(format!(
+                    "give a workflow's name, file name or id: {}",
+                    known.join(", ")
+                ));
+            }
+            Error::Unreachable { .. } => {
+                "check the API URL (`--api-url`, `LOGIDX_API_URL`, `GH_HOST`) and the network"
+            }
             _ => return None,
         };
         Some(hint.to_owned())
@@ -152,6 +198,9 @@ pub enum Failure {
     /// The primary rate limit, spent.
     #[error("rate limit exhausted")]
     RateLimitExhausted,
+    /// A 429 naming neither limit: GitHub's docs call every 429 a rate limit.
+    #[error("rate limited (HTTP {0})")]
+    RateLimited(u16),
     /// Blob storage refused a signed URL: it expired.
     #[error("blob storage refused the URL (HTTP {0}): expired")]
     Expired(u16),

@@ -6,8 +6,9 @@
 //! a bounded number of requests in flight, rate limits waited out (and told to a
 //! [`Reporter`]), server errors and broken transfers retried with jittered backoff, list pages
 //! revalidated with `etag`s. It follows log redirects itself and never sends the token
-//! anywhere but the API host. Outcomes are typed: [`LogsOutcome::Logs`], `Gone`, `NotReady`,
-//! or an [`Error`] naming the run, the attempt and the HTTP status.
+//! anywhere but the API host. Outcomes are typed: [`LogsOutcome::Logs`], `Gone` (410),
+//! `NotFound` (404), `NotReady`, or an [`Error`] naming the run, the attempt and the HTTP
+//! status; after downloads keep failing the same way, [`Error::BlobOutage`] at once.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -45,7 +46,7 @@ pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
 pub use error::{Error, Failure, Result};
 pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
-pub use model::{Actor, Job, RepoName, Run, Step};
+pub use model::{Actor, Job, RepoName, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::{RUN_STATUSES, RunFilter};
 pub use token::{Token, discover_token};

@@ -19,11 +19,14 @@ use crate::model::{RepoName, Run};
 pub enum LogsOutcome {
     /// The archive, whole.
     Logs(Archive),
-    /// Past retention (`410`, or `404` long after the run): record it, don't ask again.
+    /// Past retention (`410`): record it, don't ask again.
     Gone {
         /// The status GitHub answered.
         status: u16,
     },
+    /// `404` long after the run: the logs expired or were deleted, the token cannot read
+    /// them, or GitHub misses them for a while. Only a 404 that lasts means gone.
+    NotFound,
     /// Still `404` a while after the run completed: GitHub has not finalised it yet; try again
     /// in a later sync.
     NotReady,
@@ -74,6 +77,18 @@ impl Seek for Archive {
     }
 }
 
+/// Blob downloads that failed in a row, all the same way.
+#[derive(Debug, Default)]
+pub(crate) struct Streak {
+    kind: Option<std::mem::Discriminant<Failure>>,
+    count: u32,
+    last: String,
+    /// The attempt of the first failure, and whether another attempt failed since: the
+    /// tries of one broken archive alone are no outage.
+    first: Option<(u64, u32)>,
+    several: bool,
+}
+
 /// Why one try at an archive failed, and whether a fresh URL may help.
 enum TryFailure {
     /// Worth another try with a fresh redirect.
@@ -95,6 +110,10 @@ impl Client {
     /// a minute) is used at once. The URL is fetched without `Authorization`. On a refused URL
     /// (401/403: expired), a broken connection, a short body or a body that is not a whole zip,
     /// a fresh URL is resolved and the download starts over, up to the retry policy's tries.
+    /// Once downloads of several attempts have failed [`ClientBuilder::outage_after`] times in
+    /// a row the same way, this and every later download is [`Error::BlobOutage`] at once.
+    ///
+    /// [`ClientBuilder::outage_after`]: crate::ClientBuilder::outage_after
     pub async fn download_logs(
         &self,
         repo: &RepoName,
@@ -116,6 +135,9 @@ impl Client {
         let (mut tries, mut not_ready_tries) = (0, 0);
         loop {
             tries += 1;
+            if let Some(outage) = self.blob_outage() {
+                return Err(outage);
+            }
             let answer = self.get(&url, false).await?;
             let location = match answer.status {
                 StatusCode::FOUND
@@ -138,7 +160,7 @@ impl Client {
                 StatusCode::GONE => return Ok(LogsOutcome::Gone { status: 410 }),
                 StatusCode::NOT_FOUND => {
                     if !recently_updated(run, not_ready.window) {
-                        return Ok(LogsOutcome::Gone { status: 404 });
+                        return Ok(LogsOutcome::NotFound);
                     }
                     not_ready_tries += 1;
                     if not_ready_tries >= not_ready.tries {
@@ -157,10 +179,14 @@ impl Client {
                 _ => return Err(answer.into_error()),
             };
             let failed = match self.fetch_archive(&location, run.id, attempt).await {
-                Ok(archive) => return Ok(LogsOutcome::Logs(archive)),
+                Ok(archive) => {
+                    self.note_download((run.id, attempt), None);
+                    return Ok(LogsOutcome::Logs(archive));
+                }
                 Err(TryFailure::Fatal(e)) => return Err(e),
                 Err(TryFailure::Retry(failed)) => failed,
             };
+            self.note_download((run.id, attempt), Some(&failed));
             if tries >= policy.max_tries {
                 return Err(Error::Download {
                     run_id: run.id,
@@ -169,6 +195,9 @@ impl Client {
                     last: failed.failure,
                     source: failed.source,
                 });
+            }
+            if let Some(outage) = self.blob_outage() {
+                return Err(outage);
             }
             let reason = failed.reason();
             let wait = backoff(&policy, tries);
@@ -181,6 +210,41 @@ impl Client {
             );
             self.reporter().on_retry(&url, tries, &reason, wait);
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The outage, once blob storage has failed `outage_after` downloads in a row the same
+    /// way; a download that succeeds ends it.
+    fn blob_outage(&self) -> Option<Error> {
+        let streak = self.inner.blob_streak.lock().expect("streak lock");
+        let outage = streak.several && streak.count >= self.inner.builder.outage_after;
+        outage.then(|| Error::BlobOutage {
+            failures: streak.count,
+            last: streak.last.clone(),
+        })
+    }
+
+    /// Counts a download of `attempt` that failed (`Some`) or succeeded (`None`) towards an
+    /// outage.
+    fn note_download(&self, attempt: (u64, u32), failed: Option<&TryError>) {
+        let mut streak = self.inner.blob_streak.lock().expect("streak lock");
+        let Some(failed) = failed else {
+            *streak = Streak::default();
+            return;
+        };
+        let kind = std::mem::discriminant(&failed.failure);
+        if streak.kind != Some(kind) {
+            *streak = Streak {
+                kind: Some(kind),
+                first: Some(attempt),
+                ..Streak::default()
+            };
+        }
+        streak.several |= streak.first != Some(attempt);
+        // Frozen once it is an outage, so that every attempt reports the same one.
+        if streak.count < self.inner.builder.outage_after {
+            streak.count += 1;
+            streak.last = failed.reason();
         }
     }
 

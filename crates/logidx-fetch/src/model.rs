@@ -44,6 +44,30 @@ impl std::fmt::Display for RepoName {
     }
 }
 
+/// A workflow (`GET …/actions/workflows`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// Its id.
+    pub id: u64,
+    /// Its display name (`CI`), from the file's `name:`.
+    pub name: String,
+    /// Its file (`.github/workflows/ci.yml`).
+    pub path: String,
+}
+
+impl Workflow {
+    /// The file name (`ci.yml`), which the API takes in place of the id.
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+}
+
+/// A page of `GET …/actions/workflows`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowsPage {
+    pub(crate) workflows: Vec<Workflow>,
+}
+
 /// A user, as `actor` in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {

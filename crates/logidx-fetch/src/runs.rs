@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::model::{Job, JobsPage, RepoName, Run, RunsPage};
+use crate::model::{Job, JobsPage, RepoName, Run, RunsPage, Workflow, WorkflowsPage};
 
 /// GitHub answers at most this many runs for a filtered list.
 const RESULT_CAP: u64 = 1_000;
@@ -51,7 +51,8 @@ pub struct RunFilter {
     pub branch: Option<String>,
     /// Event (`push`, `pull_request`, …).
     pub event: Option<String>,
-    /// Workflow file name (`ci.yml`) or id.
+    /// Workflow: its id, file name (`ci.yml`) or name (`CI`, looked up in the repository's
+    /// workflows).
     pub workflow: Option<String>,
     /// Status or conclusion (`completed`, `failure`, …; [`RUN_STATUSES`]).
     pub status: Option<String>,
@@ -126,7 +127,10 @@ impl Client {
         tx: &mpsc::Sender<Result<Run>>,
     ) -> Result<()> {
         let base = match &filter.workflow {
-            Some(w) => self.api().workflow_runs(&repo.owner, &repo.name, w),
+            Some(w) => {
+                let id = self.workflow(repo, w).await?.id.to_string();
+                self.api().workflow_runs(&repo.owner, &repo.name, &id)
+            }
             None => self.api().runs(&repo.owner, &repo.name),
         };
         let mut seen = HashSet::new();
@@ -187,6 +191,50 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// The workflow `key` names: its id, its file name or path, or its name (exactly, else
+    /// the one whose name matches ignoring case). GitHub's runs endpoint takes only the
+    /// first two, and answers an unknown one with the 404 of an unknown repository.
+    pub async fn workflow(&self, repo: &RepoName, key: &str) -> Result<Workflow> {
+        let list = self.api().workflows(&repo.owner, &repo.name);
+        let mut url = with_query(&list, &[("per_page", "100".to_owned())]);
+        let mut workflows = Vec::new();
+        loop {
+            let answer = self.runs_page(repo, &url).await?;
+            workflows.extend(answer.json::<WorkflowsPage>()?.workflows);
+            match answer.next_link() {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        let by = |f: &dyn Fn(&Workflow) -> bool| workflows.iter().position(f);
+        let found = by(&|w| w.id.to_string() == key || w.file_name() == key || w.path == key)
+            .or_else(|| by(&|w| w.name == key))
+            .or_else(|| {
+                let same: Vec<_> = workflows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.name.eq_ignore_ascii_case(key))
+                    .collect();
+                (same.len() == 1).then(|| same[0].0)
+            });
+        match found {
+            Some(i) => Ok(workflows.swap_remove(i)),
+            None => Err(Error::WorkflowNotFound {
+                repo: repo.to_string(),
+                workflow: key.to_owned(),
+                // Names are the repository's to choose: inert on a terminal.
+                known: workflows
+                    .iter()
+                    .map(|w| {
+                        let inert = |s: &str| s.chars().filter(|c| !c.is_control()).collect();
+                        let (name, file): (String, String) = (inert(&w.name), inert(w.file_name()));
+                        format!("`{name}` ({file})")
+                    })
+                    .collect(),
+            }),
+        }
     }
 
     /// Emits runs from `url` and every page after it. False once the receiver is gone.

@@ -101,6 +101,14 @@ pub enum AttemptState {
         /// Why, as GitHub or the fetcher said.
         reason: String,
     },
+    /// Its logs answered 404 (not 410) in `syncs` syncs, the first at `since`: expired or
+    /// deleted, or missing only for a while. Asked for again until a sync takes it for gone.
+    NotFound {
+        /// When a sync first met the 404.
+        since: Timestamp,
+        /// Syncs that met it.
+        syncs: u32,
+    },
     /// Fetching or extracting it failed; a later sync may retry.
     Failed {
         /// The error.

@@ -171,6 +171,10 @@ pub(crate) enum State<'a> {
     Failed {
         reason: Cow<'a, str>,
     },
+    NotFound {
+        since: i64,
+        syncs: u32,
+    },
 }
 
 impl<'a> From<&'a AttemptState> for State<'a> {
@@ -186,6 +190,10 @@ impl<'a> From<&'a AttemptState> for State<'a> {
             },
             AttemptState::Failed { reason } => State::Failed {
                 reason: Cow::Borrowed(reason),
+            },
+            AttemptState::NotFound { since, syncs } => State::NotFound {
+                since: crate::time::to_nanos(*since),
+                syncs: *syncs,
             },
         }
     }
@@ -204,6 +212,10 @@ impl State<'_> {
             },
             State::Failed { reason } => AttemptState::Failed {
                 reason: reason.into_owned(),
+            },
+            State::NotFound { since, syncs } => AttemptState::NotFound {
+                since: crate::time::from_nanos(since),
+                syncs,
             },
         }
     }
@@ -274,6 +286,10 @@ mod tests {
             },
             AttemptState::Failed {
                 reason: "timed out".to_owned(),
+            },
+            AttemptState::NotFound {
+                since: crate::time::from_nanos(1_700_000_000_000_000_000),
+                syncs: 2,
             },
         ] {
             let record = AttemptRecord {

@@ -112,6 +112,11 @@ impl ApiBase {
         self.repo_endpoint(owner, name, &["actions", "runs"])
     }
 
+    /// `…/repos/{owner}/{name}/actions/workflows`: a repository's workflows.
+    pub fn workflows(&self, owner: &str, name: &str) -> Url {
+        self.repo_endpoint(owner, name, &["actions", "workflows"])
+    }
+
     /// `…/repos/{owner}/{name}/actions/workflows/{workflow}/runs`: one workflow's runs, by
     /// file name or id.
     pub fn workflow_runs(&self, owner: &str, name: &str, workflow: &str) -> Url {

@@ -15,7 +15,8 @@ pub enum Host {
 /// What goes wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
-    /// Answer with this status (a 5xx burst when repeated) and a JSON or XML error body.
+    /// Answer with this status (a 5xx burst when repeated) and a JSON or XML error body; on
+    /// the API host with the rate headers, and GitHub's message (`Not Found` for a 404).
     /// The API host applies this and [`FaultKind::Slow`]; the blob host applies all kinds.
     Status(u16),
     /// Send half the body, then close the connection (the `Content-Length` promised all).

@@ -267,7 +267,16 @@ pub(crate) async fn api(
     if let Some(FaultKind::Status(code)) = fault {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         shared.record(endpoint, status.as_u16());
-        return json_response(status, &json::error("Server Error", status.as_u16()));
+        // GitHub's messages: "Not Found" for a 404, "Server Error" for a 410 and 5xx.
+        let message = if status == StatusCode::NOT_FOUND {
+            "Not Found"
+        } else {
+            "Server Error"
+        };
+        let mut response = json_response(status, &json::error(message, status.as_u16()));
+        // Every answer carries the rate headers; a fault's costs nothing.
+        rate_headers(&shared, &mut response, false);
+        return response;
     }
 
     let reply = match &parsed {

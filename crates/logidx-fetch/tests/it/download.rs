@@ -194,3 +194,43 @@ async fn a_fresh_archive_that_stays_404_is_not_ready() {
     assert!(matches!(outcome, LogsOutcome::NotReady), "{outcome:?}");
     assert_eq!(hub.stats().count_status("attempt_logs", 404), 3);
 }
+
+#[tokio::test]
+async fn a_lasting_blob_outage_ends_every_download_at_once() {
+    let hub = hub(Config::default()).await;
+    let client = builder(&hub).build().unwrap();
+    let runs: Vec<Run> = collect_runs(&client, &RunFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.is_completed())
+        .collect();
+    hub.inject(Fault::blob("/logs.zip", FaultKind::DropMidBody));
+    let repo = repo();
+    let downloads = runs[..4]
+        .iter()
+        .map(|run| client.download_logs(&repo, run, 1));
+    for result in futures_util::future::join_all(downloads).await {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, Error::BlobOutage { failures: 5, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("failed with transfer broke"),
+            "{err}"
+        );
+    }
+    // Once down, a download asks nothing of GitHub.
+    let asked = hub.stats().count("attempt_logs");
+    let err = client.download_logs(&repo, &runs[4], 1).await.unwrap_err();
+    assert!(matches!(err, Error::BlobOutage { .. }), "{err}");
+    assert_eq!(hub.stats().count("attempt_logs"), asked);
+    // Blob storage back: the next sync's client downloads again.
+    hub.clear_faults();
+    let fresh = builder(&hub).build().unwrap();
+    assert!(matches!(
+        fresh.download_logs(&repo, &runs[4], 1).await,
+        Ok(LogsOutcome::Logs(_))
+    ));
+}

@@ -98,3 +98,111 @@ async fn server_errors_are_retried_and_the_last_error_counts_the_tries() {
     assert!(err.to_string().contains("after 3 tries: HTTP 503"), "{err}");
     assert_token_stayed_home(&hub);
 }
+
+#[tokio::test]
+async fn a_429_with_no_rate_limit_marks_is_a_rate_limit_backed_off() {
+    let hub = hub(Config::default()).await;
+    hub.inject(Fault::api("/actions/runs", FaultKind::Status(429)).times(2));
+    let recorder = Recorder::shared();
+    let client = builder(&hub).reporter(recorder.clone()).build().unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    assert_eq!(runs.len(), 40);
+    assert_eq!(hub.stats().count_status("list_runs", 429), 2);
+    assert!(
+        recorder.any("retry: rate limited (HTTP 429)"),
+        "{:?}",
+        recorder.events.lock().unwrap()
+    );
+
+    // Tries stay bounded when the 429s go on.
+    hub.inject(Fault::api("/actions/runs", FaultKind::Status(429)));
+    let err = collect_runs(&client, &RunFilter::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::GaveUp { tries: 5, .. }), "{err}");
+    assert!(err.to_string().contains("rate limited (HTTP 429)"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_api_fails_at_once_naming_the_host_and_the_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for (url, host, cause) in [
+        (
+            format!("http://127.0.0.1:{port}"),
+            format!("127.0.0.1:{port}"),
+            "connection refused",
+        ),
+        (
+            "http://logidx-test.invalid".to_owned(),
+            "logidx-test.invalid".to_owned(),
+            "dns error",
+        ),
+    ] {
+        let recorder = Recorder::shared();
+        let client = logidx_fetch::Client::builder()
+            .api_url(&url)
+            .reporter(recorder.clone())
+            .build()
+            .unwrap();
+        let err = collect_runs(&client, &RunFilter::default())
+            .await
+            .unwrap_err();
+        let Error::Unreachable {
+            host: named,
+            cause: said,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(named, &host);
+        assert!(said.contains(cause), "{err}");
+        assert!(
+            recorder.events.lock().unwrap().len() <= 2,
+            "{:?}",
+            recorder.events.lock().unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_wait_of_seconds_is_announced_with_its_end() {
+    let hub = hub(Config {
+        max_concurrent: 1,
+        retry_after: Some(3),
+        ..Config::default()
+    })
+    .await;
+    hub.inject(Fault::api("/jobs", FaultKind::Slow(20_000)));
+    let recorder = Recorder::shared();
+    let client = builder(&hub)
+        .api_concurrency(2)
+        .reporter(recorder.clone())
+        .build()
+        .unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let before = jiff::Timestamp::now();
+    let repo = repo();
+    let calls = runs
+        .iter()
+        .take(2)
+        .map(|run| client.jobs(&repo, run.id, run.run_attempt));
+    for jobs in futures_util::future::join_all(calls).await {
+        jobs.unwrap();
+    }
+    let events = recorder.events.lock().unwrap().clone();
+    let announced: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("rate limited until"))
+        .collect();
+    assert_eq!(announced.len(), 1, "{events:?}");
+    let until: jiff::Timestamp = announced[0]["rate limited until ".len()..].parse().unwrap();
+    assert!(
+        until >= before + jiff::SignedDuration::from_secs(3),
+        "{events:?}"
+    );
+}
