@@ -14,6 +14,9 @@ use logidx::json::JsonLine;
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let query = build_query(context, args)?;
+    for note in query.notes() {
+        context.note(note);
+    }
     let index = context.open_index()?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
@@ -68,7 +71,7 @@ fn exit_code(matched: bool) -> ExitCode {
 }
 
 fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
-    let mut query = Query::parse(&args.query)?;
+    let mut query = Query::parse(&args.query_text())?;
     let filters = [
         args.repo.clone().map(Filter::Repo),
         args.run.map(Filter::Run),
@@ -136,17 +139,16 @@ fn print_counts(out: &mut impl Write, counts: &Counts, args: &SearchArgs) -> any
 
 /// The lowercased words of the query's positive text (not `-word`, `NOT word`, operators).
 fn highlight_terms(text: &str) -> HashSet<String> {
-    let mut terms = HashSet::new();
-    let mut negate_next = false;
-    for word in text.split_whitespace() {
-        match word {
-            "AND" | "OR" => continue,
-            "NOT" => negate_next = true,
-            _ if word.starts_with('-') || negate_next => negate_next = false,
-            _ => terms.extend(logidx::index::tokenize(word)),
-        }
-    }
-    terms
+    Query::text(text).map_or_else(
+        |_| HashSet::new(),
+        |query| {
+            query
+                .positive_tokens()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        },
+    )
 }
 
 /// Hits grouped by attempt, then job and step, lines in order within a step; each group's

@@ -6,4 +6,5 @@ mod errors;
 mod failures;
 mod library;
 mod output;
+mod query_syntax;
 mod sync;

@@ -65,6 +65,7 @@ mod store;
 mod stored;
 mod text_doc;
 mod text_postings;
+mod text_query;
 mod time;
 mod tokenizer;
 mod varint;
@@ -76,11 +77,12 @@ pub use level::Level;
 pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
-pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError, parse_text};
+pub use query::{FILTER_NAMES, Filter, Order, Problem, Query, SyntaxError};
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, Hit, Selection, ShownStep, Sighting, line_url,
 };
 pub use signature::{is_error_line, mask, signature};
+pub use text_query::Note;
 pub use time::{TimeBoundError, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};
