@@ -201,3 +201,21 @@ fn a_query_may_span_arguments_and_start_with_a_dash() {
         count(&env, &["panicked"]).to_string()
     );
 }
+
+#[test]
+fn symbols_are_searched_as_words() {
+    let env = Env::start(10, |c| c.ecosystem = Some(fakehub::Ecosystem::Node));
+    env.sync();
+    let ticked = env.places_of("✓ built");
+    assert!(
+        !ticked.is_empty(),
+        "fakehub's vite builds print `✓ built in …ms`"
+    );
+    assert_eq!(places_of_hits(&env, &["✓"]), env.places_of("✓"));
+    assert_eq!(places_of_hits(&env, &["\"✓ built\""]), ticked);
+    let unticked = env.places_where(|line| {
+        let words = Words::of(line);
+        words.has("built") && !line.contains('✓')
+    });
+    assert_eq!(places_of_hits(&env, &["built", "-✓"]), unticked);
+}

@@ -23,7 +23,7 @@ use crate::text_postings::TextPostingsPlugin;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
