@@ -148,7 +148,7 @@ impl Expr {
                     let needs = matches!((and, part), (true, Expr::Or(_)));
                     let may = matches!(part, Expr::And(_) | Expr::Or(_));
                     let text = part.render(choices);
-                    if needs || (may && choices.next().unwrap_or(0) % 2 == 0) {
+                    if needs || (may && choices.next().unwrap_or(0).is_multiple_of(2)) {
                         rendered.push_str(&format!("({text})"));
                     } else {
                         rendered.push_str(&text);
