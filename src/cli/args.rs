@@ -377,3 +377,43 @@ pub(crate) struct PruneArgs {
     #[arg(long)]
     pub(crate) json: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_go_behind_the_options_in_their_order() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "logidx search -roundtrip panicked",
+                "logidx search -- -roundtrip panicked",
+            ),
+            (
+                "logidx search panicked at -n 5",
+                "logidx search -n 5 -- panicked at",
+            ),
+            (
+                "logidx search -n5 -C 2 a -b",
+                "logidx search -n5 -C 2 -- a -b",
+            ),
+            (
+                "logidx --index /x search --limit=3 a --json -q -qv",
+                "logidx --index /x search --limit=3 --json -q -qv -- a",
+            ),
+            ("logidx search a -- -n 5", "logidx search -- a -n 5"),
+            ("logidx search -quiet a", "logidx search -- -quiet a"),
+            ("logidx search a --bogus", "logidx search --bogus -- a"),
+            ("logidx search", "logidx search"),
+            ("logidx show 1 -n", "logidx show 1 -n"),
+        ];
+        for (input, expected) in cases {
+            let args = input.split(' ').map(OsString::from).collect();
+            let out: Vec<String> = query_last(args)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+            assert_eq!(out.join(" "), *expected, "{input}");
+        }
+    }
+}

@@ -60,6 +60,12 @@ pub enum SyntaxError {
         /// What the field takes.
         expected: &'static str,
     },
+    /// A query whose every word has nothing searchable in it (`...`, `-`), and no filter.
+    #[error("query `{query}` has no words to search")]
+    NothingToSearch {
+        /// The query as written.
+        query: String,
+    },
     /// Something at one place of the query is unclosed or misplaced.
     #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
     Misplaced {
@@ -84,6 +90,10 @@ impl SyntaxError {
                 FILTER_NAMES.join(", ")
             )),
             SyntaxError::Misplaced { .. } => Some(SYNTAX_HINT.to_owned()),
+            SyntaxError::NothingToSearch { .. } => Some(
+                "words are letters, digits, `_` and symbols; punctuation only separates them"
+                    .to_owned(),
+            ),
             SyntaxError::InvalidValue { .. } => None,
         }
     }
@@ -696,6 +706,11 @@ mod tests {
                 "a b)",
                 "this parenthesis closes nothing\n    a b)\n       ^",
             ),
+            (
+                "...",
+                "query `...` has no words to search\nhint: words are letters",
+            ),
+            ("NOT - ##", "query `NOT - ##` has no words to search"),
         ];
         for (input, message) in cases {
             let err = Query::parse(input).expect_err(input);

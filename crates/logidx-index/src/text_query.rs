@@ -155,6 +155,11 @@ pub(crate) fn parse(input: &str, filters: bool) -> Result<Parsed, SyntaxError> {
         }
     }
     parsed.text = one_or(texts, Text::And, and_parts);
+    if parsed.text.is_none() && parsed.filters.is_empty() {
+        return Err(SyntaxError::NothingToSearch {
+            query: input.to_owned(),
+        });
+    }
     Ok(parsed)
 }
 
