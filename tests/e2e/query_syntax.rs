@@ -3,6 +3,7 @@
 //! a query in several arguments or starting with `-`.
 
 use std::collections::BTreeSet;
+use std::process::Output;
 
 use crate::env::{Env, Place, json_lines, place, text};
 
@@ -33,27 +34,30 @@ impl Words {
     }
 }
 
-fn places_of_hits(env: &Env, args: &[&str]) -> BTreeSet<Place> {
-    let mut all = vec!["search", "--json", "-n", "100000"];
-    all.extend(args);
+/// `logidx search FIRST… ARGS…`, checked to have matched or found nothing.
+fn search(env: &Env, first: &[&str], args: &[&str]) -> Output {
+    let all: Vec<&str> = ["search"]
+        .iter()
+        .chain(first)
+        .chain(args)
+        .copied()
+        .collect();
     let output = env.run(&all);
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
         "{args:?}: {}",
         text(&output.stderr)
     );
+    output
+}
+
+fn places_of_hits(env: &Env, args: &[&str]) -> BTreeSet<Place> {
+    let output = search(env, &["--json", "-n", "100000"], args);
     json_lines(&output).iter().map(place).collect()
 }
 
 fn count(env: &Env, args: &[&str]) -> u64 {
-    let mut all = vec!["search", "--count"];
-    all.extend(args);
-    let output = env.run(&all);
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "{args:?}: {}",
-        text(&output.stderr)
-    );
+    let output = search(env, &["--count"], args);
     text(&output.stdout).trim().parse().unwrap()
 }
 

@@ -124,9 +124,8 @@ pub(crate) fn parse(input: &str, filters: bool) -> Result<Parsed, SyntaxError> {
     let mut texts = Vec::new();
     for node in conjuncts {
         let (negated, inner) = node.peel();
-        if let Node::Filter {
-            name,
-            value,
+        if let Node::Term {
+            term: Atom::Filter { name, value },
             at,
             depth,
         } = inner
@@ -277,22 +276,8 @@ impl Text {
                 Text::Words(_) | Text::Not(_) => format!("NOT {}", inner.render()),
                 _ => format!("NOT ({})", inner.render()),
             },
-            Text::And(parts) => parts
-                .iter()
-                .map(|part| match part {
-                    Text::Or(_) => format!("({})", part.render()),
-                    part => part.render(),
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            Text::Or(parts) => parts
-                .iter()
-                .map(|part| match part {
-                    Text::And(_) => format!("({})", part.render()),
-                    part => part.render(),
-                })
-                .collect::<Vec<_>>()
-                .join(" OR "),
+            Text::And(parts) => joined(parts, " ", |part| matches!(part, Text::Or(_))),
+            Text::Or(parts) => joined(parts, " OR ", |part| matches!(part, Text::And(_))),
         }
     }
 
@@ -308,6 +293,19 @@ impl Text {
             }
         }
     }
+}
+
+/// `parts` rendered and joined with `separator`, in parentheses those that `group` says need
+/// them.
+fn joined(parts: &[Text], separator: &str, group: fn(&Text) -> bool) -> String {
+    parts
+        .iter()
+        .map(|part| match group(part) {
+            true => format!("({})", part.render()),
+            false => part.render(),
+        })
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn is_operator_word(word: &str) -> bool {
@@ -333,16 +331,16 @@ enum Kind {
     Or,
     /// `NOT`, `!` or a `-` before a term.
     Not,
+    Term(Atom),
+}
+
+/// A word, phrase or filter.
+#[derive(Debug, Clone)]
+enum Atom {
     /// A word or quoted phrase, as written (`quoted`: inside quotes).
-    Word {
-        text: String,
-        quoted: bool,
-    },
+    Word { text: String, quoted: bool },
     /// `name:value`: `name` known and lowercased, `value` unquoted.
-    Filter {
-        name: String,
-        value: String,
-    },
+    Filter { name: String, value: String },
 }
 
 fn lex(input: &str, filters: bool, notes: &mut Vec<Note>) -> Result<Vec<Lexeme>, SyntaxError> {
@@ -397,7 +395,7 @@ fn lex(input: &str, filters: bool, notes: &mut Vec<Note>) -> Result<Vec<Lexeme>,
                     .find(|&j| chars[j] == '"')
                     .ok_or_else(|| misplaced(Problem::UnclosedQuote, i))?;
                 let text: String = chars[i + 1..end].iter().collect();
-                push(Kind::Word { text, quoted: true }, i);
+                push(Kind::Term(Atom::Word { text, quoted: true }), i);
                 i = end + 1;
                 continue;
             }
@@ -437,10 +435,10 @@ fn lex(input: &str, filters: bool, notes: &mut Vec<Note>) -> Result<Vec<Lexeme>,
             "OR" | "||" => Kind::Or,
             "NOT" | "!" => Kind::Not,
             _ if filters => word_or_filter(word, notes)?,
-            _ => Kind::Word {
+            _ => Kind::Term(Atom::Word {
                 text: word,
                 quoted: false,
-            },
+            }),
         };
         push(kind, start);
     }
@@ -460,9 +458,11 @@ fn field_name(word: &str) -> Option<String> {
 /// A known field's filter; a field misspelt (close to a known one) an error; other text with
 /// a colon (pasted paths, URLs, Rust paths) a phrase, with a note.
 fn word_or_filter(word: String, notes: &mut Vec<Note>) -> Result<Kind, SyntaxError> {
-    let plain = |text| Kind::Word {
-        text,
-        quoted: false,
+    let plain = |text| {
+        Kind::Term(Atom::Word {
+            text,
+            quoted: false,
+        })
     };
     let Some(name) = field_name(&word) else {
         return Ok(plain(word));
@@ -474,10 +474,10 @@ fn word_or_filter(word: String, notes: &mut Vec<Note>) -> Result<Kind, SyntaxErr
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
             .unwrap_or(rest);
-        return Ok(Kind::Filter {
+        return Ok(Kind::Term(Atom::Filter {
             name,
             value: value.to_owned(),
-        });
+        }));
     }
     let pasted = separator || written_name.len() == 1 || rest.contains(['\\', '/', '(', ':']);
     if !pasted && !rest.is_empty() && closest_field(&name).is_some() {
@@ -523,13 +523,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The query as a tree, filters still in it.
 #[derive(Debug)]
 enum Node {
-    Word {
-        text: String,
-        quoted: bool,
-    },
-    Filter {
-        name: String,
-        value: String,
+    /// A term, where it starts (in characters) and inside how many parentheses.
+    Term {
+        term: Atom,
         at: usize,
         depth: usize,
     },
@@ -552,8 +548,11 @@ impl Node {
 
     fn first_filter(&self) -> Option<(usize, usize)> {
         match self {
-            Node::Word { .. } => None,
-            Node::Filter { at, depth, .. } => Some((*at, *depth)),
+            Node::Term {
+                term: Atom::Word { .. },
+                ..
+            } => None,
+            Node::Term { at, depth, .. } => Some((*at, *depth)),
             Node::Not(inner) => inner.first_filter(),
             Node::And(nodes) | Node::Or(nodes) => nodes.iter().find_map(Node::first_filter),
         }
@@ -569,7 +568,10 @@ impl Node {
                 .collect()
         };
         match self {
-            Node::Word { text, quoted } => {
+            Node::Term {
+                term: Atom::Word { text, quoted },
+                ..
+            } => {
                 let tokens = tokenize(&text);
                 if !quoted && is_operator_word(&text) {
                     notes.push(Note::OperatorAsWord { word: text });
@@ -578,7 +580,7 @@ impl Node {
                 }
                 (!tokens.is_empty()).then_some(Text::Words(tokens))
             }
-            Node::Filter { .. } => unreachable!("filters are taken out first"),
+            Node::Term { .. } => unreachable!("filters are taken out first"),
             Node::Not(inner) => inner.into_text(notes).map(|t| Text::Not(Box::new(t))),
             Node::And(nodes) => one_or(parts(nodes, notes), Text::And, and_parts),
             Node::Or(nodes) => one_or(parts(nodes, notes), Text::Or, or_parts),
@@ -691,13 +693,8 @@ impl Parser<'_> {
                 self.next += 1;
                 Ok(node)
             }
-            Kind::Word { text, quoted } => Ok(Node::Word {
-                text: text.clone(),
-                quoted: *quoted,
-            }),
-            Kind::Filter { name, value } => Ok(Node::Filter {
-                name: name.clone(),
-                value: value.clone(),
+            Kind::Term(term) => Ok(Node::Term {
+                term: term.clone(),
                 at,
                 depth: lexeme.depth,
             }),
