@@ -9,7 +9,7 @@ use clap::Parser;
 use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::args::query_last(std::env::args_os().collect()));
     let context = cli::Context::new(&cli.global);
     let result = match cli.command {
         Command::Sync(args) => cli::sync::run(&context, &args),

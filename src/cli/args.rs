@@ -1,8 +1,9 @@
 //! The command line, as clap parses it.
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Arg, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Full-text search over GitHub Actions logs, across every run, attempt, job and step.
 ///
@@ -159,9 +160,17 @@ pub(crate) struct SyncArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// Words, "phrases", AND/OR/NOT, -excluded, and field:value filters (repo:, run:, job:,
-    /// step:, branch:, level:, …).
-    pub(crate) query: String,
+    /// The query: words (all must match), "phrases", OR (||), AND (&&), NOT (!, -word),
+    /// (groups), and field:value filters (repo:, run:, job:, step:, branch:, level:, …).
+    ///
+    /// NOT binds tightest, then AND (also implicit between words), then OR: `a b OR c` is
+    /// `(a b) OR c`, and `NOT a` alone is every line without `a`. Several arguments are one
+    /// query, joined with spaces (`search panicked at` is `search 'panicked at'`); a query
+    /// may start with `-` (`search -flaky timeout`). Lowercase and/or/not are words;
+    /// `net::x`, URLs and `C:\path` are text. A note on stderr (not with --quiet) says so
+    /// when a query is read in a way its writer may not have meant.
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+    pub(crate) query: Vec<String>,
     /// Only this repository (OWNER/REPO).
     #[arg(long)]
     pub(crate) repo: Option<String>,
@@ -223,6 +232,84 @@ pub(crate) struct SearchArgs {
     /// --count-by, one object.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+impl SearchArgs {
+    /// The query's arguments as one query string.
+    pub(crate) fn query_text(&self) -> String {
+        self.query.join(" ")
+    }
+}
+
+/// The command line with `search`'s query words, those that are none of its options even if
+/// they start with a single `-` (`-flaky`), moved in their order behind a `--`: clap then reads every
+/// option wherever it is (`search timeout -n 5`), and `-word` as a word of the query.
+pub(crate) fn query_last(args: Vec<OsString>) -> Vec<OsString> {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut at = 1;
+    // The subcommand is the first argument that is no global option or its value.
+    while let Some(arg) = args.get(at) {
+        match option(&cli, arg) {
+            Some(takes_next) => at += 1 + usize::from(takes_next),
+            None => break,
+        }
+    }
+    let (Some(search), Some(name)) = (cli.find_subcommand("search"), args.get(at)) else {
+        return args;
+    };
+    if name != search.get_name() {
+        return args;
+    }
+    let mut options = args[..=at].to_vec();
+    let mut words = Vec::new();
+    let mut rest = args[at + 1..].iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            words.extend(rest.by_ref().cloned());
+            break;
+        }
+        // An unknown `--long` is a mistyped option, for clap to name.
+        let long = arg.to_str().is_some_and(|a| a.starts_with("--"));
+        match option(search, arg).or(long.then_some(false)) {
+            Some(takes_next) => {
+                options.push(arg.clone());
+                if takes_next {
+                    options.extend(rest.next().cloned());
+                }
+            }
+            None => words.push(arg.clone()),
+        }
+    }
+    if !words.is_empty() {
+        options.push("--".into());
+        options.extend(words);
+    }
+    options
+}
+
+/// Whether `arg` is an option of `command` (`--name`, `--name=value`, `-n`, `-n5`, `-qv`):
+/// `Some(true)` when its value is the next argument.
+fn option(command: &clap::Command, arg: &OsStr) -> Option<bool> {
+    let arg = arg.to_str()?;
+    let takes = |a: &Arg| a.get_action().takes_values();
+    if let Some(long) = arg.strip_prefix("--") {
+        let (name, attached) = long
+            .split_once('=')
+            .map_or((long, false), |(n, _)| (n, true));
+        let found = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(name))?;
+        return Some(takes(found) && !attached);
+    }
+    let shorts = arg.strip_prefix('-').filter(|s| !s.is_empty())?;
+    for (i, c) in shorts.char_indices() {
+        let found = command.get_arguments().find(|a| a.get_short() == Some(c))?;
+        if takes(found) {
+            return Some(i + c.len_utf8() == shorts.len());
+        }
+    }
+    Some(false)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -387,4 +474,44 @@ pub(crate) struct PruneArgs {
     /// As JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_go_behind_the_options_in_their_order() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "logidx search -roundtrip panicked",
+                "logidx search -- -roundtrip panicked",
+            ),
+            (
+                "logidx search panicked at -n 5",
+                "logidx search -n 5 -- panicked at",
+            ),
+            (
+                "logidx search -n5 -C 2 a -b",
+                "logidx search -n5 -C 2 -- a -b",
+            ),
+            (
+                "logidx --index /x search --limit=3 a --json -q -qv",
+                "logidx --index /x search --limit=3 --json -q -qv -- a",
+            ),
+            ("logidx search a -- -n 5", "logidx search -- a -n 5"),
+            ("logidx search -quiet a", "logidx search -- -quiet a"),
+            ("logidx search a --bogus", "logidx search --bogus -- a"),
+            ("logidx search", "logidx search"),
+            ("logidx show 1 -n", "logidx show 1 -n"),
+        ];
+        for (input, expected) in cases {
+            let args = input.split(' ').map(OsString::from).collect();
+            let out: Vec<String> = query_last(args)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+            assert_eq!(out.join(" "), *expected, "{input}");
+        }
+    }
 }

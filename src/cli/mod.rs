@@ -216,6 +216,14 @@ impl Context {
         self.stderr_colors
     }
 
+    /// `note: …` on stderr, unless `--quiet`: what a command read in a way its user may not
+    /// have meant.
+    pub(crate) fn note(&self, note: &dyn std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{} {note}", self.stderr_colors.warning("note:"));
+        }
+    }
+
     /// `error: …` on stderr, then each cause on its own line, then the first hint that any of
     /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {

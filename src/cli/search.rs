@@ -18,6 +18,9 @@ use logidx::json::{JsonLine, write_line};
 
 pub(crate) fn run(context: &Context, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let query = build_query(context, args)?;
+    for note in query.notes() {
+        context.note(note);
+    }
     let index = context.open_index()?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let colors = context.stdout_colors();
@@ -134,7 +137,7 @@ fn sort_name(sort: Sort) -> String {
 }
 
 fn build_query(context: &Context, args: &SearchArgs) -> anyhow::Result<Query> {
-    let mut query = Query::parse_in(&args.query, context.time())?;
+    let mut query = Query::parse_in(&args.query_text(), context.time())?;
     let filters = [
         args.repo.clone().map(Filter::Repo),
         args.run.map(Filter::Run),
@@ -351,17 +354,16 @@ impl<'a> JsonPlace<'a> {
 
 /// The lowercased words of the query's positive text (not `-word`, `NOT word`, operators).
 fn highlight_terms(text: &str) -> HashSet<String> {
-    let mut terms = HashSet::new();
-    let mut negate_next = false;
-    for word in text.split_whitespace() {
-        match word {
-            "AND" | "OR" => continue,
-            "NOT" => negate_next = true,
-            _ if word.starts_with('-') || negate_next => negate_next = false,
-            _ => terms.extend(logidx::index::tokenize(word)),
-        }
-    }
-    terms
+    Query::text(text).map_or_else(
+        |_| HashSet::new(),
+        |query| {
+            query
+                .positive_tokens()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        },
+    )
 }
 
 /// Hits grouped by attempt, then job and step, lines in order within a step; each group's

@@ -85,6 +85,12 @@ impl Env {
 
     /// Every place, in every completed attempt's archive, of a line containing `needle`.
     pub(crate) fn places_of(&self, needle: &str) -> BTreeSet<Place> {
+        self.places_where(|text| text.contains(needle))
+    }
+
+    /// Every place, in every completed attempt's archive, of a line whose text (as fakehub
+    /// wrote it, ANSI codes and all) `keep` keeps.
+    pub(crate) fn places_where(&self, keep: impl Fn(&str) -> bool) -> BTreeSet<Place> {
         let repo = self.hub.repo("acme/widgets").unwrap();
         let mut places = BTreeSet::new();
         for run in &repo.runs {
@@ -97,7 +103,7 @@ impl Env {
                     let log = self.hub.job_log("acme/widgets", job.id).unwrap();
                     for step in &log.steps {
                         for (i, line) in step.lines.iter().enumerate() {
-                            if String::from_utf8_lossy(&line.text).contains(needle) {
+                            if keep(&String::from_utf8_lossy(&line.text)) {
                                 places.insert(Place {
                                     run_id: run.id,
                                     attempt: attempt.number,

@@ -9,5 +9,6 @@ mod output;
 mod output_cli;
 mod process;
 mod query_filters;
+mod query_syntax;
 mod resilience;
 mod sync;

@@ -66,6 +66,7 @@ mod store;
 mod stored;
 mod text_doc;
 mod text_postings;
+mod text_query;
 mod time;
 mod tokenizer;
 mod varint;
@@ -80,13 +81,14 @@ pub use model::{
 };
 pub use query::{
     CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, NamePattern, Order, Problem, Query, SyntaxError,
-    one_of, parse_text,
+    one_of,
 };
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, GroupPlace, Hit, Selection, ShownStep, Sighting,
     line_url,
 };
 pub use signature::{is_error_line, mask, signature};
+pub use text_query::Note;
 pub use time::{End, TimeBoundError, TimeContext, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};

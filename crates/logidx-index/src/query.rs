@@ -1,19 +1,21 @@
-//! Queries: tantivy's syntax for the text, field filters for the step, time and level.
+//! Queries: boolean text for the line, field filters for the step, time and level.
 //!
-//! A query string is split into its top-level `field:value` filters and the rest, the text
-//! query, which tantivy parses with the log tokenizer (words are ANDed unless `OR` says
-//! otherwise). In the query, filters of one field are alternatives (`branch:a branch:b`, either
-//! branch) and filters of different fields all apply; `-field:value` or `NOT field:value`
-//! excludes. A filter added with [`Query::filter`] (the command line's flags) always narrows.
+//! A query string is read by [`crate::text_query`] into its top-level `field:value` filters
+//! and the rest, the text query, words tokenized as the index tokenizes lines. Filters of one
+//! field are alternatives (`branch:a branch:b`, either branch); filters of different fields
+//! all apply; `-field:value` or `NOT field:value` excludes. A filter added with
+//! [`Query::filter`] (the command line's flags) always narrows.
 
 use std::str::FromStr;
 
 use jiff::Timestamp;
-use tantivy::query::{AllQuery, Query as TantivyQuery, QueryParser, QueryParserError};
+use tantivy::query::Query as TantivyQuery;
+use tantivy::schema::Field;
 
 use crate::error::Result;
 use crate::level::Level;
-use crate::schema::{TextFields, keyword, tokenizers};
+use crate::schema::{TextFields, keyword};
+use crate::text_query::{self, Note, Text, WrittenFilter};
 use crate::time::{End, TimeBoundError, TimeContext, from_nanos, parse_time_bound, to_nanos};
 
 /// The fields a query may filter on.
@@ -96,8 +98,8 @@ pub fn one_of(valid: &'static [&'static str], value: &str) -> Option<&'static st
 }
 
 const SYNTAX_HINT: &str = "words match case-insensitively; \"quoted phrases\" match \
-    in order; combine with AND, OR, NOT, -word and (…); filter with field:value or \
-    field:\"value with spaces\", exclude with -field:value; times as 2024-01-31, \
+    in order; combine with AND (&&), OR (||), NOT (!, -word) and (…); filter with field:value \
+    or field:\"value with spaces\", exclude with -field:value; times as 2024-01-31, \
     2024-01-31T12:00:00Z or an age (7d) in date:DAY, date:FROM..TO, after: and before:";
 
 /// Why a query string cannot be evaluated.
@@ -147,6 +149,12 @@ pub enum SyntaxError {
         /// Where it ends.
         until: Timestamp,
     },
+    /// A query whose every word has nothing searchable in it (`...`, `-`), and no filter.
+    #[error("query `{query}` has no words to search")]
+    NothingToSearch {
+        /// The query as written.
+        query: String,
+    },
     /// Something at one place of the query is unclosed or misplaced.
     #[error("invalid query: {problem}\n    {query}\n    {:>width$}", "^", width = .at + 1)]
     Misplaced {
@@ -157,15 +165,6 @@ pub enum SyntaxError {
         /// Where, in characters from the start.
         at: usize,
     },
-    /// Tantivy rejected the text part of a query.
-    #[error("invalid query `{text}`")]
-    Text {
-        /// The text part of the query.
-        text: String,
-        /// The cause.
-        #[source]
-        source: QueryParserError,
-    },
 }
 
 impl SyntaxError {
@@ -173,12 +172,17 @@ impl SyntaxError {
     pub fn hint(&self) -> Option<String> {
         match self {
             SyntaxError::UnknownField { field } => Some(format!(
-                "valid fields are {}; put text with a colon in quotes: `\"{field}:…\"`",
+                "{}valid fields are {}; put text with a colon in quotes: `\"{field}:…\"`",
+                text_query::closest_field(field)
+                    .map(|f| format!("did you mean `{f}:`? "))
+                    .unwrap_or_default(),
                 FILTER_NAMES.join(", ")
             )),
-            SyntaxError::Misplaced { .. } | SyntaxError::Text { .. } => {
-                Some(SYNTAX_HINT.to_owned())
-            }
+            SyntaxError::Misplaced { .. } => Some(SYNTAX_HINT.to_owned()),
+            SyntaxError::NothingToSearch { .. } => Some(
+                "words are letters, digits, `_` and symbols; punctuation only separates them"
+                    .to_owned(),
+            ),
             SyntaxError::Time { source, .. } => source.hint(),
             SyntaxError::InvalidValue { .. }
             | SyntaxError::NotOneOf { .. }
@@ -203,6 +207,12 @@ pub enum Problem {
     FilterOred,
     /// A `-date:`, `-after:` or `-before:`.
     DateExcluded,
+    /// `AND` or `OR` with nothing before it.
+    NothingBefore,
+    /// `AND`, `OR` or `NOT` with nothing after it.
+    NothingAfter,
+    /// `()`.
+    EmptyParentheses,
 }
 
 impl std::fmt::Display for Problem {
@@ -214,6 +224,9 @@ impl std::fmt::Display for Problem {
             Problem::FilterInParentheses => "field filters go outside parentheses",
             Problem::FilterOred => "field filters always apply: they cannot be ORed",
             Problem::DateExcluded => "dates cannot be excluded; use after: and before:",
+            Problem::NothingBefore => "this operator has nothing before it",
+            Problem::NothingAfter => "this operator has nothing after it",
+            Problem::EmptyParentheses => "these parentheses hold nothing",
         })
     }
 }
@@ -369,7 +382,11 @@ pub enum Order {
 /// builder methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
+    /// The text part, rendered as a query string.
     pub(crate) text: String,
+    /// The text part; `None` matches every line.
+    pub(crate) text_expr: Option<Text>,
+    pub(crate) notes: Vec<Note>,
     /// The query's own filters: alternatives within a field.
     pub(crate) filters: Vec<Filter>,
     /// Filters that each must hold, whatever the query says.
@@ -390,6 +407,8 @@ impl Default for Query {
     fn default() -> Query {
         Query {
             text: String::new(),
+            text_expr: None,
+            notes: Vec::new(),
             filters: Vec::new(),
             required: Vec::new(),
             excluded: Vec::new(),
@@ -406,18 +425,18 @@ impl Default for Query {
 }
 
 impl Query {
-    /// A query for `text` in tantivy's syntax (no field filters), checked.
+    /// A query for `text` alone: words, phrases and operators, where `name:value` is text.
     pub fn text(text: impl Into<String>) -> Result<Query> {
-        let query = Query {
-            text: text.into(),
-            ..Query::default()
-        };
-        query.text_query()?;
+        let parsed = text_query::parse(&text.into(), false)?;
+        let mut query = Query::default();
+        query.set_text(parsed.text, parsed.notes);
         Ok(query)
     }
 
-    /// Parses a query string: text in tantivy's syntax and top-level `field:value` filters;
-    /// ages count back from now and days are UTC days.
+    /// Parses a query string: words, phrases and operators, and top-level `field:value`
+    /// filters.
+    ///
+    /// Ages count back from now and days are UTC days.
     pub fn parse(input: &str) -> Result<Query> {
         Query::parse_in(input, &TimeContext::default())
     }
@@ -425,34 +444,19 @@ impl Query {
     /// Parses a query string as [`Query::parse`] does, with ages and days in `context`.
     pub fn parse_in(input: &str, context: &TimeContext) -> Result<Query> {
         let mut query = Query::default();
-        let mut kept: Vec<String> = Vec::new();
-        let mut removed_filter = false;
-        let tokens = split_tokens(input)?;
-        for (i, token) in tokens.iter().enumerate() {
-            let Some((negated, name, value)) = as_filter(&token.text) else {
-                kept.push(escape_reserved(&token.text));
-                continue;
-            };
+        let parsed = text_query::parse(input, true)?;
+        for WrittenFilter {
+            negated,
+            name,
+            value,
+            at,
+        } in parsed.filters
+        {
             let misplaced = |problem| SyntaxError::Misplaced {
                 query: input.to_owned(),
                 problem,
-                at: token.at,
+                at,
             };
-            if !FILTER_NAMES.contains(&name.as_str()) {
-                return Err(SyntaxError::UnknownField { field: name }.into());
-            }
-            if token.depth > 0 || token.parenthesized {
-                return Err(misplaced(Problem::FilterInParentheses).into());
-            }
-            let next = tokens.get(i + 1).map(|t| t.text.as_str());
-            if kept.last().map(String::as_str) == Some("OR") || next == Some("OR") {
-                return Err(misplaced(Problem::FilterOred).into());
-            }
-            removed_filter = true;
-            let mut negated = negated;
-            if matches!(kept.last().map(String::as_str), Some("AND" | "NOT")) {
-                negated ^= kept.pop().as_deref() == Some("NOT");
-            }
             if value.is_empty() {
                 return Err(SyntaxError::InvalidValue {
                     field: FILTER_NAMES.iter().find(|n| **n == name).expect("known"),
@@ -470,13 +474,6 @@ impl Query {
                 _ => query.filters.push(Filter::parse(&name, &value)?),
             }
         }
-        // An AND left dangling at the start or end by a removed filter.
-        while removed_filter && kept.first().map(String::as_str) == Some("AND") {
-            kept.remove(0);
-        }
-        while removed_filter && kept.last().map(String::as_str) == Some("AND") {
-            kept.pop();
-        }
         if let (Some(since), Some(until)) = (query.since, query.until)
             && since >= until
         {
@@ -486,9 +483,14 @@ impl Query {
             }
             .into());
         }
-        query.text = kept.join(" ");
-        query.text_query()?;
+        query.set_text(parsed.text, parsed.notes);
         Ok(query)
+    }
+
+    fn set_text(&mut self, text: Option<Text>, notes: Vec<Note>) {
+        self.text = text.as_ref().map(Text::render).unwrap_or_default();
+        self.text_expr = text;
+        self.notes = notes;
     }
 
     /// Narrows the time window by a `date:`, `after:` or `before:` filter. A day is a whole
@@ -594,17 +596,31 @@ impl Query {
         self
     }
 
-    /// The web host's base for the URLs of hits whose repository has none recorded
-    /// ([`crate::Writer::set_web_base`]; an index from before it was) (default
-    /// `https://github.com`); see [`logidx_urls::web_base`].
+    /// The web host's base for hit URLs (default `https://github.com`); see
+    /// [`logidx_urls::web_base`].
     pub fn web_base(mut self, base: impl Into<String>) -> Query {
         self.web_base = base.into().trim_end_matches('/').to_owned();
         self
     }
 
-    /// The text part, as tantivy parses it.
+    /// The text part, as a query string of its own (empty: every line).
     pub fn text_part(&self) -> &str {
         &self.text
+    }
+
+    /// What the query was read as where its writer may have meant otherwise (a lowercase
+    /// `or` searched as a word, `net::x` as text): the command line prints them.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// The tokens of the words the text part asks for (not those it excludes), to highlight.
+    pub fn positive_tokens(&self) -> Vec<&str> {
+        let mut tokens = Vec::new();
+        if let Some(text) = &self.text_expr {
+            text.positive_tokens(&mut tokens);
+        }
+        tokens
     }
 
     /// The query string's filters: one of each field's must hold.
@@ -639,11 +655,14 @@ impl Query {
 
     /// The text part as a tantivy query over the texts index; empty text matches every text.
     pub(crate) fn text_query(&self) -> Result<Box<dyn TantivyQuery>> {
-        let (schema, fields) = TextFields::schema();
-        parse_text(
-            &self.text,
-            QueryParser::new(schema, vec![fields.text], tokenizers()),
-        )
+        let (_, fields) = TextFields::schema();
+        Ok(self.text_query_over(fields.text))
+    }
+
+    /// The text part as a tantivy query over `field`, a text field tokenized with
+    /// [`LogTokenizer`](crate::LogTokenizer) (as a baseline index of one document per line).
+    pub fn text_query_over(&self, field: Field) -> Box<dyn TantivyQuery> {
+        text_query::tantivy_query(self.text_expr.as_ref(), field)
     }
 }
 
@@ -654,144 +673,6 @@ impl FromStr for Query {
     fn from_str(input: &str) -> Result<Query> {
         Query::parse(input)
     }
-}
-
-/// Parses `text` as the index does, with `parser` set to its default field: words are ANDed,
-/// empty text matches everything, a query of exclusions only excludes from everything.
-pub fn parse_text(text: &str, mut parser: QueryParser) -> Result<Box<dyn TantivyQuery>> {
-    if text.trim().is_empty() {
-        return Ok(Box::new(AllQuery));
-    }
-    parser.set_conjunction_by_default();
-    let error = |source| {
-        SyntaxError::Text {
-            text: text.to_owned(),
-            source,
-        }
-        .into()
-    };
-    match parser.parse_query(text) {
-        Ok(query) => Ok(query),
-        Err(QueryParserError::AllButQueryForbidden) => {
-            parser.parse_query(&format!("* {text}")).map_err(error)
-        }
-        Err(err) => Err(error(err)),
-    }
-}
-
-/// A word with tantivy's range, boost, fuzzy and field characters escaped: log text is full of
-/// them (`##[error]`, `{...}`, `^~~~`, `code: 110`), and the index has no ranges, boosts or
-/// fuzziness to ask for. Tokens split on them anyway, so the word matches as written.
-fn escape_reserved(word: &str) -> String {
-    let mut escaped = String::with_capacity(word.len());
-    for c in word.chars() {
-        if "[]{}^~!:".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-struct Token {
-    text: String,
-    /// Parentheses open before it.
-    depth: usize,
-    /// Where it starts, in characters from the query's start.
-    at: usize,
-    /// It has a parenthesis outside quotes.
-    parenthesized: bool,
-}
-
-/// Splits at whitespace outside quotes, tracking parentheses.
-fn split_tokens(input: &str) -> Result<Vec<Token>, SyntaxError> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let (mut depth, mut start_depth, mut in_quotes) = (0usize, 0usize, false);
-    let mut parenthesized = false;
-    let (mut current_at, mut quote_at) = (0, 0);
-    let mut open_parens: Vec<usize> = Vec::new();
-    let misplaced = |problem, at| SyntaxError::Misplaced {
-        query: input.to_owned(),
-        problem,
-        at,
-    };
-    for (at, c) in input.chars().enumerate() {
-        if in_quotes {
-            current.push(c);
-            in_quotes = c != '"';
-            continue;
-        }
-        if c.is_whitespace() {
-            if !current.is_empty() {
-                tokens.push(Token {
-                    text: std::mem::take(&mut current),
-                    depth: start_depth,
-                    parenthesized: std::mem::take(&mut parenthesized),
-                    at: current_at,
-                });
-            }
-            continue;
-        }
-        if current.is_empty() {
-            start_depth = depth;
-            current_at = at;
-        }
-        match c {
-            '"' => {
-                in_quotes = true;
-                quote_at = at;
-            }
-            '(' => {
-                depth += 1;
-                parenthesized = true;
-                open_parens.push(at);
-            }
-            ')' => {
-                if open_parens.pop().is_none() {
-                    return Err(misplaced(Problem::UnopenedParenthesis, at));
-                }
-                depth -= 1;
-                parenthesized = true;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    if in_quotes {
-        return Err(misplaced(Problem::UnclosedQuote, quote_at));
-    }
-    if let Some(&at) = open_parens.last() {
-        return Err(misplaced(Problem::UnclosedParenthesis, at));
-    }
-    if !current.is_empty() {
-        tokens.push(Token {
-            text: current,
-            depth: start_depth,
-            parenthesized,
-            at: current_at,
-        });
-    }
-    Ok(tokens)
-}
-
-/// `[-]name:value` with an unquoted name of letters and `_`: (negated, name, unquoted value).
-fn as_filter(token: &str) -> Option<(bool, String, String)> {
-    let (negated, rest) = match token.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, token.strip_prefix('+').unwrap_or(token)),
-    };
-    let rest = rest.trim_start_matches('(');
-    let (name, value) = rest.split_once(':')?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
-        return None;
-    }
-    let value = value.trim_end_matches(')');
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
-    Some((negated, name.to_ascii_lowercase(), value.to_owned()))
 }
 
 #[cfg(test)]
@@ -806,19 +687,79 @@ mod tests {
     #[test]
     fn log_punctuation_is_searched_as_written() {
         for (input, text) in [
-            (
-                "##[error]Process completed",
-                "##\\[error\\]Process completed",
-            ),
+            ("##[error]Process completed", "\"error process\" completed"),
             (
                 "\"##[error]Process completed\"",
-                "\"##\\[error\\]Process completed\"",
+                "\"error process completed\"",
             ),
-            ("{code: 110} ^~~~ !", "\\{code\\: 110\\} \\^\\~\\~\\~ \\!"),
+            ("{code: 110} ^~~~", "code 110"),
+            ("Result::unwrap()", "\"result unwrap\""),
+            ("f(x) (a)", "\"f x\" a"),
         ] {
             let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
-            assert_eq!(query.text_part(), text);
+            assert_eq!(query.text_part(), text, "{input}");
         }
+    }
+
+    #[test]
+    fn not_binds_tightest_then_and_then_or() {
+        for (input, text) in [
+            ("panicked AND NOT roundtrip", "panicked NOT roundtrip"),
+            ("panicked -roundtrip", "panicked NOT roundtrip"),
+            ("!roundtrip panicked", "NOT roundtrip panicked"),
+            ("panicked && !roundtrip", "panicked NOT roundtrip"),
+            ("NOT a AND NOT b", "NOT a NOT b"),
+            ("a OR NOT b", "a OR NOT b"),
+            ("a || b && c", "a OR (b c)"),
+            ("a b OR c", "(a b) OR c"),
+            ("-(a OR b) c", "NOT (a OR b) c"),
+            ("NOT -a", "NOT NOT a"),
+            ("(a OR b) (c OR d)", "(a OR b) (c OR d)"),
+            ("\"AND\" \"or\"", "and or"),
+        ] {
+            let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(query.text_part(), text, "{input}");
+            assert_eq!(query.notes(), &[], "{input}");
+            // The rendering means the same.
+            let again = Query::parse(text).unwrap();
+            assert_eq!(again.text_part(), text, "{input}");
+        }
+    }
+
+    #[test]
+    fn guesses_are_noted() {
+        let note = |input: &str| -> Vec<String> {
+            let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            query.notes().iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(
+            note("panicked or roundtrip"),
+            [
+                "`or` is searched as a word; write OR for the operator, or \"or\" to silence \
+              this note"
+            ]
+        );
+        assert_eq!(note("panicked \"or\" roundtrip"), Vec::<String>::new());
+        assert_eq!(
+            note("net::tests::connect_with_retry"),
+            ["`net::tests::connect_with_retry` is searched as text: `net` is not a field"]
+        );
+        for pasted in [
+            "https://example.com/a/b",
+            "C:\\x",
+            "Result::unwrap()",
+            "foo:bar",
+            "error:",
+        ] {
+            assert_eq!(note(pasted).len(), 1, "{pasted}");
+        }
+        assert_eq!(note("src/net.rs:232:18"), Vec::<String>::new());
+        assert_eq!(
+            note("a ... b"),
+            ["`...` has no letters, digits or symbols and is ignored"]
+        );
+        let query = Query::parse("https://example.com/a/b").unwrap();
+        assert_eq!(query.text_part(), "\"https example com a b\"");
     }
 
     #[test]
@@ -850,6 +791,12 @@ mod tests {
                 &[Filter::Level(Level::Info), Filter::Branch("main".into())],
             ),
             (
+                "!branch:main timeout",
+                "timeout",
+                &[],
+                &[Filter::Branch("main".into())],
+            ),
+            (
                 "sha:ABC123 step:3 workflow:ci.yml event:push conclusion:failure",
                 "",
                 &[
@@ -861,10 +808,16 @@ mod tests {
                 ],
                 &[],
             ),
-            ("(a OR b) -c", "(a OR b) -c", &[], &[]),
+            (
+                "workflow:.github/workflows/ci.yml",
+                "",
+                &[Filter::Workflow(".github/workflows/ci.yml".into())],
+                &[],
+            ),
+            ("(a OR b) -c", "(a OR b) NOT c", &[], &[]),
             (
                 "\"http://x\" LEVEL:Error",
-                "\"http\\://x\"",
+                "\"http x\"",
                 &[Filter::Level(Level::Error)],
                 &[],
             ),
@@ -913,6 +866,7 @@ mod tests {
         let context = TimeContext::new(now, jiff::tz::TimeZone::UTC);
         for (input, since, until) in cases {
             let query = Query::parse_in(input, &context).unwrap();
+
             let (from, to) = query.time_range();
             assert_eq!(
                 (from.map(to_nanos), to.map(to_nanos)),
@@ -926,10 +880,11 @@ mod tests {
     fn errors_say_what_is_valid() {
         let cases: &[(&str, &str)] = &[
             (
-                "foo:bar",
-                "unknown field `foo` in query\nhint: valid fields are repo, run,",
+                "brnach:main",
+                "unknown field `brnach` in query\nhint: did you mean `branch:`? valid fields \
+                 are repo, run,",
             ),
-            ("http://example.com", "unknown field `http`"),
+            ("levle:error", "did you mean `level:`?"),
             (
                 "run:abc",
                 "invalid value `abc` for `run:`, expected a run id",
@@ -964,8 +919,40 @@ mod tests {
             ("\"unclosed", "a quote is not closed"),
             ("(a OR repo:x)", "field filters go outside parentheses"),
             ("a OR repo:x", "cannot be ORed"),
+            ("a b OR c repo:x", "cannot be ORed"),
             ("-date:2024-01-01", "dates cannot be excluded"),
-            ("a AND AND", "invalid query `a AND AND`\nhint: words match"),
+            (
+                "a AND AND",
+                "invalid query: this operator has nothing after it\n    a AND AND\n      ^\n\
+                 hint: words match",
+            ),
+            (
+                "a AND",
+                "this operator has nothing after it\n    a AND\n      ^",
+            ),
+            (
+                "OR a",
+                "this operator has nothing before it\n    OR a\n    ^",
+            ),
+            (
+                "a || (|| b)",
+                "nothing before it\n    a || (|| b)\n          ^",
+            ),
+            ("a NOT", "nothing after it\n    a NOT\n      ^"),
+            (
+                "a () b",
+                "these parentheses hold nothing\n    a () b\n      ^",
+            ),
+            ("a (b", "a parenthesis is not closed\n    a (b\n      ^"),
+            (
+                "a b)",
+                "this parenthesis closes nothing\n    a b)\n       ^",
+            ),
+            (
+                "...",
+                "query `...` has no words to search\nhint: words are letters",
+            ),
+            ("NOT - ##", "query `NOT - ##` has no words to search"),
         ];
         for (input, message) in cases {
             let err = Query::parse(input).expect_err(input);
@@ -1011,8 +998,17 @@ mod tests {
 
     proptest! {
         #[test]
-        fn parsing_never_panics(input in "[a-z:\"() -]{0,30}") {
+        fn parsing_never_panics(input in "[a-zA-Z:\"()|&! -]{0,30}") {
             let _ = Query::parse(&input);
+        }
+
+        #[test]
+        fn a_rendered_text_means_the_same(input in "[ab\"()|&!\\- ]{0,24}|(a|b|AND|OR|NOT|\\(|\\)|-|!|&&|\\|\\|| )*") {
+            if let Ok(query) = Query::parse(&input) {
+                let again = Query::parse(query.text_part()).unwrap();
+                prop_assert_eq!(again.text_part(), query.text_part());
+                prop_assert_eq!(&again.text_expr, &query.text_expr);
+            }
         }
 
         #[test]

@@ -1,8 +1,11 @@
-//! The tokenizer for log text: lowercased runs of letters, digits and `_`, however long.
+//! The tokenizer for log text: lowercased runs of letters, digits and `_`, however long, and
+//! each emoji or other non-ASCII symbol (`🔥`, `✓`, `©`) a token of its own.
 //!
 //! Tantivy's default tokenizer drops tokens of 40 bytes and more, which loses commit SHAs and
 //! long identifiers; this one keeps them. Punctuation splits tokens, so a path or `error[E0425]`
 //! is searched as a phrase of its parts, and `E0425`, `0x7ff` or `ModuleNotFoundError` as written.
+//! Symbols are searchable because logs mark outcomes with them (`✓ built`, `❌ failed`); ASCII
+//! punctuation, Unicode punctuation, box drawing, emoji modifiers and joiners still split.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
@@ -13,7 +16,7 @@ pub const LOG_TOKENIZER: &str = "logidx";
 /// Tantivy refuses longer terms; longer runs are split into tokens of at most this many bytes.
 const MAX_TOKEN_BYTES: usize = 65_000;
 
-/// Splits log text into lowercased words of letters, digits and `_`.
+/// Splits log text into lowercased words of letters, digits and `_`, and symbols.
 #[derive(Clone, Default)]
 pub struct LogTokenizer {
     token: Token,
@@ -43,15 +46,46 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// A non-ASCII symbol, a token by itself: not a letter or digit, space, control, combining
+/// mark, punctuation, box drawing, braille (spinners), variation selector, emoji modifier or
+/// the replacement character (invalid UTF-8).
+fn is_symbol(c: char) -> bool {
+    !c.is_ascii()
+        && !c.is_alphanumeric()
+        && !c.is_whitespace()
+        && !c.is_control()
+        && !matches!(c,
+            '\u{a1}' | '\u{a7}' | '\u{ab}' | '\u{ad}' | '\u{b6}' | '\u{b7}' | '\u{bb}' | '\u{bf}'
+            | '\u{300}'..='\u{36f}'
+            | '\u{2000}'..='\u{206f}'
+            | '\u{2500}'..='\u{259f}'
+            | '\u{2800}'..='\u{28ff}'
+            | '\u{3000}'..='\u{303f}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{fe30}'..='\u{fe4f}'
+            | '\u{fff9}'..='\u{fffd}'
+            | '\u{1f3fb}'..='\u{1f3ff}'
+            | '\u{e0000}'..='\u{e007f}')
+}
+
+fn starts_token(c: char) -> bool {
+    is_word_char(c) || is_symbol(c)
+}
+
 impl TokenStream for LogTokenStream<'_> {
     fn advance(&mut self) -> bool {
         let rest = &self.text[self.offset..];
-        let Some(start) = rest.find(is_word_char) else {
+        let Some(start) = rest.find(starts_token) else {
             self.offset = self.text.len();
             return false;
         };
         let word = &rest[start..];
-        let mut len = word.find(|c| !is_word_char(c)).unwrap_or(word.len());
+        let first = word.chars().next().expect("a token starts here");
+        let mut len = if is_word_char(first) {
+            word.find(|c| !is_word_char(c)).unwrap_or(word.len())
+        } else {
+            first.len_utf8()
+        };
         if len > MAX_TOKEN_BYTES {
             len = MAX_TOKEN_BYTES;
             while !word.is_char_boundary(len) {
@@ -152,6 +186,14 @@ mod tests {
                 &["thread", "main", "panicked", "at", "src", "main", "rs"],
             ),
             ("ÉCHEC Straße", &["échec", "straße"]),
+            ("🔥 deploy✅done", &["🔥", "deploy", "✅", "done"]),
+            ("🔥🔥 ✓ built", &["🔥", "🔥", "✓", "built"]),
+            // Emoji modifiers, joiners and punctuation split, as spaces do.
+            (
+                "❤\u{fe0f} a\u{200d}b — “c” … ─── d",
+                &["❤", "a", "b", "c", "d"],
+            ),
+            ("© 2024 · ±1 °C", &["©", "2024", "±", "1", "°", "c"]),
         ];
         for (text, expected) in cases {
             assert_eq!(tokenize(text), *expected, "tokens of {text:?}");
@@ -180,11 +222,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn tokens_are_lowercased_words_of_the_text(text in "[a-zA-Z0-9_ .:/\\[\\]()=,éÉß-]{0,80}") {
+        fn tokens_are_lowercased_words_of_the_text(text in "[a-zA-Z0-9_ .:/\\[\\]()=,éÉß✓🔥—\u{fe0f}-]{0,80}") {
             let lower = text.to_lowercase();
             for token in tokenize(&text) {
                 prop_assert!(!token.is_empty());
-                prop_assert!(token.chars().all(is_word_char), "{token:?}");
+                prop_assert!(token.chars().all(is_word_char) || token.chars().all(is_symbol), "{token:?}");
                 prop_assert!(lower.contains(&token), "{token:?} not in {lower:?}");
             }
         }

@@ -2,14 +2,13 @@
 //! The equivalence test checks the index against it; the bench measures against it.
 
 use tantivy::collector::DocSetCollector;
-use tantivy::query::QueryParser;
 use tantivy::schema::{
     FAST, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter, TantivyDocument, doc};
 
-use logidx_index::{LOG_TOKENIZER, LogTokenizer, parse_text};
+use logidx_index::{LOG_TOKENIZER, LogTokenizer, Query};
 
 /// A tantivy index of the same lines, one document per line.
 pub struct PerLine {
@@ -61,10 +60,9 @@ impl PerLine {
         }
     }
 
-    /// The ordinals of the lines whose text matches `text_query`.
-    pub fn matching(&self, text_query: &str) -> Vec<u64> {
-        let parser = QueryParser::for_index(&self.index, vec![self.text]);
-        let query = parse_text(text_query, parser).unwrap();
+    /// The ordinals of the lines whose text matches `query`'s text part.
+    pub fn matching(&self, query: &Query) -> Vec<u64> {
+        let query = query.text_query_over(self.text);
         let searcher = self.index.reader().unwrap().searcher();
         let mut ordinals: Vec<u64> = searcher
             .search(&query, &DocSetCollector)

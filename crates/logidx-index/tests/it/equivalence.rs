@@ -1,11 +1,13 @@
 //! The index gives exactly the hits of a one-document-per-line evaluation, on random corpora
-//! and random queries.
+//! and random queries: boolean text queries with NOT, `-` and `!` in every position, AND and
+//! OR nested, checked against a brute-force evaluation of every line's tokens.
 
 use jiff::Timestamp;
 use proptest::prelude::*;
 
 use logidx_index::{
     Filter, GroupBy, Index, Level, Line, Order, Query, RunAttempt, Step, StepMeta, WriterOptions,
+    tokenize,
 };
 
 use crate::{at, nanos};
@@ -20,6 +22,8 @@ const WORDS: &[&str] = &[
     "E0425",
     "0x7ff",
     "ModuleNotFoundError",
+    "or",
+    "not",
 ];
 
 fn line_text() -> impl Strategy<Value = String> {
@@ -77,20 +81,96 @@ fn corpus() -> impl Strategy<Value = Corpus> {
     })
 }
 
-fn text_query() -> impl Strategy<Value = String> {
-    let word = prop::sample::select(WORDS).prop_map(str::to_owned);
+/// A boolean text query as generated, evaluated by brute force.
+#[derive(Debug, Clone)]
+enum Expr {
+    Word(&'static str),
+    Phrase(&'static str, &'static str),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    let leaf = prop_oneof![
+        4 => prop::sample::select(WORDS).prop_map(Expr::Word),
+        1 => (prop::sample::select(WORDS), prop::sample::select(WORDS))
+            .prop_map(|(a, b)| Expr::Phrase(a, b)),
+    ];
+    leaf.prop_recursive(4, 16, 3, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+            prop::collection::vec(inner, 2..4).prop_map(Expr::Or),
+        ]
+    })
+}
+
+impl Expr {
+    fn holds(&self, tokens: &[String]) -> bool {
+        let contains = |words: &[String]| tokens.windows(words.len()).any(|w| w == words);
+        match self {
+            Expr::Word(w) => contains(&tokenize(w)),
+            Expr::Phrase(a, b) => contains(&tokenize(&format!("{a} {b}"))),
+            Expr::Not(inner) => !inner.holds(tokens),
+            Expr::And(parts) => parts.iter().all(|p| p.holds(tokens)),
+            Expr::Or(parts) => parts.iter().any(|p| p.holds(tokens)),
+        }
+    }
+
+    /// The query string, each operator spelt one of its ways (`choices` decides), with
+    /// parentheses where precedence needs them and sometimes where it does not.
+    fn render(&self, choices: &mut impl Iterator<Item = u8>) -> String {
+        let mut choose = |n: u8| choices.next().unwrap_or(0) % n;
+        match self {
+            Expr::Word(w) => (*w).to_owned(),
+            Expr::Phrase(a, b) => format!("\"{a} {b}\""),
+            Expr::Not(inner) => {
+                let operator = ["NOT ", "-", "!"][usize::from(choose(3))];
+                let body = match **inner {
+                    Expr::Word(_) | Expr::Phrase(..) => inner.render(choices),
+                    _ => format!("({})", inner.render(choices)),
+                };
+                format!("{operator}{body}")
+            }
+            Expr::And(parts) | Expr::Or(parts) => {
+                let and = matches!(self, Expr::And(_));
+                let mut rendered = String::new();
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        let mut choose = |n: u8| choices.next().unwrap_or(0) % n;
+                        rendered.push_str(if and {
+                            [" ", " AND ", " && "][usize::from(choose(3))]
+                        } else {
+                            [" OR ", " || "][usize::from(choose(2))]
+                        });
+                    }
+                    let needs = matches!((and, part), (true, Expr::Or(_)));
+                    let may = matches!(part, Expr::And(_) | Expr::Or(_));
+                    let text = part.render(choices);
+                    if needs || (may && choices.next().unwrap_or(0).is_multiple_of(2)) {
+                        rendered.push_str(&format!("({text})"));
+                    } else {
+                        rendered.push_str(&text);
+                    }
+                }
+                rendered
+            }
+        }
+    }
+}
+
+/// A text query string and its meaning (`None`: every line).
+fn text_query() -> impl Strategy<Value = (String, Option<Expr>)> {
     prop_oneof![
-        Just(String::new()),
-        word.clone(),
-        (word.clone(), word.clone()).prop_map(|(a, b)| format!("\"{a} {b}\"")),
-        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} OR {b}")),
-        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} -{b}")),
-        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a} AND NOT {b}")),
-        word.prop_map(|a| format!("-{a}")),
+        1 => Just((String::new(), None)),
+        6 => (expr(), prop::collection::vec(any::<u8>(), 64)).prop_map(|(expr, choices)| {
+            (expr.render(&mut choices.into_iter()), Some(expr))
+        }),
     ]
 }
 
-fn query() -> impl Strategy<Value = Query> {
+fn query() -> impl Strategy<Value = (Query, Option<Expr>)> {
     let filter = prop_oneof![
         prop::sample::select(vec!["acme/widgets", "ACME/gadgets"])
             .prop_map(|r| Filter::Repo(r.to_owned())),
@@ -120,11 +200,17 @@ fn query() -> impl Strategy<Value = Query> {
     )
         .prop_map(
             |(text, written, filters, excluded, since, until, order, limit, offset)| {
-                // Filters written in the query string (alternatives within a field), then
-                // added by the builder (each narrows).
+                let (text, expr) = text;
+                // Filters written in the query string (alternatives within a field), before
+                // the text in parentheses (filters stand outside them and OR), then added by
+                // the builder (each narrows).
                 let written: Vec<String> = written.iter().map(as_written).collect();
-                let mut query = Query::parse(&format!("{} {text}", written.join(" ")))
-                    .unwrap()
+                let input = match text.trim() {
+                    "" => written.join(" "),
+                    _ => format!("{} ({text})", written.join(" ")),
+                };
+                let mut query = Query::parse(&input)
+                    .unwrap_or_else(|e| panic!("{input}: {e}"))
                     .order(order)
                     .limit(limit)
                     .offset(offset);
@@ -140,7 +226,7 @@ fn query() -> impl Strategy<Value = Query> {
                 if let Some(until) = until {
                     query = query.until(at(until));
                 }
-                query
+                (query, expr)
             },
         )
 }
@@ -183,8 +269,23 @@ fn filter_holds(filter: &Filter, run: &RunAttempt, step: &StepMeta, text: &str) 
 }
 
 /// The hits' (url, timestamp, text), evaluated line by line.
-fn naive(corpus: &Corpus, per_line: &PerLine, query: &Query) -> Vec<(String, Timestamp, String)> {
-    let text_matches = per_line.matching(query.text_part());
+fn naive(
+    corpus: &Corpus,
+    per_line: &PerLine,
+    query: &Query,
+    expr: Option<&Expr>,
+) -> Vec<(String, Timestamp, String)> {
+    let text_matches: Vec<u64> = corpus
+        .lines()
+        .enumerate()
+        .filter(|(_, (_, _, _, line))| expr.is_none_or(|e| e.holds(&tokenize(&line.text))))
+        .map(|(n, _)| n as u64)
+        .collect();
+    assert_eq!(
+        per_line.matching(query),
+        text_matches,
+        "one document per line: {query:?}"
+    );
     let (since, until) = query.time_range();
     let mut hits: Vec<_> = corpus
         .lines()
@@ -267,8 +368,8 @@ proptest! {
             corpus.lines().enumerate().map(|(n, (_, _, _, line))| (n as u64, nanos(line.timestamp), line.text.as_str())),
             1,
         );
-        for query in queries {
-            let expected = naive(&corpus, &per_line, &query);
+        for (query, expr) in queries {
+            let expected = naive(&corpus, &per_line, &query, expr.as_ref());
             let (offset, limit) = query.page();
             let page: Vec<_> = expected.iter().skip(offset).take(limit).cloned().collect();
             let hits: Vec<_> = index

@@ -38,7 +38,7 @@ fn finds_every_line_of_a_phrase_newest_first_with_context() {
             .map(|(n, (_, _, _, l))| (n as u64, nanos(l.timestamp), l.text.as_str())),
         1,
     );
-    let expected = per_line.matching("\"test result\"");
+    let expected = per_line.matching(&Query::text("\"test result\"").unwrap());
     assert!(!expected.is_empty(), "the corpus has test results");
 
     let query = Query::parse("\"test result\"")
