@@ -48,6 +48,17 @@ impl Env {
         }
     }
 
+    /// fakehub over 30 runs with slow archives, so that a sync is still running when a test
+    /// acts on it (kills it, signals it, closes its pipes).
+    pub(crate) fn slow() -> Env {
+        let env = Env::start(30, |c| c.lines_per_job = 120);
+        env.hub.inject(fakehub::Fault::blob(
+            "/logs.zip",
+            fakehub::FaultKind::Slow(150_000),
+        ));
+        env
+    }
+
     /// The default index of this environment.
     pub(crate) fn index(&self) -> PathBuf {
         self.dir.path().join("index")

@@ -8,17 +8,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
-use fakehub::{Fault, FaultKind, Status};
+use fakehub::Status;
 
 use crate::env::{Env, text};
-
-/// fakehub with slow archives, so that a sync is still running when a test acts on it.
-fn slow_env() -> Env {
-    let env = Env::start(30, |c| c.lines_per_job = 120);
-    env.hub
-        .inject(Fault::blob("/logs.zip", FaultKind::Slow(150_000)));
-    env
-}
 
 /// `sync -v --json`, committing only at its end (or when stopped), with `stdout` and `stderr`.
 fn spawn_sync(env: &Env, stdout: Stdio, stderr: Stdio) -> Child {
@@ -115,7 +107,7 @@ fn committed_what_it_indexed(env: &Env, summary: &str, at_least: u64) {
 
 #[test]
 fn a_closed_stderr_ends_the_sync_quietly_and_commits_what_it_indexed() {
-    let env = slow_env();
+    let env = Env::slow();
     let mut child = spawn_sync(&env, Stdio::piped(), Stdio::piped());
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = child.stderr.take().unwrap();
@@ -140,7 +132,7 @@ fn a_closed_stderr_ends_the_sync_quietly_and_commits_what_it_indexed() {
 #[test]
 fn stdout_and_stderr_on_one_closed_pipe_end_the_sync_quietly() {
     // `logidx sync -v 2>&1 | head -2`
-    let env = slow_env();
+    let env = Env::slow();
     let (reader, writer) = std::io::pipe().unwrap();
     let mut child = spawn_sync(&env, writer.try_clone().unwrap().into(), writer.into());
     let lines = lines_of(reader);
@@ -156,7 +148,7 @@ fn stdout_and_stderr_on_one_closed_pipe_end_the_sync_quietly() {
 
 #[test]
 fn a_full_stderr_ends_the_sync_and_commits_what_it_indexed() {
-    let env = slow_env();
+    let env = Env::slow();
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -191,7 +183,7 @@ fn a_closed_stdout_lets_the_sync_finish_and_exit_quietly() {
 /// Sends `signal` to a sync once it has indexed an attempt (uncommitted: it commits only at
 /// its end), then checks that it committed that work and exited with `code`.
 fn a_signal_commits_what_was_indexed(signal: &str, code: i32) {
-    let env = slow_env();
+    let env = Env::slow();
     let mut child = spawn_sync(&env, Stdio::piped(), Stdio::piped());
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());

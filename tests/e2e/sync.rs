@@ -171,10 +171,8 @@ fn a_failed_archive_is_reported_the_others_are_indexed_and_the_next_sync_retries
 
 #[test]
 fn a_sync_killed_midway_resumes_with_no_duplicate_and_no_missing_line() {
-    let env = Env::start(30, |c| c.lines_per_job = 120);
     // Slow downloads, so that the kill lands mid-sync with work indexed but not committed.
-    env.hub
-        .inject(Fault::blob("/logs.zip", FaultKind::Slow(150_000)));
+    let env = Env::slow();
     let mut child = env
         .logidx()
         .args([
