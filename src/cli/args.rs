@@ -167,8 +167,11 @@ pub(crate) struct SearchArgs {
     /// `(a b) OR c`, and `NOT a` alone is every line without `a`. Several arguments are one
     /// query, joined with spaces (`search panicked at` is `search 'panicked at'`); a query
     /// may start with `-` (`search -flaky timeout`). Lowercase and/or/not are words;
-    /// `net::x`, URLs and `C:\path` are text. A note on stderr (not with --quiet) says so
-    /// when a query is read in a way its writer may not have meant.
+    /// `net::x`, URLs and `C:\path` are text. A bare word of 7 to 40 hex digits with a
+    /// letter a-f (`search 44875c6`, a pasted commit) also matches every line of the runs
+    /// whose head sha starts with it; quote it ("44875c6") for the word alone. A note on
+    /// stderr (not with --quiet) says so when a query is read in a way its writer may not
+    /// have meant.
     #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     pub(crate) query: Vec<String>,
     /// Only this repository (OWNER/REPO).

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use fakehub::{Config, FakeHub, Status};
+use fakehub::{Config, FakeHub, Run, Status};
 
 /// A fakehub serving from its own runtime, and a scratch directory for indexes.
 pub(crate) struct Env {
@@ -102,6 +102,14 @@ impl Env {
     /// Every place, in every completed attempt's archive, of a line whose text (as fakehub
     /// wrote it, ANSI codes and all) `keep` keeps.
     pub(crate) fn places_where(&self, keep: impl Fn(&str) -> bool) -> BTreeSet<Place> {
+        self.places_in_runs_where(|_, text| keep(text))
+    }
+
+    /// Every place, as [`Env::places_where`], of a line that `keep` keeps with its run.
+    pub(crate) fn places_in_runs_where(
+        &self,
+        keep: impl Fn(&Run, &str) -> bool,
+    ) -> BTreeSet<Place> {
         let repo = self.hub.repo("acme/widgets").unwrap();
         let mut places = BTreeSet::new();
         for run in &repo.runs {
@@ -114,7 +122,7 @@ impl Env {
                     let log = self.hub.job_log("acme/widgets", job.id).unwrap();
                     for step in &log.steps {
                         for (i, line) in step.lines.iter().enumerate() {
-                            if keep(&String::from_utf8_lossy(&line.text)) {
+                            if keep(run, &String::from_utf8_lossy(&line.text)) {
                                 places.insert(Place {
                                     run_id: run.id,
                                     attempt: attempt.number,

@@ -1,6 +1,6 @@
 //! The query language as users type it: boolean operators and their precedence against a
 //! brute-force filter of every line, notes for what a query is read as, pasted identifiers,
-//! a query in several arguments or starting with `-`.
+//! a query in several arguments or starting with `-`, pasted commit shas.
 
 use std::collections::BTreeSet;
 use std::process::Output;
@@ -54,6 +54,13 @@ fn search(env: &Env, first: &[&str], args: &[&str]) -> Output {
 fn places_of_hits(env: &Env, args: &[&str]) -> BTreeSet<Place> {
     let output = search(env, &["--json", "-n", "100000"], args);
     json_lines(&output).iter().map(place).collect()
+}
+
+/// How many hits `search` prints (places outside steps may repeat: a preamble's and
+/// `system.txt`'s lines are both step 0).
+fn number_of_hits(env: &Env, args: &[&str]) -> u64 {
+    let output = search(env, &["--json", "-n", "100000"], args);
+    json_lines(&output).len() as u64
 }
 
 fn count(env: &Env, args: &[&str]) -> u64 {
@@ -222,4 +229,95 @@ fn symbols_are_searched_as_words() {
         words.has("built") && !line.contains('✓')
     });
     assert_eq!(places_of_hits(&env, &["built", "-✓"]), unticked);
+}
+
+#[test]
+fn a_pasted_sha_finds_its_commits_runs_and_the_texts_that_hold_it() {
+    let env = Env::start(30, |_| ());
+    env.sync();
+    let repo = env.hub.repo("acme/widgets").unwrap();
+    let shas: Vec<&str> = repo.runs.iter().map(|r| r.head_sha.as_str()).collect();
+    let sha = shas
+        .iter()
+        .find(|s| s[..7].bytes().any(|b| b.is_ascii_alphabetic()))
+        .expect("a sha with a letter in its first 7 digits");
+    let short = sha[..7].to_owned();
+    let of_commit = |run: &fakehub::Run| run.head_sha.starts_with(&short);
+
+    // Every line of the commit's runs (the logs hold whole shas, not this prefix): those of
+    // its steps as fakehub wrote them, and the lines outside steps that `sha:` finds too.
+    let expected =
+        env.places_in_runs_where(|run, line| of_commit(run) || Words::of(line).has(&short));
+    assert!(!expected.is_empty());
+    let by_filter = places_of_hits(&env, &[&format!("sha:{short}")]);
+    let in_steps = |places: BTreeSet<Place>| -> BTreeSet<Place> {
+        places.into_iter().filter(|p| p.step_number > 0).collect()
+    };
+    assert_eq!(in_steps(by_filter.clone()), expected);
+    let upper = short.to_ascii_uppercase();
+    for word in [&short, &upper] {
+        assert_eq!(places_of_hits(&env, &[word]), by_filter, "{word}");
+        assert_eq!(
+            count(&env, &[word]),
+            number_of_hits(&env, &[word]),
+            "{word}"
+        );
+    }
+    let output = env.run(&["search", "--count", &short]);
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "note: `{short}` also matches every line of the runs of commits starting with it; \
+             write \"{short}\" to search only the text\n"
+        )
+    );
+    // With other words, the sha stands for its runs or the word.
+    let with_git = env.places_in_runs_where(|run, line| {
+        let words = Words::of(line);
+        words.has("git") && (of_commit(run) || words.has(&short))
+    });
+    let query = format!("{short} git");
+    let hits = places_of_hits(&env, &[&query]);
+    assert!(!with_git.is_empty() && with_git.len() < expected.len());
+    assert_eq!(
+        count(&env, &[&query]),
+        number_of_hits(&env, &[&query]),
+        "{query}"
+    );
+    assert_eq!(in_steps(hits), with_git, "{query}");
+    // Quoted, it is only text: the whole sha is in the checkout's lines alone.
+    let quoted = env.places_where(|line| Words::of(line).has(sha));
+    assert!(!quoted.is_empty() && quoted.len() < expected.len());
+    assert_eq!(places_of_hits(&env, &[&format!("\"{sha}\"")]), quoted);
+    let whole = places_of_hits(&env, &[&format!("sha:{sha}")]);
+    assert_eq!(places_of_hits(&env, &[sha]), whole, "{sha}");
+
+    // A sha-like word that only occurs in text (a build's hash) still finds that text.
+    let found = std::cell::RefCell::new(None);
+    env.places_where(|line| {
+        if found.borrow().is_none() {
+            let words = Words::of(line);
+            *found.borrow_mut() = words
+                .0
+                .iter()
+                .find(|w| {
+                    (7..=40).contains(&w.len())
+                        && w.bytes().all(|b| b.is_ascii_hexdigit())
+                        && w.bytes().any(|b| b.is_ascii_alphabetic())
+                        && !shas.iter().any(|s| s.starts_with(w.as_str()))
+                })
+                .cloned();
+        }
+        false
+    });
+    let word = found.into_inner().expect("fakehub's logs hold hashes");
+    let expected = env.places_where(|line| Words::of(line).has(&word));
+    assert!(!expected.is_empty());
+    let hits = places_of_hits(&env, &[&word]);
+    assert_eq!(
+        count(&env, &[&word]),
+        number_of_hits(&env, &[&word]),
+        "{word}"
+    );
+    assert_eq!(in_steps(hits), expected, "{word}");
 }

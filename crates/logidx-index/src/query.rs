@@ -15,7 +15,7 @@ use tantivy::schema::Field;
 use crate::error::Result;
 use crate::level::Level;
 use crate::schema::{TextFields, keyword};
-use crate::text_query::{self, Note, Text, WrittenFilter};
+use crate::text_query::{self, Note, Text, Truth, WrittenFilter};
 use crate::time::{End, TimeBoundError, TimeContext, from_nanos, parse_time_bound, to_nanos};
 
 /// The fields a query may filter on.
@@ -653,6 +653,56 @@ impl Query {
         (self.since.map(from_nanos), self.until.map(from_nanos))
     }
 
+    /// The query as parts over disjoint sets of steps, whose lines together are the query's:
+    /// itself when its text has no commit word ([`Text::Commit`]). Otherwise, for each commit
+    /// word `w`, the steps of runs whose sha starts with `w` and with no longer commit word
+    /// that extends `w`, with `w` and the words it extends true on every line; and the steps
+    /// of runs whose sha starts with none, with every commit word a plain word. A step's sha
+    /// starts with a chain of the words, so exactly one part holds it. Parts whose text
+    /// matches nothing are left out.
+    pub(crate) fn by_commit(&self) -> Vec<Query> {
+        let commits = self
+            .text_expr
+            .as_ref()
+            .map(Text::commits)
+            .unwrap_or_default();
+        if commits.is_empty() {
+            return vec![self.clone()];
+        }
+        let mut parts = Vec::with_capacity(commits.len() + 1);
+        for word in &commits {
+            let extended: Vec<&str> = commits
+                .iter()
+                .filter(|v| word.starts_with(v.as_str()))
+                .map(String::as_str)
+                .collect();
+            let text = self
+                .text_expr
+                .as_ref()
+                .expect("commits")
+                .with_true_commits(&extended);
+            let text_expr = match text {
+                Truth::Nothing => continue,
+                Truth::All => None,
+                Truth::Some(text) => Some(text),
+            };
+            let mut part = self.clone();
+            part.text_expr = text_expr;
+            part.required.push(Filter::Sha(word.clone()));
+            part.excluded.extend(
+                commits
+                    .iter()
+                    .filter(|v| v.len() > word.len() && v.starts_with(word.as_str()))
+                    .map(|v| Filter::Sha(v.clone())),
+            );
+            parts.push(part);
+        }
+        let mut rest = self.clone();
+        rest.excluded.extend(commits.into_iter().map(Filter::Sha));
+        parts.push(rest);
+        parts
+    }
+
     /// The text part as a tantivy query over the texts index; empty text matches every text.
     pub(crate) fn text_query(&self) -> Result<Box<dyn TantivyQuery>> {
         let (_, fields) = TextFields::schema();
@@ -661,6 +711,8 @@ impl Query {
 
     /// The text part as a tantivy query over `field`, a text field tokenized with
     /// [`LogTokenizer`](crate::LogTokenizer) (as a baseline index of one document per line).
+    /// It knows texts only: a pasted commit (`44875c6`) is the word alone there, while
+    /// [`Index::search`](crate::Index::search) also gives every line of the commit's runs.
     pub fn text_query_over(&self, field: Field) -> Box<dyn TantivyQuery> {
         text_query::tantivy_query(self.text_expr.as_ref(), field)
     }
@@ -994,6 +1046,86 @@ mod tests {
             .unwrap()
             .text_query()
             .unwrap();
+    }
+
+    #[test]
+    fn bare_hex_words_with_a_letter_are_commits() {
+        let commit = |input: &str| {
+            let query = Query::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let again = Query::parse(query.text_part()).unwrap();
+            assert_eq!(again.text_expr, query.text_expr, "{input}");
+            let notes: Vec<String> = query.notes().iter().map(ToString::to_string).collect();
+            (query.text_expr.clone().unwrap(), notes)
+        };
+        assert_eq!(
+            commit("44875C6"),
+            (
+                Text::Commit("44875c6".into()),
+                vec![
+                    "`44875C6` also matches every line of the runs of commits starting with \
+                     it; write \"44875C6\" to search only the text"
+                        .to_owned()
+                ]
+            )
+        );
+        let forty = "44875c695a299d3666c57960c9c72126001bcec4";
+        assert_eq!(commit(forty).0, Text::Commit(forty.into()));
+        for word in [
+            "\"44875c6\"",
+            "1234567",
+            "abcdef",
+            &format!("{forty}0"),
+            "44875g6",
+        ] {
+            let (text, notes) = commit(word);
+            assert!(matches!(text, Text::Words(_)), "{word}: {text:?}");
+            assert_eq!(notes, Vec::<String>::new(), "{word}");
+        }
+        // A word, not a commit, without filters.
+        let text = Query::text("44875c6").unwrap();
+        assert!(matches!(text.text_expr, Some(Text::Words(_))));
+    }
+
+    #[test]
+    fn commits_split_the_steps_by_their_sha() {
+        let query = Query::parse("44875c6e panicked OR NOT 44875c6").unwrap();
+        let parts: Vec<(String, Vec<Filter>, Vec<Filter>)> = query
+            .by_commit()
+            .into_iter()
+            .map(|part| {
+                let text = part
+                    .text_expr
+                    .as_ref()
+                    .map(Text::render)
+                    .unwrap_or_default();
+                (text, part.required, part.excluded)
+            })
+            .collect();
+        let sha = |s: &str| Filter::Sha(s.to_owned());
+        assert_eq!(
+            parts,
+            [
+                // `44875c6` true, `44875c6e` (false there) a word.
+                (
+                    "44875c6e panicked".to_owned(),
+                    vec![sha("44875c6")],
+                    vec![sha("44875c6e")]
+                ),
+                // Both true: `NOT 44875c6` matches nothing.
+                ("panicked".to_owned(), vec![sha("44875c6e")], vec![]),
+                // Neither: both words.
+                (
+                    "(44875c6e panicked) OR NOT 44875c6".to_owned(),
+                    vec![],
+                    vec![sha("44875c6"), sha("44875c6e")]
+                ),
+            ]
+        );
+        // A part whose text matches nothing is left out.
+        assert_eq!(Query::parse("NOT 44875c6").unwrap().by_commit().len(), 1);
+        let all = Query::parse("44875c6 OR panicked").unwrap().by_commit();
+        assert_eq!(all[0].text_expr, None, "every line of the commit's runs");
+        assert_eq!(Query::parse("panicked").unwrap().by_commit().len(), 1);
     }
 
     proptest! {

@@ -5,6 +5,11 @@
 //! `AND` (also `&&`, or nothing between two terms), then `OR` (also `||`). A negation that
 //! stands alone means "every line except", so `NOT a AND NOT b` and `a OR NOT b` mean what
 //! they say. Filters (`field:value`) are only taken at the top level, ANDed with the rest.
+//!
+//! A bare word of 7 to 40 hex digits with at least one letter (`44875c6`, as a commit is
+//! pasted) is a [`Text::Commit`]: true on a line that holds it as a word, and on every line of
+//! a run whose head sha starts with it. A quoted one, or one of digits alone (more likely a
+//! number or an id), is a plain word.
 
 use std::fmt;
 
@@ -29,6 +34,27 @@ pub(crate) enum Text {
     And(Vec<Text>),
     /// Lines some part matches.
     Or(Vec<Text>),
+    /// A bare sha-like word ([`is_sha_like`]), lowercased: lines holding it, and every line of
+    /// the runs whose head sha starts with it. Over texts alone it is the word; the search
+    /// splits the steps by sha (`Query::by_commit`).
+    Commit(String),
+}
+
+/// What a text is once some of its commit words are taken as true: every line, no line, or
+/// a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Truth {
+    All,
+    Nothing,
+    Some(Text),
+}
+
+/// Whether a word is read as a commit's prefix: 7 to 40 hex digits, at least one of them a
+/// letter (a run of digits alone is more likely a number or an id).
+pub(crate) fn is_sha_like(word: &str) -> bool {
+    (7..=40).contains(&word.len())
+        && word.bytes().all(|b| b.is_ascii_hexdigit())
+        && word.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Something a query was read as that its writer may not have meant, said rather than guessed.
@@ -53,6 +79,11 @@ pub enum Note {
         /// The word as written.
         word: String,
     },
+    /// A bare word of 7 to 40 hex digits, read as a commit's prefix as well as a word.
+    CommitPrefix {
+        /// The word as written.
+        word: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -73,6 +104,11 @@ impl fmt::Display for Note {
                     "`{word}` has no letters, digits or symbols and is ignored"
                 )
             }
+            Note::CommitPrefix { word } => write!(
+                f,
+                "`{word}` also matches every line of the runs of commits starting with it; \
+                 write \"{word}\" to search only the text"
+            ),
         }
     }
 }
@@ -149,7 +185,7 @@ pub(crate) fn parse(input: &str, filters: bool) -> Result<Parsed, SyntaxError> {
             };
             return Err(parser.misplaced(problem, at));
         }
-        if let Some(text) = node.into_text(&mut parsed.notes) {
+        if let Some(text) = node.into_text(filters, &mut parsed.notes) {
             texts.push(text);
         }
     }
@@ -178,6 +214,7 @@ fn build(text: &Text, field: Field) -> Box<dyn TantivyQuery> {
             term(&tokens[0]),
             IndexRecordOption::WithFreqs,
         )),
+        Text::Commit(word) => Box::new(TermQuery::new(term(word), IndexRecordOption::WithFreqs)),
         Text::Words(tokens) => Box::new(PhraseQuery::new(tokens.iter().map(|t| term(t)).collect())),
         Text::Not(inner) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(AllQuery)),
@@ -262,6 +299,7 @@ impl Text {
     fn has_phrase(&self) -> bool {
         match self {
             Text::Words(tokens) => tokens.len() > 1,
+            Text::Commit(_) => false,
             Text::Not(inner) => inner.has_phrase(),
             Text::And(parts) | Text::Or(parts) => parts.iter().any(Text::has_phrase),
         }
@@ -270,10 +308,16 @@ impl Text {
     /// The text as a query string that parses back to it.
     pub(crate) fn render(&self) -> String {
         match self {
-            Text::Words(tokens) if tokens.len() == 1 => tokens[0].clone(),
+            // A sha-like word stays quoted, so that it parses back to a word.
+            Text::Words(tokens) if tokens.len() == 1 && !is_sha_like(&tokens[0]) => {
+                tokens[0].clone()
+            }
             Text::Words(tokens) => format!("\"{}\"", tokens.join(" ")),
+            Text::Commit(word) => word.clone(),
             Text::Not(inner) => match **inner {
-                Text::Words(_) | Text::Not(_) => format!("NOT {}", inner.render()),
+                Text::Words(_) | Text::Commit(_) | Text::Not(_) => {
+                    format!("NOT {}", inner.render())
+                }
                 _ => format!("NOT ({})", inner.render()),
             },
             Text::And(parts) => joined(parts, " ", |part| matches!(part, Text::Or(_))),
@@ -285,11 +329,67 @@ impl Text {
     pub(crate) fn positive_tokens<'t>(&'t self, into: &mut Vec<&'t str>) {
         match self {
             Text::Words(tokens) => into.extend(tokens.iter().map(String::as_str)),
+            Text::Commit(word) => into.push(word),
             Text::Not(_) => {}
             Text::And(parts) | Text::Or(parts) => {
                 for part in parts {
                     part.positive_tokens(into);
                 }
+            }
+        }
+    }
+}
+
+impl Text {
+    /// The distinct commit words of the text, sorted.
+    pub(crate) fn commits(&self) -> Vec<String> {
+        fn walk(text: &Text, into: &mut Vec<String>) {
+            match text {
+                Text::Commit(word) => into.push(word.clone()),
+                Text::Words(_) => {}
+                Text::Not(inner) => walk(inner, into),
+                Text::And(parts) | Text::Or(parts) => parts.iter().for_each(|p| walk(p, into)),
+            }
+        }
+        let mut commits = Vec::new();
+        walk(self, &mut commits);
+        commits.sort();
+        commits.dedup();
+        commits
+    }
+
+    /// The text with the commit words `true_words` true on every line (the others stay
+    /// words), simplified.
+    pub(crate) fn with_true_commits(&self, true_words: &[&str]) -> Truth {
+        match self {
+            Text::Commit(word) if true_words.contains(&word.as_str()) => Truth::All,
+            Text::Words(_) | Text::Commit(_) => Truth::Some(self.clone()),
+            Text::Not(inner) => match inner.with_true_commits(true_words) {
+                Truth::All => Truth::Nothing,
+                Truth::Nothing => Truth::All,
+                Truth::Some(text) => Truth::Some(Text::Not(Box::new(text))),
+            },
+            Text::And(parts) => {
+                let mut kept = Vec::new();
+                for part in parts {
+                    match part.with_true_commits(true_words) {
+                        Truth::All => {}
+                        Truth::Nothing => return Truth::Nothing,
+                        Truth::Some(text) => kept.push(text),
+                    }
+                }
+                one_or(kept, Text::And, and_parts).map_or(Truth::All, Truth::Some)
+            }
+            Text::Or(parts) => {
+                let mut kept = Vec::new();
+                for part in parts {
+                    match part.with_true_commits(true_words) {
+                        Truth::All => return Truth::All,
+                        Truth::Nothing => {}
+                        Truth::Some(text) => kept.push(text),
+                    }
+                }
+                one_or(kept, Text::Or, or_parts).map_or(Truth::Nothing, Truth::Some)
             }
         }
     }
@@ -559,12 +659,13 @@ impl Node {
     }
 
     /// The node as text, without words that have nothing to search (`None` if nothing is
-    /// left), noting lowercase operators and such words.
-    fn into_text(self, notes: &mut Vec<Note>) -> Option<Text> {
+    /// left), noting lowercase operators and such words; with `commits`, bare sha-like words
+    /// are [`Text::Commit`]s, noted too.
+    fn into_text(self, commits: bool, notes: &mut Vec<Note>) -> Option<Text> {
         let parts = |nodes: Vec<Node>, notes: &mut Vec<Note>| -> Vec<Text> {
             nodes
                 .into_iter()
-                .filter_map(|n| n.into_text(notes))
+                .filter_map(|n| n.into_text(commits, notes))
                 .collect()
         };
         match self {
@@ -572,6 +673,13 @@ impl Node {
                 term: Atom::Word { text, quoted },
                 ..
             } => {
+                if commits && !quoted && is_sha_like(&text) {
+                    let note = Note::CommitPrefix { word: text.clone() };
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                    return Some(Text::Commit(text.to_ascii_lowercase()));
+                }
                 let tokens = tokenize(&text);
                 if !quoted && is_operator_word(&text) {
                     notes.push(Note::OperatorAsWord { word: text });
@@ -581,7 +689,9 @@ impl Node {
                 (!tokens.is_empty()).then_some(Text::Words(tokens))
             }
             Node::Term { .. } => unreachable!("filters are taken out first"),
-            Node::Not(inner) => inner.into_text(notes).map(|t| Text::Not(Box::new(t))),
+            Node::Not(inner) => inner
+                .into_text(commits, notes)
+                .map(|t| Text::Not(Box::new(t))),
             Node::And(nodes) => one_or(parts(nodes, notes), Text::And, and_parts),
             Node::Or(nodes) => one_or(parts(nodes, notes), Text::Or, or_parts),
         }

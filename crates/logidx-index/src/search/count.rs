@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use tantivy::Searcher;
 
 use super::collect::StepMatch;
 use super::matching::{POSTINGS_LIMIT, in_window};
@@ -77,37 +78,12 @@ impl Index {
     /// Counts the lines matching `query` (its order, page and context are ignored).
     pub fn count(&self, query: &Query, group_by: GroupBy) -> Result<Counts> {
         let (texts, steps) = self.searchers();
-        let (set, _) = self.matching_texts(&texts, query, false)?;
-        let found = self.matching_steps(&steps, query, &set, POSTINGS_LIMIT)?;
-        // Every matching step's sequence is read: split the steps, in document order so that
-        // each thread decompresses each block once, among the cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(found.len().div_ceil(STEPS_PER_COUNTING_THREAD))
-            .max(1);
-        let tallies = if threads == 1 {
-            vec![self.tally(&*self.step_store(&steps)?, &found, query, &set, group_by)?]
-        } else {
-            // Each thread its own store: a walk in document order needs one block per column.
-            let tally = |part: &[StepMatch]| {
-                let store = StepStore::open(self, &steps, 1)?;
-                self.tally(&store, part, query, &set, group_by)
-            };
-            std::thread::scope(|scope| {
-                let running: Vec<_> = found
-                    .chunks(found.len().div_ceil(threads))
-                    .map(|part| scope.spawn(move || tally(part)))
-                    .collect();
-                running
-                    .into_iter()
-                    .map(|thread| {
-                        thread
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect::<Result<Vec<Tally>>>()
-            })?
-        };
+        let mut tallies = Vec::new();
+        for part in query.by_commit() {
+            let (set, _) = self.matching_texts(&texts, &part, false)?;
+            let found = self.matching_steps(&steps, &part, &set, POSTINGS_LIMIT)?;
+            tallies.extend(self.tallies(&steps, &found, &part, &set, group_by)?);
+        }
         let mut total = 0;
         let mut groups: BTreeMap<String, u64> = BTreeMap::new();
         let mut places = HashMap::new();
@@ -127,6 +103,47 @@ impl Index {
             total,
             groups: groups.into_iter().collect(),
             places,
+        })
+    }
+
+    /// The matching lines of the steps `found` (of `set`'s texts) counted, by a thread or
+    /// several.
+    fn tallies(
+        &self,
+        steps: &Searcher,
+        found: &[StepMatch],
+        query: &Query,
+        set: &TextSet,
+        group_by: GroupBy,
+    ) -> Result<Vec<Tally>> {
+        // Every matching step's sequence is read: split the steps, in document order so that
+        // each thread decompresses each block once, among the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(found.len().div_ceil(STEPS_PER_COUNTING_THREAD))
+            .max(1);
+        Ok(if threads == 1 {
+            vec![self.tally(&*self.step_store(steps)?, found, query, set, group_by)?]
+        } else {
+            // Each thread its own store: a walk in document order needs one block per column.
+            let tally = |part: &[StepMatch]| {
+                let store = StepStore::open(self, steps, 1)?;
+                self.tally(&store, part, query, set, group_by)
+            };
+            std::thread::scope(|scope| {
+                let running: Vec<_> = found
+                    .chunks(found.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || tally(part)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|thread| {
+                        thread
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect::<Result<Vec<Tally>>>()
+            })?
         })
     }
 

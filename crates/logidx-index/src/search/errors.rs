@@ -80,7 +80,12 @@ impl Index {
     /// apply per line), grouped by signature, the groups hitting the most runs first.
     pub fn errors(&self, query: &Query) -> Result<Vec<ErrorGroup>> {
         let (texts, steps) = self.searchers();
-        let (wanted, _) = self.matching_texts(&texts, query, false)?;
+        // Each part of the query its wanted texts; a text's signature is the same in all.
+        let parts = query.by_commit();
+        let wanted = parts
+            .iter()
+            .map(|part| Ok(self.matching_texts(&texts, part, false)?.0))
+            .collect::<Result<Vec<_>>>()?;
         let mut signatures: HashMap<u32, u64> = HashMap::new();
         for segment in texts.segment_readers() {
             let fast = segment.fast_fields();
@@ -91,45 +96,47 @@ impl Index {
                     continue;
                 };
                 let id = id as u32;
-                if signature != 0 && wanted.contains(id) {
+                if signature != 0 && wanted.iter().any(|set| set.contains(id)) {
                     signatures.insert(id, signature);
                 }
             }
         }
-        let set = TextSet::of(signatures.keys().copied());
         let scores = HashMap::new();
         let mut building: HashMap<u64, Building> = HashMap::new();
         let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
         let store = self.step_store(&steps)?;
-        for found in self.matching_steps(&steps, query, &set, usize::MAX)? {
-            let step = self.load_step(&store, found.address)?;
-            let mut any = false;
-            for line in matching_lines(&step, found.address, query, &set, &scores) {
-                any = true;
-                let seen = Seen {
-                    timestamp: line.timestamp,
-                    step: found.address,
-                    line_index: line.line_index,
-                    text_id: line.text_id,
-                };
-                let group = building.entry(signatures[&line.text_id]).or_default();
-                let run = &step.stored.attempt;
-                group.runs.insert((keyword(&run.repo), run.run_id));
-                group.occurrences += 1;
-                if group.first.is_none_or(|f| seen.timestamp < f.timestamp) {
-                    group.first = Some(seen);
+        for (part, wanted) in parts.iter().zip(&wanted) {
+            let set = TextSet::of(signatures.keys().copied().filter(|&id| wanted.contains(id)));
+            for found in self.matching_steps(&steps, part, &set, usize::MAX)? {
+                let step = self.load_step(&store, found.address)?;
+                let mut any = false;
+                for line in matching_lines(&step, found.address, part, &set, &scores) {
+                    any = true;
+                    let seen = Seen {
+                        timestamp: line.timestamp,
+                        step: found.address,
+                        line_index: line.line_index,
+                        text_id: line.text_id,
+                    };
+                    let group = building.entry(signatures[&line.text_id]).or_default();
+                    let run = &step.stored.attempt;
+                    group.runs.insert((keyword(&run.repo), run.run_id));
+                    group.occurrences += 1;
+                    if group.first.is_none_or(|f| seen.timestamp < f.timestamp) {
+                        group.first = Some(seen);
+                    }
+                    if group.last.is_none_or(|l| seen.timestamp >= l.timestamp) {
+                        group.last = Some(seen);
+                    }
+                    *group.days.entry(day_of(seen.timestamp)).or_default() += 1;
+                    *group
+                        .jobs
+                        .entry(step.stored.step.job_name.clone())
+                        .or_default() += 1;
                 }
-                if group.last.is_none_or(|l| seen.timestamp >= l.timestamp) {
-                    group.last = Some(seen);
+                if any {
+                    loaded.insert(found.address, step);
                 }
-                *group.days.entry(day_of(seen.timestamp)).or_default() += 1;
-                *group
-                    .jobs
-                    .entry(step.stored.step.job_name.clone())
-                    .or_default() += 1;
-            }
-            if any {
-                loaded.insert(found.address, step);
             }
         }
 

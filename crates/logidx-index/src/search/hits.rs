@@ -133,20 +133,28 @@ impl Index {
     pub fn search(&self, query: &Query) -> Result<Vec<Hit>> {
         let (texts, steps) = self.searchers();
         let scored = query.order == Order::Relevance;
-        let (set, scores) = self.matching_texts(&texts, query, scored)?;
-        let mut matches = self.matching_steps(&steps, query, &set, POSTINGS_LIMIT)?;
         let wanted = query.offset.saturating_add(query.limit);
         if wanted == 0 {
             return Ok(Vec::new());
         }
+        // Each part its own texts and steps, the steps of all in one time order.
+        let parts = query.by_commit();
+        let mut sets = Vec::with_capacity(parts.len());
+        let mut matches = Vec::new();
+        for (n, part) in parts.iter().enumerate() {
+            let (set, scores) = self.matching_texts(&texts, part, scored)?;
+            let found = self.matching_steps(&steps, part, &set, POSTINGS_LIMIT)?;
+            matches.extend(found.into_iter().map(|m| (n, m)));
+            sets.push((set, scores));
+        }
         match query.order {
-            Order::NewestFirst => matches.sort_by_key(|m| std::cmp::Reverse(m.last_time)),
-            Order::OldestFirst | Order::Relevance => matches.sort_by_key(|m| m.first_time),
+            Order::NewestFirst => matches.sort_by_key(|(_, m)| std::cmp::Reverse(m.last_time)),
+            Order::OldestFirst | Order::Relevance => matches.sort_by_key(|(_, m)| m.first_time),
         }
         let store = self.step_store(&steps)?;
         let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
         let mut loaded: HashMap<DocAddress, LoadedStep> = HashMap::new();
-        for found in matches {
+        for (n, found) in matches {
             if best.len() == wanted {
                 let worst = &best.peek().expect("full").0;
                 // Steps come in time order: once none can beat the worst kept line, stop.
@@ -161,7 +169,8 @@ impl Index {
             }
             let step = self.load_step(&store, found.address)?;
             let mut any = false;
-            for candidate in matching_lines(&step, found.address, query, &set, &scores) {
+            let (set, scores) = &sets[n];
+            for candidate in matching_lines(&step, found.address, &parts[n], set, scores) {
                 best.push(Ranked(candidate, query.order));
                 if best.len() > wanted {
                     best.pop();

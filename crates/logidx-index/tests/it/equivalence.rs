@@ -1,6 +1,7 @@
 //! The index gives exactly the hits of a one-document-per-line evaluation, on random corpora
 //! and random queries: boolean text queries with NOT, `-` and `!` in every position, AND and
-//! OR nested, checked against a brute-force evaluation of every line's tokens.
+//! OR nested, checked against a brute-force evaluation of every line's tokens (a bare sha-like
+//! word also holds on every line of the runs whose head sha starts with it).
 
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -24,6 +25,19 @@ const WORDS: &[&str] = &[
     "ModuleNotFoundError",
     "or",
     "not",
+    // Sha-like: prefixes of some runs' shas (`HEAD_SHAS`), also in texts, in any case.
+    "44875c6",
+    "44875C6E",
+    "abcdef0",
+    // All digits: a plain word, even where a sha starts with it.
+    "1234567",
+];
+
+/// The runs' head shas (run `n` has the `n % 3`th), as 40 hex digits.
+const HEAD_SHAS: &[&str] = &[
+    "44875c6e00000000000000000000000000000001",
+    "44875c6f00000000000000000000000000000002",
+    "1234567abcdef000000000000000000000000003",
 ];
 
 fn line_text() -> impl Strategy<Value = String> {
@@ -52,7 +66,7 @@ fn corpus() -> impl Strategy<Value = Corpus> {
                     attempt,
                 );
                 meta.head_branch = ["main", "dev"][run % 2].to_owned();
-                meta.head_sha = format!("{run:040x}");
+                meta.head_sha = HEAD_SHAS[run % HEAD_SHAS.len()].to_owned();
                 meta.run_created_at = at(run as i64 * 1_000);
                 let mut steps = Vec::new();
                 for (j, job) in jobs.into_iter().enumerate() {
@@ -106,15 +120,28 @@ fn expr() -> impl Strategy<Value = Expr> {
     })
 }
 
+/// Whether a bare `word` is read as a commit's prefix: 7 to 40 hex digits, one of them a
+/// letter.
+fn sha_like(word: &str) -> bool {
+    (7..=40).contains(&word.len())
+        && word.bytes().all(|b| b.is_ascii_hexdigit())
+        && word.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
 impl Expr {
-    fn holds(&self, tokens: &[String]) -> bool {
+    /// Whether the expression holds on a line of `tokens` in a run of `sha` (lowercase; an
+    /// empty sha for the text alone).
+    fn holds(&self, tokens: &[String], sha: &str) -> bool {
         let contains = |words: &[String]| tokens.windows(words.len()).any(|w| w == words);
         match self {
-            Expr::Word(w) => contains(&tokenize(w)),
+            Expr::Word(w) => {
+                contains(&tokenize(w))
+                    || (sha_like(w) && !sha.is_empty() && sha.starts_with(&w.to_lowercase()))
+            }
             Expr::Phrase(a, b) => contains(&tokenize(&format!("{a} {b}"))),
-            Expr::Not(inner) => !inner.holds(tokens),
-            Expr::And(parts) => parts.iter().all(|p| p.holds(tokens)),
-            Expr::Or(parts) => parts.iter().any(|p| p.holds(tokens)),
+            Expr::Not(inner) => !inner.holds(tokens, sha),
+            Expr::And(parts) => parts.iter().all(|p| p.holds(tokens, sha)),
+            Expr::Or(parts) => parts.iter().any(|p| p.holds(tokens, sha)),
         }
     }
 
@@ -184,7 +211,7 @@ fn query() -> impl Strategy<Value = (Query, Option<Expr>)> {
         (1u32..3).prop_map(Filter::Attempt),
         prop::sample::select(vec!["failure", "success"])
             .prop_map(|c| Filter::Conclusion(c.to_owned())),
-        prop::sample::select(vec!["000", "0000000000000000000000000000000000000002"])
+        prop::sample::select(vec!["44875", "44875C6F00000000000000000000000000000002"])
             .prop_map(|s| Filter::Sha(s.to_owned())),
     ];
     (
@@ -275,10 +302,11 @@ fn naive(
     query: &Query,
     expr: Option<&Expr>,
 ) -> Vec<(String, Timestamp, String)> {
+    // The baseline of one document per line knows only texts: sha-like words are words.
     let text_matches: Vec<u64> = corpus
         .lines()
         .enumerate()
-        .filter(|(_, (_, _, _, line))| expr.is_none_or(|e| e.holds(&tokenize(&line.text))))
+        .filter(|(_, (_, _, _, line))| expr.is_none_or(|e| e.holds(&tokenize(&line.text), "")))
         .map(|(n, _)| n as u64)
         .collect();
     assert_eq!(
@@ -286,11 +314,14 @@ fn naive(
         text_matches,
         "one document per line: {query:?}"
     );
+    let text_holds = |run: &RunAttempt, text: &str| {
+        expr.is_none_or(|e| e.holds(&tokenize(text), &run.head_sha.to_lowercase()))
+    };
     let (since, until) = query.time_range();
     let mut hits: Vec<_> = corpus
         .lines()
         .enumerate()
-        .filter(|(n, (run, step, _, line))| {
+        .filter(|(_, (run, step, _, line))| {
             let field_ok = query.filters().iter().all(|f| {
                 query
                     .filters()
@@ -301,7 +332,7 @@ fn naive(
                 .required()
                 .iter()
                 .all(|f| filter_holds(f, run, step, &line.text));
-            text_matches.binary_search(&(*n as u64)).is_ok()
+            text_holds(run, &line.text)
                 && field_ok
                 && !query
                     .excluded()
