@@ -83,7 +83,7 @@ fn seen(sighting: &Sighting, context: &Context) -> String {
         "{} #{} ({})",
         context.format_day(sighting.timestamp),
         run.run_number,
-        &run.head_sha[..run.head_sha.len().min(7)]
+        run.head_sha.get(..7).unwrap_or(&run.head_sha)
     )
 }
 

@@ -77,7 +77,9 @@ impl Context {
         let hyperlinks = match global.hyperlinks {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_colors.is_on() && terminal_shows_links(),
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && stdout_colors.is_on() && terminal_shows_links()
+            }
         };
         Context {
             index_dir: global.index.clone().or_else(default_index_dir),
@@ -228,12 +230,18 @@ impl Context {
     /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {
         let colors = self.stderr_colors;
-        let mut text = format!("{} {error}", colors.error("error:"));
+        // Messages quote names and reasons that GitHub sent: each line is made inert.
+        let inert = |text: String| -> String {
+            let lines: Vec<_> = text.split('\n').map(color::inert).collect();
+            lines.join("\n")
+        };
+        let mut text = format!("{} {}", colors.error("error:"), inert(error.to_string()));
         for cause in error.chain().skip(1) {
+            let cause = inert(cause.to_string());
             text.push_str(&format!("\n  {} {cause}", colors.dim("caused by:")));
         }
         if let Some(hint) = error.chain().find_map(hint_of) {
-            text.push_str(&format!("\nhint: {hint}"));
+            text.push_str(&format!("\nhint: {}", inert(hint)));
         }
         // Nowhere left to say it when stderr is gone: the exit code does.
         let _ = say(&text);

@@ -42,7 +42,7 @@ pub(crate) fn run(context: &Context, args: &RunsArgs) -> anyhow::Result<ExitCode
             json.workflow_name,
             json.run_number,
             json.head_branch,
-            &json.head_sha[..json.head_sha.len().min(7)],
+            json.head_sha.get(..7).unwrap_or(json.head_sha),
             json.event,
             context.format_time(attempts[0].attempt.run_created_at),
             json.run_id,

@@ -237,7 +237,7 @@ fn print_counts(
                 Some(place) => group_name(place, count_by, repos.len() > 1),
                 None => key.clone(),
             };
-            writeln!(out, "{name}\t{count}")?;
+            writeln!(out, "{}\t{count}", inert(&name))?;
         }
     }
     if shown.len() < groups.len() && !context.quiet {

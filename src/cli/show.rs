@@ -184,7 +184,7 @@ fn print_steps(
                 run.run_number,
                 run.run_attempt,
                 run.head_branch,
-                &run.head_sha[..run.head_sha.len().min(12)]
+                run.head_sha.get(..12).unwrap_or(&run.head_sha)
             );
             writeln!(out, "{}", colors.header(&inert(&header)))?;
         }
@@ -200,9 +200,10 @@ fn print_steps(
         let conclusion = super::conclusion_suffix(&step.step.step_conclusion);
         writeln!(
             out,
-            "  ▸ {} {}{conclusion}",
+            "  ▸ {} {}{}",
             step.step.step_number,
-            inert(&step.step.step_name)
+            inert(&step.step.step_name),
+            inert(&conclusion)
         )?;
         for (i, line) in step.lines.iter().enumerate() {
             let number = format!("{:>6}", i + 1);

@@ -304,14 +304,18 @@ impl Answer {
         }
     }
 
-    /// The `Link` header's `rel="next"` URL.
+    /// The `Link` header's `rel="next"` URL, when it is on the host this answer came from:
+    /// the token goes with every request, so a page elsewhere is never followed.
     pub(crate) fn next_link(&self) -> Option<String> {
         let link = self.headers.get(header::LINK)?.to_str().ok()?;
-        link.split(',').find_map(|part| {
+        let next = link.split(',').find_map(|part| {
             let (url, rel) = part.split_once(';')?;
             rel.contains("rel=\"next\"")
                 .then(|| url.trim().trim_matches(['<', '>']).to_owned())
-        })
+        })?;
+        let origin = |url: &str| reqwest::Url::parse(url).ok().map(|u| u.origin());
+        let here = origin(&self.url)?;
+        (origin(&next)? == here).then_some(next)
     }
 }
 
@@ -818,6 +822,28 @@ fn fnv(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_next_page_is_followed_only_on_the_answers_host() {
+        let answer = |link: &str| Answer {
+            url: "https://api.github.com/repos/o/r/actions/runs?page=1".to_owned(),
+            status: StatusCode::OK,
+            headers: HeaderMap::from_iter([(header::LINK, link.parse().unwrap())]),
+            body: Vec::new(),
+        };
+        let here = r#"<https://api.github.com/repos/o/r/actions/runs?page=2>; rel="next""#;
+        assert_eq!(
+            answer(here).next_link().as_deref(),
+            Some("https://api.github.com/repos/o/r/actions/runs?page=2")
+        );
+        for elsewhere in [
+            r#"<https://evil.example/runs?page=2>; rel="next""#,
+            r#"<http://api.github.com/repos/o/r/actions/runs?page=2>; rel="next""#,
+            r#"<https://api.github.com:8443/runs?page=2>; rel="next""#,
+        ] {
+            assert_eq!(answer(elsewhere).next_link(), None, "{elsewhere}");
+        }
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {

@@ -258,7 +258,7 @@ impl Client {
         let response = self.get_blob(location).await.map_err(|e| {
             TryFailure::Retry(TryError {
                 failure: Failure::Connection,
-                source: Some(e),
+                source: Some(e.without_url()), // the signed blob URL stays out of messages
             })
         })?;
         let status = response.status();
@@ -294,7 +294,7 @@ impl Client {
             let chunk = chunk.map_err(|e| {
                 TryFailure::Retry(TryError {
                     failure: Failure::TransferBroke(len),
-                    source: Some(e),
+                    source: Some(e.without_url()), // the signed blob URL stays out of messages
                 })
             })?;
             len += chunk.len() as u64;
