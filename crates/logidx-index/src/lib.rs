@@ -80,8 +80,8 @@ pub use model::{
     AttemptRecord, AttemptState, JobOutcome, Line, RunAttempt, Step, StepMeta, StepSource,
 };
 pub use query::{
-    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, NamePattern, Order, Problem, Query, SyntaxError,
-    one_of,
+    CONCLUSIONS, EVENTS, FILTER_NAMES, Filter, MAX_NESTING, NamePattern, Order, Problem, Query,
+    SyntaxError, one_of,
 };
 pub use search::{
     ContextLine, Counts, ErrorGroup, GroupBy, GroupPlace, Hit, Selection, ShownStep, Sighting,

@@ -213,7 +213,13 @@ pub enum Problem {
     NothingAfter,
     /// `()`.
     EmptyParentheses,
+    /// Parentheses and `NOT`s nested deeper than [`MAX_NESTING`].
+    TooDeep,
 }
+
+/// How deep parentheses and `NOT`s may nest: every stage after the parser walks the query
+/// recursively, so a deeper one could overflow the stack.
+pub const MAX_NESTING: usize = 64;
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -227,6 +233,7 @@ impl std::fmt::Display for Problem {
             Problem::NothingBefore => "this operator has nothing before it",
             Problem::NothingAfter => "this operator has nothing after it",
             Problem::EmptyParentheses => "these parentheses hold nothing",
+            Problem::TooDeep => "parentheses and NOT nest deeper than 64 levels here",
         })
     }
 }
@@ -1036,6 +1043,24 @@ mod tests {
         ];
         for (pattern, name, want) in cases {
             assert_eq!(pattern.matches(42, name), want, "{pattern:?} {name}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded_rather_than_overflowing_the_stack() {
+        let deep = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        Query::parse(&deep(MAX_NESTING))
+            .unwrap()
+            .text_query()
+            .unwrap();
+        for input in [
+            deep(MAX_NESTING + 1),
+            deep(100_000),
+            format!("{}a", "-!".repeat(50_000)),
+            format!("{}a", "NOT ".repeat(100_000)),
+        ] {
+            let error = Query::parse(&input).unwrap_err().to_string();
+            assert!(error.contains("deeper than 64 levels"), "{error:.200}");
         }
     }
 

@@ -20,7 +20,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use crate::query::{FILTER_NAMES, Problem, SyntaxError};
+use crate::query::{FILTER_NAMES, MAX_NESTING, Problem, SyntaxError};
 use crate::tokenizer::tokenize;
 
 /// The text part of a query, its words already tokenized as the index tokenizes lines.
@@ -139,6 +139,7 @@ pub(crate) fn parse(input: &str, filters: bool) -> Result<Parsed, SyntaxError> {
         input,
         lexemes: &lexemes,
         next: 0,
+        nesting: 0,
     };
     let mut parsed = Parsed {
         text: None,
@@ -734,6 +735,8 @@ struct Parser<'a> {
     input: &'a str,
     lexemes: &'a [Lexeme],
     next: usize,
+    /// Parentheses and `NOT`s open around the lexeme being read.
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -789,6 +792,20 @@ impl Parser<'_> {
         };
         let at = lexeme.at;
         self.next += 1;
+        if matches!(lexeme.kind, Kind::Not | Kind::Open) {
+            if self.nesting == MAX_NESTING {
+                return Err(self.misplaced(Problem::TooDeep, at));
+            }
+            self.nesting += 1;
+        }
+        let node = self.nested(lexeme, at);
+        if matches!(lexeme.kind, Kind::Not | Kind::Open) {
+            self.nesting -= 1;
+        }
+        node
+    }
+
+    fn nested(&mut self, lexeme: &Lexeme, at: usize) -> Result<Node, SyntaxError> {
         match &lexeme.kind {
             Kind::Not => Ok(Node::Not(Box::new(self.unary()?))),
             Kind::Open => {
