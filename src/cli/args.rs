@@ -248,6 +248,10 @@ impl SearchArgs {
 /// they start with a single `-` (`-flaky`), moved in their order behind a `--`: clap then reads every
 /// option wherever it is (`search timeout -n 5`), and `-word` as a word of the query.
 pub(crate) fn query_last(args: Vec<OsString>) -> Vec<OsString> {
+    // Building clap's command costs every process something: only a search needs it.
+    if !args.iter().skip(1).any(|arg| arg == "search") {
+        return args;
+    }
     let mut cli = Cli::command();
     cli.build();
     let mut at = 1;
