@@ -153,6 +153,10 @@ pub(crate) struct SyncArgs {
     /// syncs over a day).
     #[arg(long)]
     pub(crate) retry_gone: bool,
+    /// Fetch again the attempts given up on after failing the same way in 3 syncs in a row
+    /// (a corrupt archive; `logidx stats` counts them).
+    #[arg(long)]
+    pub(crate) retry_failed: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,

@@ -25,7 +25,7 @@ use crate::web_bases::WebBases;
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
