@@ -95,7 +95,9 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
                 .into_iter()
                 .map(|(reason, attempts)| GivenUp { reason, attempts })
                 .collect();
-            stats.given_up.sort_by_key(|g| std::cmp::Reverse(g.attempts));
+            stats
+                .given_up
+                .sort_by_key(|g| std::cmp::Reverse(g.attempts));
             if let Some((first, last)) = stats.created {
                 stats.first_run = rfc3339(first);
                 stats.last_run = rfc3339(last);
