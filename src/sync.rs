@@ -419,7 +419,9 @@ pub fn sync(
             &mut summary,
         );
         let (listed, fetched) = fetched.join().expect("the fetch stage does not panic");
-        (listed, indexed.map_err(SyncError::from).and(fetched))
+        // A write that failed (a full disk) is named, not tantivy's account of it.
+        let indexed = indexed.map_err(|e| SyncError::from(index.with_write_failure(e)));
+        (listed, indexed.and(fetched))
     });
     // What was indexed before a fatal fetch error (a token revoked mid-sync) is kept too.
     if !matches!(outcome, Err(SyncError::Index(_))) {
@@ -427,7 +429,9 @@ pub fn sync(
         reporter.on_committed(summary.lines);
         // Else the process would exit with the merges its commits started, and segments would
         // add up sync after sync.
-        writer.wait_for_merges()?;
+        writer
+            .wait_for_merges()
+            .map_err(|e| index.with_write_failure(e))?;
     }
     outcome?;
     summary.runs = listed.runs;

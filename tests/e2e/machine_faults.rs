@@ -187,3 +187,179 @@ fn searches_while_a_sync_commits_every_second_never_fail_nor_see_half_an_attempt
         }
     }
 }
+
+/// Runs `script` with `sh` in a mount namespace of its own (so that it can mount a small
+/// tmpfs that vanishes with it), with `logidx`'s environment and `vars`.
+fn in_mount_namespace(env: &Env, script: &str, vars: &[(&str, &std::path::Path)]) -> String {
+    let logidx = env.logidx();
+    let mut command = std::process::Command::new("unshare");
+    command.env_clear();
+    for (name, value) in logidx.get_envs() {
+        if let Some(value) = value {
+            command.env(name, value);
+        }
+    }
+    command
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LOGIDX", logidx.get_program())
+        .envs(vars.iter().copied())
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-eu",
+            "-c",
+            script,
+        ]);
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+/// Whether this process may mount file systems (root, as CI runs, with `unshare`).
+fn can_mount() -> bool {
+    let output = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .output();
+    output.is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn a_disk_full_while_committing_names_the_file_and_the_next_sync_resumes() {
+    if !can_mount() {
+        // `a_write_failing_while_committing_…` covers the same without a file system of its own.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and can mount a tmpfs: this test must run there"
+        );
+        eprintln!("skipped: cannot mount a tmpfs (not root)");
+        return;
+    }
+    let env = Env::start(12, |c| c.lines_per_job = 200);
+    let out = env.dir.path().join("out");
+    let mnt = env.dir.path().join("mnt");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&mnt).unwrap();
+    let index = mnt.join("index");
+    let script = r#"
+        mount -t tmpfs -o size=16m tmpfs "$MNT"
+        step() { n=$1; shift; rc=0; "$LOGIDX" "$@" >"$OUT/$n.out" 2>"$OUT/$n.err" || rc=$?; echo $rc >"$OUT/$n.rc"; }
+        step sync1 sync acme/widgets --since 4d --json
+        step count1 search "" --count-by run -n 1000 --json
+        # Full but for 64 KiB.
+        dd if=/dev/zero of="$MNT/filler" bs=64k 2>/dev/null || true
+        truncate -s -64K "$MNT/filler"
+        step sync2 sync acme/widgets --since 30d --json
+        step count2 search "" --count-by run -n 1000 --json
+        rm "$MNT/filler"
+        step sync3 sync acme/widgets --since 30d --json
+        step count3 search "" --count-by run -n 1000 --json
+    "#;
+    in_mount_namespace(
+        &env,
+        script,
+        &[("MNT", &mnt), ("OUT", &out), ("LOGIDX_INDEX", &index)],
+    );
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let rc = |step: &str| read(&format!("{step}.rc")).trim().parse::<i32>().unwrap();
+    assert_eq!(rc("sync1"), 0, "{}", read("sync1.err"));
+    let stderr = read("sync2.err");
+    assert_eq!(rc("sync2"), 2, "{stderr}");
+    assert!(
+        stderr.contains("No space left on device (os error 28)")
+            && stderr.contains(&*index.to_string_lossy()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(
+        read("count1.out"),
+        read("count2.out"),
+        "the index is at its last commit"
+    );
+    assert_eq!(rc("sync3"), 0, "{}", read("sync3.err"));
+
+    // Resumed: as a sync from scratch has it, nothing lost nor twice.
+    let fresh = env.dir.path().join("fresh");
+    let output = env
+        .logidx()
+        .env("LOGIDX_INDEX", &fresh)
+        .args(["sync", "acme/widgets", "--since", "30d"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let output = env
+        .logidx()
+        .env("LOGIDX_INDEX", &fresh)
+        .args(["search", "", "--count-by", "run", "-n", "1000", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(read("count3.out"), text(&output.stdout));
+    assert_ne!(read("count1.out"), read("count3.out"));
+}
+
+/// `search "" --count-by run --json` over the index at `index`: every line, per run.
+fn lines_per_run(env: &Env, index: &std::path::Path) -> String {
+    let output = env
+        .logidx()
+        .env("LOGIDX_INDEX", index)
+        .args(["search", "", "--count-by", "run", "-n", "1000", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+/// The same as `a_disk_full_while_committing_…`, with the full disk injected through the
+/// index's directory, so that it runs where no file system can be mounted.
+#[test]
+fn a_write_failing_while_committing_names_the_file_and_the_next_sync_resumes() {
+    let env = Env::start(12, |c| c.lines_per_job = 200);
+    let output = env.run(&["sync", "acme/widgets", "--since", "4d"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let committed = lines_per_run(&env, &env.index());
+
+    let index = logidx::Index::open_failing_writes_after(env.index(), 50_000).unwrap();
+    let client = logidx::Client::builder()
+        .api_url(env.hub.api_url())
+        .token(logidx::Token::new(env.hub.token()));
+    let repos = vec![logidx::RepoName::parse("acme/widgets").unwrap()];
+    let options = logidx::SyncOptions::new(repos, client);
+    let error = logidx::sync(
+        &index,
+        &options,
+        std::sync::Arc::new(logidx::NoSyncReporter),
+    )
+    .unwrap_err();
+    let logidx::SyncError::Index(logidx::index::Error::Write { path, source }) = &error else {
+        panic!("not a write error: {error:?}");
+    };
+    assert!(path.starts_with(env.index()), "{}", path.display());
+    assert_eq!(source.raw_os_error(), Some(28), "{source}");
+    let hint = error.hint().unwrap();
+    assert!(hint.starts_with("free some space on that disk"), "{hint}");
+    drop(index);
+    assert_eq!(
+        lines_per_run(&env, &env.index()),
+        committed,
+        "as of its last commit"
+    );
+
+    let output = env.run(&["sync", "acme/widgets", "--since", "30d"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let fresh = env.dir.path().join("fresh");
+    let output = env
+        .logidx()
+        .env("LOGIDX_INDEX", &fresh)
+        .args(["sync", "acme/widgets", "--since", "30d"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let resumed = lines_per_run(&env, &env.index());
+    assert_eq!(
+        resumed,
+        lines_per_run(&env, &fresh),
+        "nothing lost, nothing twice"
+    );
+    assert_ne!(resumed, committed);
+}

@@ -22,6 +22,7 @@ use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
 use crate::web_bases::WebBases;
+use crate::write_directory::{WriteDirectory, WriteFailures};
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
@@ -62,6 +63,8 @@ pub struct Index {
     read_only: bool,
     /// Each repository's web base, as of the last open or reload.
     pub(crate) web_bases: RwLock<Arc<WebBases>>,
+    /// The first write of the two indexes that failed, for [`Index::with_write_failure`].
+    write_failures: Arc<WriteFailures>,
 }
 
 impl std::fmt::Debug for Index {
@@ -77,17 +80,25 @@ impl Index {
     ///
     /// Fails if `dir` holds an index of another schema version, or something else.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
-        Index::open_with(dir.as_ref(), false)
+        Index::open_with(dir.as_ref(), false, WriteFailures::new(None))
+    }
+
+    /// Opens the index in `dir` as [`Index::open`] does, but every write of its indexes fails
+    /// as on a full disk (ENOSPC) once `bytes` have been written: for tests of what a disk
+    /// that fills does, where no small file system can be mounted.
+    #[doc(hidden)]
+    pub fn open_failing_writes_after(dir: impl AsRef<Path>, bytes: u64) -> Result<Index> {
+        Index::open_with(dir.as_ref(), false, WriteFailures::new(Some(bytes)))
     }
 
     /// Opens the index in `dir` for searching only: nothing is created or written and no lock
     /// file is made, so it needs only read access (another user's index, a read-only copy).
     /// [`Index::writer`] on it fails.
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Index> {
-        Index::open_with(dir.as_ref(), true)
+        Index::open_with(dir.as_ref(), true, WriteFailures::new(None))
     }
 
-    fn open_with(dir: &Path, read_only: bool) -> Result<Index> {
+    fn open_with(dir: &Path, read_only: bool, write_failures: Arc<WriteFailures>) -> Result<Index> {
         let dir = dir.to_path_buf();
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -128,8 +139,9 @@ impl Index {
         }
         let (text_schema, text_fields) = TextFields::schema();
         let (step_schema, step_fields) = StepFields::schema();
-        let texts = open_tantivy(&dir, "texts", read_only)?;
-        let steps = open_tantivy(&dir, "steps", read_only)?;
+        let writes = (!read_only).then_some(&write_failures);
+        let texts = open_tantivy(&dir, "texts", writes)?;
+        let steps = open_tantivy(&dir, "steps", writes)?;
         // Fields are read by position: a build between releases may have written this version
         // with other fields, and that index would be misread, not refused.
         if texts.schema() != text_schema || steps.schema() != step_schema {
@@ -164,7 +176,18 @@ impl Index {
             step_store: Mutex::new(None),
             read_only,
             web_bases,
+            write_failures,
         })
+    }
+
+    /// `error`, or, when a write of the index failed since the last call (a full disk), that
+    /// write's file and cause ([`Error::Write`]): tantivy's own error then says only that its
+    /// commit or indexing thread failed. Each failed write is reported once.
+    pub fn with_write_failure(&self, error: Error) -> Error {
+        match (error, self.write_failures.take()) {
+            (error @ Error::Write { .. }, _) | (error, None) => error,
+            (_, Some((path, source))) => Error::Write { path, source },
+        }
     }
 
     /// The index directory.
@@ -375,12 +398,18 @@ fn store_settings() -> IndexSettings {
     }
 }
 
-fn open_tantivy(dir: &Path, name: &str, read_only: bool) -> Result<tantivy::Index> {
+/// Opens `dir/name`, to write when given where its failed writes go, else to read only.
+fn open_tantivy(
+    dir: &Path,
+    name: &str,
+    writes: Option<&Arc<WriteFailures>>,
+) -> Result<tantivy::Index> {
     let path = dir.join(name);
-    let mut index = if read_only {
-        ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open)
-    } else {
-        tantivy::Index::open_in_dir(&path)
+    let mut index = match writes {
+        None => ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open),
+        Some(failures) => {
+            WriteDirectory::open(&path, Arc::clone(failures)).and_then(tantivy::Index::open)
+        }
     }
     .doing("opening the index")?;
     index.set_tokenizers(tokenizers());

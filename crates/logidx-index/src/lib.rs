@@ -71,6 +71,7 @@ mod time;
 mod tokenizer;
 mod varint;
 mod web_bases;
+mod write_directory;
 mod writer;
 
 pub use error::{Error, Result};
