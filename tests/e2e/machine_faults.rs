@@ -255,6 +255,7 @@ fn a_disk_full_while_committing_names_the_file_and_the_next_sync_resumes() {
         rm "$MNT/filler"
         step sync3 sync acme/widgets --since 30d --json
         step count3 search "" --count-by run -n 1000 --json
+        step doctor3 doctor
     "#;
     in_mount_namespace(
         &env,
@@ -278,6 +279,7 @@ fn a_disk_full_while_committing_names_the_file_and_the_next_sync_resumes() {
         "the index is at its last commit"
     );
     assert_eq!(rc("sync3"), 0, "{}", read("sync3.err"));
+    assert_eq!(rc("doctor3"), 0, "{}", read("doctor3.out"));
 
     // Resumed: as a sync from scratch has it, nothing lost nor twice.
     let fresh = env.dir.path().join("fresh");
@@ -362,4 +364,172 @@ fn a_write_failing_while_committing_names_the_file_and_the_next_sync_resumes() {
         "nothing lost, nothing twice"
     );
     assert_ne!(resumed, committed);
+}
+
+/// How a test damages a file of the index.
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    /// Cut to half its length.
+    Truncate,
+    /// Bytes in its middle overwritten.
+    Garble,
+}
+
+fn damage(path: &std::path::Path, how: Damage) {
+    let mut bytes = std::fs::read(path).unwrap();
+    match how {
+        Damage::Truncate => bytes.truncate(bytes.len() / 2),
+        Damage::Garble => {
+            let middle = bytes.len() / 2;
+            let end = bytes.len().min(middle + 64);
+            for byte in &mut bytes[middle.saturating_sub(64)..end] {
+                *byte ^= 0x5a;
+            }
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file of the two tantivy indexes that a damage can matter to: segment files (tantivy's
+/// and ours) and `meta.json`.
+fn index_files(index: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for part in ["texts", "steps"] {
+        for entry in std::fs::read_dir(index.join(part)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with('.') && std::fs::metadata(&path).unwrap().len() > 0 {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_damaged_index_file_is_reported_naming_it_with_what_to_do_never_a_panic() {
+    let env = Env::start(4, |_| ());
+    env.sync();
+    let run = first_run(&env).to_string();
+    let pristine = env.index();
+    let mut problems = Vec::new();
+    for (n, file) in index_files(&pristine).iter().enumerate() {
+        for how in [Damage::Truncate, Damage::Garble] {
+            let copy = env.dir.path().join(format!("damaged-{n}-{how:?}"));
+            copy_dir(&pristine, &copy);
+            let relative = file.strip_prefix(&pristine).unwrap();
+            damage(&copy.join(relative), how);
+            let name = relative.to_string_lossy().into_owned();
+            for args in [
+                vec!["search", "error", "-n", "5"],
+                vec!["search", "", "--count-by", "step"],
+                vec!["show", run.as_str()],
+                vec!["doctor"],
+            ] {
+                let output = env
+                    .logidx()
+                    .env("LOGIDX_INDEX", &copy)
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                let stderr = text(&output.stderr);
+                let code = output.status.code();
+                let what = format!("{name} {how:?}, {args:?}: exit {code:?}: {stderr}");
+                if code == Some(101) || stderr.contains("panicked") {
+                    problems.push(format!("panicked: {what}"));
+                } else if code == Some(2)
+                    && !(stderr.contains("logidx doctor") || stderr.contains("sync again"))
+                {
+                    problems.push(format!("no advice: {what}"));
+                } else if args[0] == "doctor" && code != Some(1) {
+                    problems.push(format!("doctor did not find it: {what}"));
+                } else if args[0] == "doctor"
+                    && !text(&output.stdout).contains(file.file_name().unwrap().to_str().unwrap())
+                {
+                    problems.push(format!(
+                        "doctor did not name it: {what} {}",
+                        text(&output.stdout)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn doctor_finds_a_run_whose_steps_are_gone_and_repair_has_the_next_sync_fetch_it_again() {
+    use logidx::index::AttemptState;
+    let env = Env::start(4, |_| ());
+    env.sync();
+    let whole = lines_per_run(&env, &env.index());
+    let output = env.run(&["doctor"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("healthy"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // Its record stays, its steps go: what a lost write would leave.
+    let run = first_run(&env);
+    {
+        let index = logidx::Index::open(env.index()).unwrap();
+        let record = index.attempt("acme/widgets", run, 1).unwrap().unwrap();
+        let mut writer = index.writer().unwrap();
+        let mut state = record.state.clone();
+        if let AttemptState::Indexed { steps, .. } = &mut state {
+            *steps += 1;
+        }
+        writer.mark_attempt(&record.attempt, state).unwrap();
+        writer.commit().unwrap();
+    }
+    let output = env.run(&["doctor"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "incomplete: acme/widgets run `{run}` (attempts 1): its records have"
+        )) && stdout.contains("logidx doctor --repair"),
+        "{stdout}"
+    );
+
+    let output = env.run(&["doctor", "--repair", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["healthy"], false);
+    assert_eq!(report["repaired_runs"], serde_json::json!([run]));
+    assert_eq!(report["incomplete_runs"][0]["run_id"], run);
+    assert_eq!(env.run(&["doctor"]).status.code(), Some(0), "repaired");
+
+    env.sync();
+    assert_eq!(
+        lines_per_run(&env, &env.index()),
+        whole,
+        "fetched again, whole"
+    );
 }

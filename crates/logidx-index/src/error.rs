@@ -101,10 +101,15 @@ impl Error {
                 })
             }
             Error::Query(error) => error.hint(),
-            Error::Io { .. }
-            | Error::Tantivy { .. }
-            | Error::Corrupt { .. }
-            | Error::ReadOnly { .. } => None,
+            Error::Corrupt { path, .. } => Some(format!(
+                "`logidx doctor` checks the index and says what to do; deleting `{}` and syncing again rebuilds it",
+                path.display()
+            )),
+            // Reading a damaged file fails in tantivy without naming it.
+            Error::Tantivy { .. } => Some(
+                "the index may be damaged: `logidx doctor` checks it and says what to do; deleting the index directory and syncing again rebuilds it".to_owned(),
+            ),
+            Error::Io { .. } | Error::ReadOnly { .. } => None,
         }
     }
 }
