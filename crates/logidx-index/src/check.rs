@@ -129,9 +129,10 @@ fn check_files(dir: &Path, name: &str, report: &mut CheckReport) {
         Err(error) => return damaged(meta, format!("cannot be read: {error}")),
     }
     let path = dir.join(name);
+    // Its `meta.json` parses: what tantivy then refuses names its file (`.managed.json`, …).
     let index = match ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open) {
         Ok(index) => index,
-        Err(error) => return damaged(meta, chain(&error)),
+        Err(error) => return damaged(format!("{name}/"), chain(&error)),
     };
     let metas = match index.searchable_segment_metas() {
         Ok(metas) => metas,
