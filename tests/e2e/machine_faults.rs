@@ -455,6 +455,12 @@ fn a_damaged_index_file_is_reported_naming_it_with_what_to_do_never_a_panic() {
                     && !(stderr.contains("logidx doctor") || stderr.contains("sync again"))
                 {
                     problems.push(format!("no advice: {what}"));
+                } else if code == Some(2)
+                    && matches!(how, Damage::Truncate)
+                    && !name.ends_with("meta.json")
+                    && !stderr.contains(&format!("is corrupt: `{name}`"))
+                {
+                    problems.push(format!("not named: {what}"));
                 } else if args[0] == "doctor" && code != Some(1) {
                     problems.push(format!("doctor did not find it: {what}"));
                 } else if args[0] == "doctor"

@@ -151,7 +151,7 @@ impl Index {
                 expected: SCHEMA_VERSION,
             });
         }
-        let reader = |index: &tantivy::Index, keep_open: &Arc<KeepOpen>| {
+        let reader = |index: &tantivy::Index, name: &str, keep_open: &Arc<KeepOpen>| {
             let warmer: Arc<dyn Warmer> = keep_open.clone();
             while_files_vanish(|| {
                 index
@@ -160,13 +160,13 @@ impl Index {
                     .warmers(vec![Arc::downgrade(&warmer)])
                     .try_into()
             })
-            .doing("opening a reader")
+            .map_err(|error| reading(&dir, name, "opening a reader", error))
         };
         let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
         let web_bases = RwLock::new(Arc::new(WebBases::load(&dir)?));
         Ok(Index {
-            texts_reader: reader(&texts, &keep_open[0])?,
-            steps_reader: reader(&steps, &keep_open[1])?,
+            texts_reader: reader(&texts, "texts", &keep_open[0])?,
+            steps_reader: reader(&steps, "steps", &keep_open[1])?,
             _keep_open: keep_open,
             dir,
             texts,
@@ -234,13 +234,15 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(WebBases::load(&self.dir)?);
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
-        while_files_vanish(|| self.steps_reader.reload()).doing("reloading the steps")?;
+        while_files_vanish(|| self.steps_reader.reload())
+            .map_err(|error| reading(&self.dir, "steps", "reloading the steps", error))?;
         // The kept store holds the old segments' files open.
         *self
             .step_store
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        while_files_vanish(|| self.texts_reader.reload()).doing("reloading the texts")
+        while_files_vanish(|| self.texts_reader.reload())
+            .map_err(|error| reading(&self.dir, "texts", "reloading the texts", error))
     }
 
     pub(crate) fn searchers(&self) -> (Searcher, Searcher) {
@@ -281,6 +283,31 @@ impl Index {
             what: format!("`{file}`"),
             source: Some(source.into()),
         }
+    }
+}
+
+/// A reader's failure to open a segment's file is a damaged file of the index, named as
+/// `segment_file::name` names them (tantivy's own message buries it): other errors are
+/// tantivy's, while doing `action`.
+fn reading(dir: &Path, name: &str, action: &'static str, error: TantivyError) -> Error {
+    let damaged = |file: &Path, source: std::io::Error| Error::Corrupt {
+        path: dir.to_path_buf(),
+        what: format!("`{name}/{}`", file.display()),
+        source: Some(source),
+    };
+    match &error {
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => damaged(
+            filepath,
+            std::io::Error::new(io_error.kind(), io_error.to_string()),
+        ),
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(file)) => damaged(
+            file,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "it is missing"),
+        ),
+        _ => Error::Tantivy {
+            action,
+            source: error,
+        },
     }
 }
 
