@@ -120,9 +120,15 @@ fn exit(report: &logidx::index::CheckReport) -> ExitCode {
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 /// Keeps each panic's message and place for [`panicked`] instead of printing it: the binary
-/// turns a panic into an error with what to do.
+/// turns a panic into an error with what to do. With `RUST_BACKTRACE` set, Rust's own report
+/// is printed too, for whoever debugs it.
 pub(crate) fn note_panics() {
-    std::panic::set_hook(Box::new(|info| {
+    let report = std::panic::take_hook();
+    let debugging = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    std::panic::set_hook(Box::new(move |info| {
+        if debugging {
+            report(info);
+        }
         let message = info
             .payload()
             .downcast_ref::<&str>()
