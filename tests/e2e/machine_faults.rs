@@ -163,6 +163,15 @@ fn searches_while_a_sync_commits_every_second_never_fail_nor_see_half_an_attempt
             seen.push(per_run.collect());
         }
         search(&["search", "error", "-n", "5", "--json"]);
+        // Every run's records and steps agree in each commit a reader sees.
+        let doctor = env.run(&["doctor"]);
+        assert_eq!(
+            doctor.status.code(),
+            Some(0),
+            "doctor during the sync: {}{}",
+            text(&doctor.stdout),
+            text(&doctor.stderr)
+        );
     }
     assert_eq!(sync.wait().unwrap().code(), Some(0));
     assert!(seen.len() >= 3, "the searches saw {} commits", seen.len());
