@@ -85,6 +85,7 @@ pub use sync::{
     AttemptDone, Cancel, GoneRule, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
     SyncReporter, SyncSummary, sync,
 };
+pub use sync::{GIVE_UP_AFTER, given_up};
 
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;

@@ -51,6 +51,23 @@ pub struct SyncOptions {
     pub retry_gone: bool,
     /// When logs that keep answering 404 are taken for gone.
     pub gone_after: GoneRule,
+    /// Syncs in a row an attempt must fail the same way (the same recorded reason) to be given
+    /// up on: not fetched again but with [`SyncOptions::retry_failed`] (default
+    /// [`GIVE_UP_AFTER`]).
+    pub give_up_after: u32,
+    /// Fetch again the attempts given up on after failing in [`SyncOptions::give_up_after`]
+    /// syncs in a row.
+    pub retry_failed: bool,
+}
+
+/// Syncs in a row that an attempt fails the same way before it is given up on, by default: a
+/// permanently corrupt archive is then no longer downloaded by every sync. A failure with
+/// another reason starts the count again, and `--retry-failed` fetches them anyway.
+pub const GIVE_UP_AFTER: u32 = 3;
+
+/// Whether an attempt recorded as failed in `syncs` syncs in a row is given up on.
+pub fn given_up(state: &AttemptState, give_up_after: u32) -> bool {
+    matches!(state, AttemptState::Failed { syncs, .. } if *syncs >= give_up_after)
 }
 
 /// When logs that answer 404 are gone. GitHub answers 404 for logs that expired or were
@@ -94,6 +111,8 @@ impl SyncOptions {
             cancel: Cancel::default(),
             retry_gone: false,
             gone_after: GoneRule::default(),
+            give_up_after: GIVE_UP_AFTER,
+            retry_failed: false,
         }
     }
 }
@@ -366,7 +385,7 @@ pub fn sync(
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     let mut writer = index.writer_with(options.writer.clone())?;
-    let known = settled_attempts(index, &options.repos, options.retry_gone)?;
+    let known = settled_attempts(index, options)?;
     let client = options.client.clone().reporter(reporter.clone()).build()?;
     let web_base = logidx_urls::web_base(client.api_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -392,6 +411,7 @@ pub fn sync(
         let indexed = index_all(
             &mut writer,
             extracted_rx,
+            &known.failed,
             &web_base,
             options,
             &*reporter,
@@ -399,7 +419,9 @@ pub fn sync(
             &mut summary,
         );
         let (listed, fetched) = fetched.join().expect("the fetch stage does not panic");
-        (listed, indexed.map_err(SyncError::from).and(fetched))
+        // A write that failed (a full disk) is named, not tantivy's account of it.
+        let indexed = indexed.map_err(|e| SyncError::from(index.with_write_failure(e)));
+        (listed, indexed.and(fetched))
     });
     // What was indexed before a fatal fetch error (a token revoked mid-sync) is kept too.
     if !matches!(outcome, Err(SyncError::Index(_))) {
@@ -407,7 +429,9 @@ pub fn sync(
         reporter.on_committed(summary.lines);
         // Else the process would exit with the merges its commits started, and segments would
         // add up sync after sync.
-        writer.wait_for_merges()?;
+        writer
+            .wait_for_merges()
+            .map_err(|e| index.with_write_failure(e))?;
     }
     outcome?;
     summary.runs = listed.runs;
@@ -429,24 +453,33 @@ struct Known {
     settled: HashSet<AttemptKey>,
     /// Their logs answered 404 in earlier syncs: since when, in how many.
     not_found: HashMap<AttemptKey, (Timestamp, u32)>,
+    /// They failed in earlier syncs: why, and in how many in a row.
+    failed: Failures,
+}
+
+/// Attempts that failed in earlier syncs: the reason, and in how many syncs in a row.
+type Failures = HashMap<AttemptKey, (String, u32)>;
+
+fn attempt_key(attempt: &RunAttempt) -> AttemptKey {
+    (
+        attempt.repo.to_lowercase(),
+        attempt.run_id,
+        attempt.run_attempt,
+    )
 }
 
 /// What the index holds: indexed and gone attempts are not fetched again (gone ones are with
-/// `retry_gone`); failed and not-found ones are.
-fn settled_attempts(
-    index: &Index,
-    repos: &[RepoName],
-    retry_gone: bool,
-) -> logidx_index::Result<Known> {
+/// `retry_gone`), nor failed ones given up on (but with `retry_failed`); other failed and
+/// not-found ones are.
+fn settled_attempts(index: &Index, options: &SyncOptions) -> logidx_index::Result<Known> {
+    let (retry_gone, retry_failed) = (options.retry_gone, options.retry_failed);
     let mut known = Known::default();
-    for repo in repos {
+    for repo in &options.repos {
         for record in index.attempts(Some(&repo.to_string()))? {
-            let attempt = &record.attempt;
-            let key = (
-                attempt.repo.to_lowercase(),
-                attempt.run_id,
-                attempt.run_attempt,
-            );
+            let key = attempt_key(&record.attempt);
+            if given_up(&record.state, options.give_up_after) && !retry_failed {
+                known.settled.insert(key.clone());
+            }
             match record.state {
                 AttemptState::Indexed { .. } => {
                     known.settled.insert(key);
@@ -456,6 +489,9 @@ fn settled_attempts(
                 }
                 AttemptState::NotFound { since, syncs } => {
                     known.not_found.insert(key, (since, syncs));
+                }
+                AttemptState::Failed { reason, syncs } => {
+                    known.failed.insert(key, (reason, syncs));
                 }
                 _ => {}
             }
@@ -507,9 +543,11 @@ fn extract(
 /// [`SyncOptions::commit_interval`]; records `web_base` for each repository it indexes an
 /// attempt of, where their links point. On the index's failure it stops the other stages and
 /// drains their queue so that they can end.
+#[allow(clippy::too_many_arguments)]
 fn index_all(
     writer: &mut logidx_index::Writer<'_>,
     extracted: mpsc::Receiver<Item<ToIndex>>,
+    failed: &Failures,
     web_base: &str,
     options: &SyncOptions,
     reporter: &dyn SyncReporter,
@@ -559,7 +597,7 @@ fn index_all(
                 repo: item.meta.repo.clone(),
                 run_id: item.meta.run_id,
                 attempt: item.meta.run_attempt,
-                outcome: match index_item(writer, item) {
+                outcome: match index_item(writer, item, failed) {
                     Ok(outcome) => outcome,
                     Err(e) => {
                         failure = Some(e);
@@ -817,10 +855,12 @@ fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
     }
 }
 
-/// Writes an attempt's lines or its state; only the index's own errors are returned.
+/// Writes an attempt's lines or its state (a failure counted on from the `failed` of earlier
+/// syncs); only the index's own errors are returned.
 fn index_item(
     writer: &mut logidx_index::Writer<'_>,
     item: Item<ToIndex>,
+    failed: &Failures,
 ) -> logidx_index::Result<Outcome> {
     let meta = &item.meta;
     Ok(match item.stage {
@@ -844,10 +884,16 @@ fn index_item(
         ToIndex::NotReady => Outcome::NotReady,
         ToIndex::Deferred { .. } => Outcome::Deferred,
         ToIndex::Failed { error } => {
+            // The same way as in the syncs before, or a new count.
+            let syncs = match failed.get(&attempt_key(meta)) {
+                Some((reason, syncs)) if *reason == error => syncs + 1,
+                _ => 1,
+            };
             writer.mark_attempt(
                 meta,
                 AttemptState::Failed {
                     reason: error.clone(),
+                    syncs,
                 },
             )?;
             Outcome::Failed { error }

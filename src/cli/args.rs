@@ -107,6 +107,9 @@ pub(crate) enum Command {
     New(NewArgs),
     /// Delete runs from the index.
     Prune(PruneArgs),
+    /// Check the index: every file whole, every attempt's steps there. Exit 0 when healthy,
+    /// 1 when it found a problem (it says what to do), 2 on an error.
+    Doctor(DoctorArgs),
     /// Print a shell completion script (bash, elvish, fish, powershell, zsh).
     Completions {
         /// The shell.
@@ -153,6 +156,10 @@ pub(crate) struct SyncArgs {
     /// syncs over a day).
     #[arg(long)]
     pub(crate) retry_gone: bool,
+    /// Fetch again the attempts given up on after failing the same way in 3 syncs in a row
+    /// (a corrupt archive; `logidx stats` counts them).
+    #[arg(long)]
+    pub(crate) retry_failed: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
@@ -461,6 +468,17 @@ pub(crate) enum ErrorSort {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatsArgs {
+    /// As JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Delete the runs of the attempts found incomplete, so that the next sync fetches them
+    /// again (damaged files need the index rebuilt: delete it and sync again).
+    #[arg(long)]
+    pub(crate) repair: bool,
     /// As JSON.
     #[arg(long)]
     pub(crate) json: bool,

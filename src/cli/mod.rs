@@ -2,6 +2,7 @@
 
 pub(crate) mod args;
 mod color;
+pub(crate) mod doctor;
 pub(crate) mod errors;
 pub(crate) mod flaky;
 pub(crate) mod new;

@@ -91,7 +91,7 @@ struct JsonRun<'a> {
 #[derive(Serialize)]
 struct JsonAttempt<'a> {
     run_attempt: u32,
-    /// `indexed`, `gone` or `failed`.
+    /// `indexed`, `gone`, `not_found`, `failed` or `given_up`.
     state: &'static str,
     /// Lines indexed (0 unless indexed).
     lines: u64,
@@ -136,8 +136,11 @@ impl<'a> JsonRun<'a> {
                             let reason = format!("404 in {syncs} syncs since {}", rfc3339(*since));
                             ("not_found", 0, Some(reason.into()), &[][..])
                         }
-                        AttemptState::Failed { reason } => {
-                            ("failed", 0, Some(reason.as_str().into()), &[][..])
+                        state @ AttemptState::Failed { reason, syncs } => {
+                            let reason = format!("{syncs} syncs in a row: {reason}");
+                            let given_up = logidx::given_up(state, logidx::GIVE_UP_AFTER);
+                            let state = if given_up { "given_up" } else { "failed" };
+                            (state, 0, Some(reason.into()), &[][..])
                         }
                     };
                     JsonAttempt {

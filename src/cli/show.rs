@@ -108,9 +108,14 @@ fn missing(
                     context.format_time(*since)
                 );
             }
-            Some(AttemptState::Failed { reason }) => {
+            Some(state @ AttemptState::Failed { reason, syncs }) => {
+                let retry = if logidx::given_up(state, logidx::GIVE_UP_AFTER) {
+                    "`logidx sync --retry-failed` retries it"
+                } else {
+                    "`logidx sync` retries it"
+                };
                 return anyhow::anyhow!(
-                    "attempt `{attempt}` of run `{run}` is not indexed: it failed ({reason})\nhint: `logidx sync` retries it"
+                    "attempt `{attempt}` of run `{run}` is not indexed: it failed in {syncs} syncs in a row ({reason})\nhint: {retry}"
                 );
             }
             Some(AttemptState::Indexed { .. }) => {}

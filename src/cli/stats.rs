@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::args::StatsArgs;
+use super::color::inert;
 use indicatif::HumanCount;
 
 use super::progress::mebibytes;
@@ -23,6 +24,11 @@ struct RepoStats {
     attempts_indexed: u64,
     attempts_gone: u64,
     attempts_failed: u64,
+    /// Failed the same way in [`logidx::GIVE_UP_AFTER`] syncs in a row: not fetched again but
+    /// by `sync --retry-failed` (not counted in `attempts_failed`).
+    attempts_given_up: u64,
+    /// Why they were given up on, the most frequent reason first.
+    given_up: Vec<GivenUp>,
     lines: u64,
     first_run: String,
     last_run: String,
@@ -30,6 +36,15 @@ struct RepoStats {
     run_ids: HashSet<u64>,
     #[serde(skip)]
     created: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    #[serde(skip)]
+    given_up_reasons: BTreeMap<String, u64>,
+}
+
+/// A reason attempts were given up on, and how many.
+#[derive(Debug, Serialize)]
+struct GivenUp {
+    reason: String,
+    attempts: u64,
 }
 
 /// The whole index.
@@ -52,6 +67,13 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
             .created
             .unwrap_or((jiff::Timestamp::MAX, jiff::Timestamp::MIN));
         stats.created = Some((lo.min(run.run_created_at), hi.max(run.run_created_at)));
+        if logidx::given_up(&record.state, logidx::GIVE_UP_AFTER)
+            && let AttemptState::Failed { reason, .. } = record.state
+        {
+            stats.attempts_given_up += 1;
+            *stats.given_up_reasons.entry(reason).or_default() += 1;
+            continue;
+        }
         match record.state {
             AttemptState::Indexed { lines, .. } => {
                 stats.attempts_indexed += 1;
@@ -68,6 +90,14 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
         .into_values()
         .map(|mut stats| {
             stats.runs = stats.run_ids.len() as u64;
+            let reasons = std::mem::take(&mut stats.given_up_reasons);
+            stats.given_up = reasons
+                .into_iter()
+                .map(|(reason, attempts)| GivenUp { reason, attempts })
+                .collect();
+            stats
+                .given_up
+                .sort_by_key(|g| std::cmp::Reverse(g.attempts));
             if let Some((first, last)) = stats.created {
                 stats.first_run = rfc3339(first);
                 stats.last_run = rfc3339(last);
@@ -108,6 +138,19 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
             day(repo.created.map(|(first, _)| first)),
             day(repo.created.map(|(_, last)| last)),
         )?;
+        if repo.attempts_given_up > 0 {
+            writeln!(
+                out,
+                "  {} attempts given up on after failing the same way in {} syncs in a row:",
+                repo.attempts_given_up,
+                logidx::GIVE_UP_AFTER
+            )?;
+            for given_up in &repo.given_up {
+                let line = format!("    {} × {}", given_up.attempts, given_up.reason);
+                writeln!(out, "{}", inert(&line))?;
+            }
+            writeln!(out, "  hint: `logidx sync --retry-failed` tries them again")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

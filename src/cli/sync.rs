@@ -55,6 +55,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     options.downloads = usize::from(args.jobs);
     options.commit_interval = std::time::Duration::from_secs(args.commit_every);
     options.retry_gone = args.retry_gone;
+    options.retry_failed = args.retry_failed;
     let signalled = stop_on_signals(options.cancel.clone())?;
 
     let live = std::io::stderr().is_terminal() && !context.quiet;

@@ -5,6 +5,7 @@ mod env;
 mod errors;
 mod failures;
 mod library;
+mod machine_faults;
 mod output;
 mod output_cli;
 mod process;

@@ -45,7 +45,7 @@ fn recorded(index: &logidx::Index, state: &str) -> Vec<String> {
     let records = index.attempts(None).unwrap().into_iter();
     records
         .filter_map(|r| match (r.state, state) {
-            (AttemptState::Failed { reason }, "failed")
+            (AttemptState::Failed { reason, .. }, "failed")
             | (AttemptState::Gone { reason }, "gone") => Some(reason),
             _ => None,
         })

@@ -17,6 +17,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file of the index could not be written (a full disk): what the writer had not
+    /// committed is lost, the index stays as of its last commit.
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Tantivy failed.
     #[error("index operation failed while {action}")]
     Tantivy {
@@ -83,11 +93,23 @@ impl Error {
             Error::SchemaVersion { .. } => {
                 Some("delete the directory and sync again to rebuild it".to_owned())
             }
+            Error::Write { source, .. } => {
+                Some(if source.kind() == std::io::ErrorKind::StorageFull {
+                    "free some space on that disk, then sync again: the index is as of its last commit, and the next sync resumes from there".to_owned()
+                } else {
+                    "make sure the index directory can be written, then sync again: the index is as of its last commit, and the next sync resumes from there".to_owned()
+                })
+            }
             Error::Query(error) => error.hint(),
-            Error::Io { .. }
-            | Error::Tantivy { .. }
-            | Error::Corrupt { .. }
-            | Error::ReadOnly { .. } => None,
+            Error::Corrupt { path, .. } => Some(format!(
+                "`logidx doctor` checks the index and says what to do; deleting `{}` and syncing again rebuilds it",
+                path.display()
+            )),
+            // Reading a damaged file fails in tantivy without naming it.
+            Error::Tantivy { .. } => Some(
+                "the index may be damaged: `logidx doctor` checks it and says what to do; deleting the index directory and syncing again rebuilds it".to_owned(),
+            ),
+            Error::Io { .. } | Error::ReadOnly { .. } => None,
         }
     }
 }

@@ -22,10 +22,11 @@ use crate::sequence_store::SequencePlugin;
 use crate::store::StepStore;
 use crate::text_postings::TextPostingsPlugin;
 use crate::web_bases::WebBases;
+use crate::write_directory::{WriteDirectory, WriteFailures};
 use crate::writer::{Writer, WriterOptions};
 
 /// The schema version this build reads and writes; any other is refused, never misread.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 const VERSION_FILE: &str = "logidx-index-version";
 
@@ -62,6 +63,8 @@ pub struct Index {
     read_only: bool,
     /// Each repository's web base, as of the last open or reload.
     pub(crate) web_bases: RwLock<Arc<WebBases>>,
+    /// The first write of the two indexes that failed, for [`Index::with_write_failure`].
+    write_failures: Arc<WriteFailures>,
 }
 
 impl std::fmt::Debug for Index {
@@ -77,17 +80,25 @@ impl Index {
     ///
     /// Fails if `dir` holds an index of another schema version, or something else.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
-        Index::open_with(dir.as_ref(), false)
+        Index::open_with(dir.as_ref(), false, WriteFailures::new(None))
+    }
+
+    /// Opens the index in `dir` as [`Index::open`] does, but every write of its indexes fails
+    /// as on a full disk (ENOSPC) once `bytes` have been written: for tests of what a disk
+    /// that fills does, where no small file system can be mounted.
+    #[doc(hidden)]
+    pub fn open_failing_writes_after(dir: impl AsRef<Path>, bytes: u64) -> Result<Index> {
+        Index::open_with(dir.as_ref(), false, WriteFailures::new(Some(bytes)))
     }
 
     /// Opens the index in `dir` for searching only: nothing is created or written and no lock
     /// file is made, so it needs only read access (another user's index, a read-only copy).
     /// [`Index::writer`] on it fails.
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Index> {
-        Index::open_with(dir.as_ref(), true)
+        Index::open_with(dir.as_ref(), true, WriteFailures::new(None))
     }
 
-    fn open_with(dir: &Path, read_only: bool) -> Result<Index> {
+    fn open_with(dir: &Path, read_only: bool, write_failures: Arc<WriteFailures>) -> Result<Index> {
         let dir = dir.to_path_buf();
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -128,8 +139,9 @@ impl Index {
         }
         let (text_schema, text_fields) = TextFields::schema();
         let (step_schema, step_fields) = StepFields::schema();
-        let texts = open_tantivy(&dir, "texts", read_only)?;
-        let steps = open_tantivy(&dir, "steps", read_only)?;
+        let writes = (!read_only).then_some(&write_failures);
+        let texts = open_tantivy(&dir, "texts", writes)?;
+        let steps = open_tantivy(&dir, "steps", writes)?;
         // Fields are read by position: a build between releases may have written this version
         // with other fields, and that index would be misread, not refused.
         if texts.schema() != text_schema || steps.schema() != step_schema {
@@ -139,7 +151,7 @@ impl Index {
                 expected: SCHEMA_VERSION,
             });
         }
-        let reader = |index: &tantivy::Index, keep_open: &Arc<KeepOpen>| {
+        let reader = |index: &tantivy::Index, name: &str, keep_open: &Arc<KeepOpen>| {
             let warmer: Arc<dyn Warmer> = keep_open.clone();
             while_files_vanish(|| {
                 index
@@ -148,13 +160,13 @@ impl Index {
                     .warmers(vec![Arc::downgrade(&warmer)])
                     .try_into()
             })
-            .doing("opening a reader")
+            .map_err(|error| reading(&dir, name, "opening a reader", error))
         };
         let keep_open = [KeepOpen::new("texts"), KeepOpen::new("steps")];
         let web_bases = RwLock::new(Arc::new(WebBases::load(&dir)?));
         Ok(Index {
-            texts_reader: reader(&texts, &keep_open[0])?,
-            steps_reader: reader(&steps, &keep_open[1])?,
+            texts_reader: reader(&texts, "texts", &keep_open[0])?,
+            steps_reader: reader(&steps, "steps", &keep_open[1])?,
             _keep_open: keep_open,
             dir,
             texts,
@@ -164,7 +176,18 @@ impl Index {
             step_store: Mutex::new(None),
             read_only,
             web_bases,
+            write_failures,
         })
+    }
+
+    /// `error`, or, when a write of the index failed since the last call (a full disk), that
+    /// write's file and cause ([`Error::Write`]): tantivy's own error then says only that its
+    /// commit or indexing thread failed. Each failed write is reported once.
+    pub fn with_write_failure(&self, error: Error) -> Error {
+        match (error, self.write_failures.take()) {
+            (error @ Error::Write { .. }, _) | (error, None) => error,
+            (_, Some((path, source))) => Error::Write { path, source },
+        }
     }
 
     /// The index directory.
@@ -211,13 +234,15 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(WebBases::load(&self.dir)?);
         // Steps first: texts are committed before the steps that use them, so any steps this
         // reload sees have their texts in the texts reloaded after.
-        while_files_vanish(|| self.steps_reader.reload()).doing("reloading the steps")?;
+        while_files_vanish(|| self.steps_reader.reload())
+            .map_err(|error| reading(&self.dir, "steps", "reloading the steps", error))?;
         // The kept store holds the old segments' files open.
         *self
             .step_store
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        while_files_vanish(|| self.texts_reader.reload()).doing("reloading the texts")
+        while_files_vanish(|| self.texts_reader.reload())
+            .map_err(|error| reading(&self.dir, "texts", "reloading the texts", error))
     }
 
     pub(crate) fn searchers(&self) -> (Searcher, Searcher) {
@@ -258,6 +283,31 @@ impl Index {
             what: format!("`{file}`"),
             source: Some(source.into()),
         }
+    }
+}
+
+/// A reader's failure to open a segment's file is a damaged file of the index, named as
+/// `segment_file::name` names them (tantivy's own message buries it): other errors are
+/// tantivy's, while doing `action`.
+fn reading(dir: &Path, name: &str, action: &'static str, error: TantivyError) -> Error {
+    let damaged = |file: &Path, source: std::io::Error| Error::Corrupt {
+        path: dir.to_path_buf(),
+        what: format!("`{name}/{}`", file.display()),
+        source: Some(source),
+    };
+    match &error {
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => damaged(
+            filepath,
+            std::io::Error::new(io_error.kind(), io_error.to_string()),
+        ),
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(file)) => damaged(
+            file,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "it is missing"),
+        ),
+        _ => Error::Tantivy {
+            action,
+            source: error,
+        },
     }
 }
 
@@ -375,12 +425,18 @@ fn store_settings() -> IndexSettings {
     }
 }
 
-fn open_tantivy(dir: &Path, name: &str, read_only: bool) -> Result<tantivy::Index> {
+/// Opens `dir/name`, to write when given where its failed writes go, else to read only.
+fn open_tantivy(
+    dir: &Path,
+    name: &str,
+    writes: Option<&Arc<WriteFailures>>,
+) -> Result<tantivy::Index> {
     let path = dir.join(name);
-    let mut index = if read_only {
-        ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open)
-    } else {
-        tantivy::Index::open_in_dir(&path)
+    let mut index = match writes {
+        None => ReadOnlyDirectory::open(&path).and_then(tantivy::Index::open),
+        Some(failures) => {
+            WriteDirectory::open(&path, Arc::clone(failures)).and_then(tantivy::Index::open)
+        }
     }
     .doing("opening the index")?;
     index.set_tokenizers(tokenizers());

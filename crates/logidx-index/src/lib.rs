@@ -46,6 +46,7 @@
 
 #![warn(missing_docs)]
 
+mod check;
 mod dictionary;
 mod error;
 mod id_table;
@@ -71,8 +72,10 @@ mod time;
 mod tokenizer;
 mod varint;
 mod web_bases;
+mod write_directory;
 mod writer;
 
+pub use check::{CheckReport, DamagedFile, IncompleteRun};
 pub use error::{Error, Result};
 pub use index::{Index, SCHEMA_VERSION};
 pub use level::Level;

@@ -109,10 +109,14 @@ pub enum AttemptState {
         /// Syncs that met it.
         syncs: u32,
     },
-    /// Fetching or extracting it failed; a later sync may retry.
+    /// Fetching or extracting it failed. A later sync tries again, until it has failed the
+    /// same way in enough syncs in a row to be given up on (logidx's `GiveUpRule`), as a
+    /// permanently corrupt archive does.
     Failed {
         /// The error.
         reason: String,
+        /// Syncs in a row that failed with this `reason`, this one included.
+        syncs: u32,
     },
 }
 

@@ -668,6 +668,28 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A `.seq` file damaged anywhere (a byte changed, or cut at any length) is an error
+        /// or reads as something, never a panic, opening it or reading any of its sequences.
+        #[test]
+        fn a_file_damaged_anywhere_never_panics(at in 0usize..1_000_000, xor in 1u8.., cut: bool) {
+            let mut file = fifty();
+            let at = at % file.len();
+            if cut {
+                file.truncate(at);
+            } else {
+                file[at] ^= xor;
+            }
+            if let Ok(sequences) = SegmentSequences::parse(OwnedBytes::new(file)) {
+                let mut cursor = Cursor::new(2).unwrap();
+                for doc in 0..51 {
+                    let _ = cursor.get(&sequences.ids, doc).map(<[u8]>::len);
+                    let _ = cursor.get(&sequences.times, doc).map(<[u8]>::len);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_damaged_file_is_refused() {
         let file = fifty();

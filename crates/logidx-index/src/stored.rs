@@ -170,6 +170,7 @@ pub(crate) enum State<'a> {
     },
     Failed {
         reason: Cow<'a, str>,
+        syncs: u32,
     },
     NotFound {
         since: i64,
@@ -188,8 +189,9 @@ impl<'a> From<&'a AttemptState> for State<'a> {
             AttemptState::Gone { reason } => State::Gone {
                 reason: Cow::Borrowed(reason),
             },
-            AttemptState::Failed { reason } => State::Failed {
+            AttemptState::Failed { reason, syncs } => State::Failed {
                 reason: Cow::Borrowed(reason),
+                syncs: *syncs,
             },
             AttemptState::NotFound { since, syncs } => State::NotFound {
                 since: crate::time::to_nanos(*since),
@@ -210,8 +212,9 @@ impl State<'_> {
             State::Gone { reason } => AttemptState::Gone {
                 reason: reason.into_owned(),
             },
-            State::Failed { reason } => AttemptState::Failed {
+            State::Failed { reason, syncs } => AttemptState::Failed {
                 reason: reason.into_owned(),
+                syncs,
             },
             State::NotFound { since, syncs } => AttemptState::NotFound {
                 since: crate::time::from_nanos(since),
@@ -286,6 +289,7 @@ mod tests {
             },
             AttemptState::Failed {
                 reason: "timed out".to_owned(),
+                syncs: 2,
             },
             AttemptState::NotFound {
                 since: crate::time::from_nanos(1_700_000_000_000_000_000),
@@ -341,6 +345,12 @@ mod tests {
         writer
             .mark_attempt(&gone, AttemptState::Gone { reason })
             .unwrap();
+        let mut failed = first.clone();
+        failed.run_attempt = 3;
+        let reason = "not a zip".to_owned();
+        writer
+            .mark_attempt(&failed, AttemptState::Failed { reason, syncs: 2 })
+            .unwrap();
         writer.commit().unwrap();
         drop(writer);
         let attempt = |n: u32| {
@@ -364,6 +374,10 @@ mod tests {
             format!(
                 r#"{{"attempt":{},"state":{{"state":"gone","reason":"expired"}}}}"#,
                 attempt(2)
+            ),
+            format!(
+                r#"{{"attempt":{},"state":{{"state":"failed","reason":"not a zip","syncs":2}}}}"#,
+                attempt(3)
             ),
         ];
         assert_eq!(stored_metas(&index), expected);

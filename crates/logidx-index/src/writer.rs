@@ -290,6 +290,11 @@ impl<'a> Writer<'a> {
     /// Makes everything added so far visible at once: texts first, then the steps and records
     /// that refer to them, so a crash in between leaves only unreferenced texts.
     pub fn commit(&mut self) -> Result<()> {
+        let committed = self.commit_both();
+        committed.map_err(|error| self.index.with_write_failure(error))
+    }
+
+    fn commit_both(&mut self) -> Result<()> {
         // Both indexes finish their segments at once: each index's threads finish theirs in
         // parallel, but the smaller one's then waited for the larger one's. If one fails, the
         // other's finished segments stay pending, for the next commit to publish.
