@@ -147,7 +147,9 @@ pub(crate) fn zip(entries: &[Entry], layout: Layout) -> Vec<u8> {
     zip.finish().expect("writing to memory").into_inner()
 }
 
-/// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it.
+/// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it: the whole-job
+/// file's lines, always after a UTF-8 BOM (`docs/github.md` section 10), whether or not the
+/// job's archive files have one.
 pub(crate) fn job_text(
     repo: &Repo,
     run: &Run,
@@ -157,7 +159,7 @@ pub(crate) fn job_text(
 ) -> Vec<u8> {
     let log = logs::job_log(repo, run, job, lines_per_job, distinct);
     let lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
-    render(&lines, job.crlf, job.bom)
+    render(&lines, job.crlf, true)
 }
 
 #[cfg(test)]

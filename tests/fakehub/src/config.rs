@@ -36,6 +36,9 @@ pub struct Config {
     pub url_expiry: Duration,
     /// An attempt's archive answers 404 for this long after it completes.
     pub not_ready_for: Duration,
+    /// A job's log (`GET …/actions/jobs/{id}/logs`) answers 404 for this long after the job
+    /// completes, while GitHub finalises it (`docs/github.md` section 10: about 30 s).
+    pub job_log_not_ready_for: Duration,
     /// Archives of runs created longer ago than this are gone.
     pub retention: Duration,
     /// Status for a gone archive: 410 (usual) or 404.
@@ -79,6 +82,7 @@ impl Default for Config {
             blob_port: 0,
             url_expiry: Duration::from_secs(60),
             not_ready_for: Duration::from_secs(30),
+            job_log_not_ready_for: Duration::from_secs(30),
             retention: Duration::from_secs(90 * 86_400),
             gone_status: 410,
             rate_limit: 5_000,

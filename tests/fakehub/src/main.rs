@@ -42,6 +42,10 @@ struct Args {
     /// Signed blob URLs expire after this many milliseconds.
     #[arg(long, default_value_t = 60_000)]
     url_expiry_ms: u64,
+    /// A job's log answers 404 for this many milliseconds after the job completes, while
+    /// GitHub finalises it (about 30 s on GitHub).
+    #[arg(long, default_value_t = 30_000)]
+    job_log_not_ready_ms: u64,
     /// Primary rate limit per hour.
     #[arg(long, default_value_t = 5_000)]
     rate_limit: u32,
@@ -79,6 +83,7 @@ async fn main() -> std::io::Result<()> {
         distinct: args.distinct,
         layout: args.layout,
         url_expiry: Duration::from_millis(args.url_expiry_ms),
+        job_log_not_ready_for: Duration::from_millis(args.job_log_not_ready_ms),
         rate_limit: args.rate_limit,
         faults: args.faults,
         ..Config::default()

@@ -546,6 +546,7 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
                     shared,
                     run,
                     job.completed_at.filter(|_| job.status == Status::Completed),
+                    shared.config.job_log_not_ready_for,
                 ) {
                     return reply;
                 }
@@ -568,8 +569,14 @@ fn find_workflow(repo: &Repo, key: &str) -> Option<usize> {
         .position(|w| w.id.to_string() == key || w.file_name() == key)
 }
 
-/// Why an archive cannot be had: gone past retention, not yet finalised, or still running.
-fn unavailable(shared: &Shared, run: &Run, completed_at: Option<i64>) -> Option<Reply> {
+/// Why an archive or a job's log cannot be had: gone past retention, still running (no
+/// `completed_at`), or completed less than `not_ready_for` ago and still being finalised.
+fn unavailable(
+    shared: &Shared,
+    run: &Run,
+    completed_at: Option<i64>,
+    not_ready_for: Duration,
+) -> Option<Reply> {
     let now = (now_ms() / 1000) as i64;
     if run.created_at < now - shared.config.retention.as_secs() as i64 {
         let status = StatusCode::from_u16(shared.config.gone_status).unwrap_or(StatusCode::GONE);
@@ -583,7 +590,7 @@ fn unavailable(shared: &Shared, run: &Run, completed_at: Option<i64>) -> Option<
     let Some(done) = completed_at else {
         return Some(Reply::not_found());
     };
-    let ready_at = done as f64 + shared.config.not_ready_for.as_secs_f64();
+    let ready_at = done as f64 + not_ready_for.as_secs_f64();
     (now_ms() as f64 / 1000.0 < ready_at).then(Reply::not_found)
 }
 
@@ -593,6 +600,7 @@ fn archive_redirect(shared: &Shared, repo: &Repo, run: &Run, attempt: u32) -> Re
         shared,
         run,
         a.completed_at.filter(|_| a.status == Status::Completed),
+        shared.config.not_ready_for,
     ) {
         return reply;
     }
@@ -758,8 +766,18 @@ pub(crate) async fn blob(
     let params = parse_query(query.as_deref());
     let path = uri.path().to_owned();
     let response = blob_inner(&shared, &path, &headers, &params).await;
-    shared.record("blob", response.status().as_u16());
+    shared.record(blob_endpoint(&path), response.status().as_u16());
     response
+}
+
+/// The name [`Stats`] counts a blob request under: `blob` for archives (and paths that name
+/// nothing), `blob_job_log` for a job's log, so that tests tell the two downloads apart.
+fn blob_endpoint(path: &str) -> &'static str {
+    if path.ends_with("/log.txt") {
+        "blob_job_log"
+    } else {
+        "blob"
+    }
 }
 
 async fn blob_inner(

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 /// A snapshot of fakehub's counters, from [`crate::FakeHub::stats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Requests by endpoint (`list_runs`, `attempt_logs`, `blob`, …) and status.
+    /// Requests by endpoint and status. API endpoints are named after their route
+    /// (`list_runs`, `attempt_logs`, `job_logs`, …); the blob host's are `blob` (archives) and
+    /// `blob_job_log` (one job's log).
     pub requests: BTreeMap<&'static str, BTreeMap<u16, u64>>,
-    /// Body bytes the blob host sent.
+    /// Body bytes the blob host sent (archives and job logs).
     pub blob_bytes: u64,
     /// Requests to the blob host that carried an `Authorization` header (the token leaked).
     pub auth_header_violations: u64,
@@ -34,7 +36,7 @@ impl Stats {
     pub fn api_requests(&self) -> u64 {
         self.requests
             .iter()
-            .filter(|(e, _)| **e != "blob")
+            .filter(|(e, _)| !e.starts_with("blob"))
             .map(|(e, _)| self.count(e))
             .sum()
     }

@@ -3,6 +3,7 @@
 mod api;
 mod blob;
 mod corpus;
+mod job_logs;
 mod octocrab_client;
 
 use fakehub::{Config, FakeHub};
