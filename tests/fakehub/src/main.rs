@@ -24,6 +24,11 @@ struct Args {
     /// Days the runs are spread over, ending now.
     #[arg(long, default_value_t = 14)]
     days: u32,
+    /// The newest this many runs of each repository are still in progress: some of their
+    /// jobs have completed (one failed), the others complete on
+    /// `POST /_fakehub/jobs/{id}/complete` or `POST /_fakehub/runs/{id}/complete-next-job`.
+    #[arg(long, default_value_t = 1)]
+    in_progress: usize,
     /// Seed of all generated data.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -76,6 +81,7 @@ async fn main() -> std::io::Result<()> {
         runs: args.runs,
         days: args.days,
         seed: args.seed,
+        in_progress: args.in_progress,
         token: args.token,
         api_port: args.port,
         blob_port: args.blob_port,
@@ -114,6 +120,10 @@ async fn main() -> std::io::Result<()> {
         hub.api_url(),
         hub.token(),
         args.repos[0]
+    );
+    eprintln!(
+        "control: curl -X POST {}/_fakehub/runs/RUN_ID/complete-next-job (or jobs/JOB_ID/complete, runs/RUN_ID/complete)",
+        hub.api_url()
     );
     tokio::signal::ctrl_c().await?;
     hub.shutdown().await;

@@ -165,6 +165,52 @@ impl World {
         changed
     }
 
+    /// Completes one job of a run in progress, now: its remaining steps run and pass (it fails
+    /// only if a step had already failed), and its log answers 404 for
+    /// [`Config::job_log_not_ready_for`] before it can be had. Completing the last unfinished
+    /// job completes the run, as [`World::complete_run`] does. False when no run of the
+    /// repository has this job unfinished in its latest attempt.
+    pub fn complete_job(&mut self, full_name: &str, job_id: u64) -> bool {
+        let now = jiff::Timestamp::now().as_second();
+        let Some(repo) = self
+            .repos
+            .iter_mut()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
+        else {
+            return false;
+        };
+        let Some(run_id) = repo
+            .runs
+            .iter()
+            .find(|r| r.latest().jobs.iter().any(|j| j.id == job_id))
+            .map(|r| r.id)
+        else {
+            return false;
+        };
+        let mut run = repo.run(run_id).cloned().expect("found above");
+        let changed = generate::complete_job(&mut run, repo, job_id, now);
+        *repo.run_mut(run_id).expect("found above") = run;
+        if changed {
+            self.forget_recorded(full_name, run_id);
+        }
+        changed
+    }
+
+    /// Completes the unfinished job of a run in progress that was furthest along (the one
+    /// that started first), as [`World::complete_job`] does, and returns its id; `None` when
+    /// the run has no unfinished job.
+    pub fn complete_next_job(&mut self, full_name: &str, run_id: u64) -> Option<u64> {
+        let run = self.repo(full_name)?.run(run_id)?;
+        let next = run
+            .latest()
+            .jobs
+            .iter()
+            .filter(|j| j.status != Status::Completed)
+            .min_by_key(|j| (j.status != Status::InProgress, j.started_at, j.id))?
+            .id;
+        self.complete_job(full_name, next).then_some(next)
+    }
+
     /// Re-runs every job of a completed run as a new attempt that started an hour ago and
     /// passed. Returns the new attempt's number.
     pub fn rerun(&mut self, full_name: &str, run_id: u64) -> Option<u32> {

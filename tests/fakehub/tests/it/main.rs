@@ -3,6 +3,7 @@
 mod api;
 mod blob;
 mod corpus;
+mod in_progress;
 mod job_logs;
 mod octocrab_client;
 
