@@ -63,6 +63,10 @@ pub struct Config {
     pub layout: Option<Layout>,
     /// One ecosystem for every repository, or `None` to vary by repository.
     pub ecosystem: Option<Ecosystem>,
+    /// Share of attempts whose archive the results service broke for one of their jobs (left
+    /// out, misnamed, or under both services' names: [`crate::ArchiveBreak`]), chosen by seed;
+    /// 0 (none) by default. [`crate::World::break_archive`] breaks a chosen one.
+    pub broken_archives: f64,
     /// Faults to inject; more can be added at run time with [`crate::FakeHub::inject`].
     pub faults: Vec<Fault>,
 }
@@ -95,6 +99,7 @@ impl Default for Config {
             distinct: DEFAULT_DISTINCT,
             layout: None,
             ecosystem: None,
+            broken_archives: 0.0,
             faults: Vec::new(),
         }
     }

@@ -49,14 +49,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use archive::{Entry, NAME_LIMIT, file_name_part};
+pub use archive::{Entry, NAME_LIMIT, file_name_part, misnamed_part};
 pub use config::{Config, DEFAULT_DISTINCT};
 pub use fault::{Fault, FaultKind, Host};
 pub use generate::{FAILURE_MODES, FailureMode, failure_mode};
 pub use logs::{JobLog, LineOrigin, LogLine, StepLog};
 pub use model::{
-    Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo, Run, Script, Status, Step,
-    StepKind, StepSpec, Workflow,
+    ArchiveBreak, Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo, Run, Script,
+    Status, Step, StepKind, StepSpec, Workflow,
 };
 pub use stats::Stats;
 pub use world::{CorpusSummary, World};

@@ -44,6 +44,10 @@ struct Args {
     /// Archive layout for every run: job-and-steps, job-only, underscored (default: a mix).
     #[arg(long, value_parser = parse_layout)]
     layout: Option<Layout>,
+    /// Share of attempts whose archive leaves out a job, misnames it, or holds it under both
+    /// services' names, 0 to 1 (by seed; the per-job endpoint still serves those jobs).
+    #[arg(long, default_value_t = 0.0)]
+    broken_archives: f64,
     /// Signed blob URLs expire after this many milliseconds.
     #[arg(long, default_value_t = 60_000)]
     url_expiry_ms: u64,
@@ -88,6 +92,7 @@ async fn main() -> std::io::Result<()> {
         lines_per_job: args.lines_per_job,
         distinct: args.distinct,
         layout: args.layout,
+        broken_archives: args.broken_archives,
         url_expiry: Duration::from_millis(args.url_expiry_ms),
         job_log_not_ready_for: Duration::from_millis(args.job_log_not_ready_ms),
         rate_limit: args.rate_limit,

@@ -2,6 +2,7 @@
 
 mod api;
 mod blob;
+mod broken;
 mod corpus;
 mod in_progress;
 mod job_logs;
