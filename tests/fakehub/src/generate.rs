@@ -995,6 +995,13 @@ fn observe_in_progress(run: &mut Run, repo: &Repo, now: i64, age: i64, seed: u64
             cuts.push((slowest, job.started_at + (done - job.started_at) / 2));
         }
     }
+    // macOS runners are scarce: a macOS job that is not running yet waits for one.
+    let waiting = order.iter().copied().find(|&i| {
+        i != first && attempt.jobs[i].name.contains("macos") && !cuts.iter().any(|&(c, _)| c == i)
+    });
+    if let Some(i) = waiting {
+        cuts.push((i, attempt.jobs[i].started_at - 1));
+    }
     for (i, at) in cuts {
         cut_job(&mut attempt.jobs[i], at, seen_at);
     }
