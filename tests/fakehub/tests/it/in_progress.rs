@@ -97,7 +97,11 @@ async fn a_run_in_progress_has_failed_jobs_done_and_others_not() {
         .collect();
     assert!(!failed.is_empty(), "a job failed before the run completes");
     assert!(status("in_progress").count() > 0, "some are running");
-    assert_eq!(status("queued").count(), 1, "the macOS job waits for a runner");
+    assert_eq!(
+        status("queued").count(),
+        1,
+        "the macOS job waits for a runner"
+    );
 
     // The completed jobs completed long enough ago to be served at once.
     let now = jiff::Timestamp::now();
@@ -248,7 +252,8 @@ async fn the_control_endpoint_completes_jobs_and_runs() {
     let hub = hub(Config {
         seed: 1,
         in_progress: 2,
-        job_log_not_ready_for: Duration::from_secs(1),
+        // Completion times are whole seconds: 2 s leave at least one of 404.
+        job_log_not_ready_for: Duration::from_secs(2),
         ..Config::default()
     })
     .await;
@@ -299,7 +304,7 @@ async fn the_control_endpoint_completes_jobs_and_runs() {
         409
     );
     assert_eq!(get(&hub, &job_logs(next)).await.status(), 404, "finalising");
-    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     assert_eq!(get(&hub, &job_logs(next)).await.status(), 302);
 
     // The last job completes the run, which then has nothing left to complete.
@@ -349,4 +354,3 @@ async fn the_control_endpoint_completes_jobs_and_runs() {
         "control requests are not GitHub's"
     );
 }
-

@@ -146,7 +146,8 @@ async fn a_job_log_is_404_while_its_job_runs_and_while_it_is_finalised() {
         in_progress: 1,
         // The archive would be ready at once: the job log's own window is what is tested.
         not_ready_for: Duration::ZERO,
-        job_log_not_ready_for: Duration::from_secs(1),
+        // Completion times are whole seconds: 2 s leave at least one of 404.
+        job_log_not_ready_for: Duration::from_secs(2),
         ..Config::default()
     })
     .await;
@@ -174,7 +175,7 @@ async fn a_job_log_is_404_while_its_job_runs_and_while_it_is_finalised() {
         404,
         "being finalised"
     );
-    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     let body = client()
         .get(resolve(&hub, running).await)
         .send()
