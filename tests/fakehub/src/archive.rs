@@ -6,7 +6,8 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::logs::{self, JobLog, LogLine};
-use crate::model::{Attempt, Job, Layout, Repo, Run};
+use crate::model::{ArchiveBreak, Attempt, Job, Layout, Repo, Run};
+use crate::rng::Rng;
 use crate::time::LineClock;
 
 /// Longest file-name part for a job or step, in UTF-16 code units (cli/cli#5011).
@@ -20,8 +21,74 @@ pub fn file_name_part(name: &str, layout: Layout) -> String {
         Layout::Underscored => name.replace(['/', ':'], "_"),
         Layout::JobAndSteps | Layout::JobOnly => name.replace(['/', ':'], ""),
     };
-    let units: Vec<u16> = replaced.encode_utf16().take(NAME_LIMIT).collect();
+    cut_name(&replaced)
+}
+
+/// Cuts a file-name part to [`NAME_LIMIT`] UTF-16 units, then trims it, as both services do.
+fn cut_name(name: &str) -> String {
+    let units: Vec<u16> = name.encode_utf16().take(NAME_LIMIT).collect();
     String::from_utf16_lossy(&units).trim().to_owned()
+}
+
+/// The file-name part of a job's files in an archive broken by [`ArchiveBreak::Misnamed`]:
+/// every character but ASCII letters, digits, spaces, `.` and `-` replaced with `_`, then cut
+/// as usual. `test (ubuntu-24.04, stable)` becomes `test _ubuntu-24.04_ stable_`, which
+/// neither service's rule gives.
+pub fn misnamed_part(name: &str) -> String {
+    let replaced: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    cut_name(&replaced)
+}
+
+/// Whether [`ArchiveBreak::Misnamed`] can break `job` of `attempt`: its misnamed part matches
+/// no job of the attempt under either service's rule, and no other file.
+pub(crate) fn can_misname(attempt: &Attempt, job: &Job) -> bool {
+    let part = misnamed_part(&job.name);
+    attempt.jobs.iter().all(|j| {
+        [Layout::JobAndSteps, Layout::Underscored]
+            .iter()
+            .all(|&l| file_name_part(&j.name, l) != part)
+            && (j.id == job.id || misnamed_part(&j.name) != part)
+    })
+}
+
+/// Picks by seed whether the results service broke `attempt`'s archive (with chance
+/// `fraction`), and how: one of the three [`ArchiveBreak`]s for one of its archived jobs.
+pub(crate) fn pick_break(
+    seed: u64,
+    fraction: f64,
+    run: &Run,
+    attempt: &Attempt,
+) -> Option<ArchiveBreak> {
+    let mut rng = Rng::derive(seed, &[run.id, u64::from(attempt.number), 5]);
+    if !rng.chance(fraction) {
+        return None;
+    }
+    let jobs: Vec<&Job> = attempt.archived_jobs().collect();
+    if jobs.is_empty() {
+        return None;
+    }
+    let job = *rng.pick(&jobs);
+    let kind = rng.below(3);
+    Some(match kind {
+        0 => ArchiveBreak::Missing(job.id),
+        // Not every name can be misnamed (`lint` has nothing to replace): another job, or
+        // the job left out instead.
+        1 if can_misname(attempt, job) => ArchiveBreak::Misnamed(job.id),
+        1 => match jobs.iter().find(|j| can_misname(attempt, j)) {
+            Some(j) => ArchiveBreak::Misnamed(j.id),
+            None => ArchiveBreak::Missing(job.id),
+        },
+        _ => ArchiveBreak::BothServices(job.id),
+    })
 }
 
 /// Writes lines as a log file: timestamp prefix, text, line end; BOMs where the runner put them.
@@ -51,41 +118,71 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
-/// The files of an attempt's archive, in the order the zip holds them.
+/// The files of an attempt's archive, in the order the zip holds them, each with the job
+/// whose log it holds (`None` for the older service's "Prepare job" file of a job key, which
+/// is no one job's log), as the results service wrote it with `breaks`.
 pub(crate) fn attempt_entries(
     repo: &Repo,
     run: &Run,
     attempt: &Attempt,
     lines_per_job: usize,
     distinct: f64,
-) -> Vec<Entry> {
+    breaks: &[ArchiveBreak],
+) -> Vec<(Entry, Option<u64>)> {
     let layout = run.layout;
     let mut entries = Vec::new();
     let mut legacy_keys: Vec<&str> = Vec::new();
+    // Whole-job logs the older service also wrote, cut short: (file-name part, job, lines).
+    let mut old_copies: Vec<(String, &Job, Vec<LogLine>)> = Vec::new();
     for (ordinal, job) in attempt.archived_jobs().enumerate() {
+        if breaks.contains(&ArchiveBreak::Missing(job.id)) {
+            continue;
+        }
+        let owner = Some(job.id);
         let log = logs::job_log(repo, run, job, lines_per_job, distinct);
-        let dir = file_name_part(&job.name, layout);
+        let dir = if breaks.contains(&ArchiveBreak::Misnamed(job.id)) {
+            misnamed_part(&job.name)
+        } else {
+            file_name_part(&job.name, layout)
+        };
         let job_lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
+        if breaks.contains(&ArchiveBreak::BothServices(job.id)) {
+            let half = job_lines
+                .len()
+                .div_ceil(2)
+                .min(job_lines.len().saturating_sub(1));
+            old_copies.push((dir.clone(), job, job_lines[..half.max(1)].to_vec()));
+        }
         let job_file = Entry {
             name: format!("{ordinal}_{dir}.txt"),
             data: render(&job_lines, job.crlf, job.bom),
         };
         match layout {
             Layout::JobOnly => {
-                entries.push(job_file);
+                entries.push((job_file, owner));
                 let system = logs::system_log(job);
-                entries.push(Entry {
-                    name: format!("{dir}/system.txt"),
-                    data: render(&system, job.crlf, false),
-                });
+                entries.push((
+                    Entry {
+                        name: format!("{dir}/system.txt"),
+                        data: render(&system, job.crlf, false),
+                    },
+                    owner,
+                ));
             }
             Layout::JobAndSteps | Layout::Underscored => {
-                entries.push(Entry {
-                    name: format!("{dir}/"),
-                    data: Vec::new(),
-                });
-                entries.extend(step_entries(&dir, &log, job, layout));
-                entries.push(job_file);
+                entries.push((
+                    Entry {
+                        name: format!("{dir}/"),
+                        data: Vec::new(),
+                    },
+                    owner,
+                ));
+                entries.extend(
+                    step_entries(&dir, &log, job, layout)
+                        .into_iter()
+                        .map(|e| (e, owner)),
+                );
+                entries.push((job_file, owner));
                 let key = repo.workflows[run.workflow].jobs[job.spec].key.as_str();
                 if layout == Layout::JobAndSteps
                     && run.id.is_multiple_of(2)
@@ -96,13 +193,29 @@ pub(crate) fn attempt_entries(
             }
         }
     }
-    // The older service's "Prepare job" log, one per job key, under a negative ordinal.
+    // The older service's "Prepare job" log, one per job key, under a negative ordinal; its
+    // copy of a job's log takes that name when the key is the job's name.
     for key in legacy_keys {
+        if old_copies.iter().any(|(dir, ..)| dir == key) {
+            continue;
+        }
         let lines = logs::prepare_log(run, key);
-        entries.push(Entry {
-            name: format!("-2147483648_{key}.txt"),
-            data: render(&lines, false, false),
-        });
+        entries.push((
+            Entry {
+                name: format!("-2147483648_{key}.txt"),
+                data: render(&lines, false, false),
+            },
+            None,
+        ));
+    }
+    for (dir, job, lines) in old_copies {
+        entries.push((
+            Entry {
+                name: format!("-2147483648_{dir}.txt"),
+                data: render(&lines, job.crlf, job.bom),
+            },
+            Some(job.id),
+        ));
     }
     entries
 }
@@ -147,7 +260,9 @@ pub(crate) fn zip(entries: &[Entry], layout: Layout) -> Vec<u8> {
     zip.finish().expect("writing to memory").into_inner()
 }
 
-/// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it.
+/// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it: the whole-job
+/// file's lines, always after a UTF-8 BOM (`docs/github.md` section 10), whether or not the
+/// job's archive files have one.
 pub(crate) fn job_text(
     repo: &Repo,
     run: &Run,
@@ -157,7 +272,7 @@ pub(crate) fn job_text(
 ) -> Vec<u8> {
     let log = logs::job_log(repo, run, job, lines_per_job, distinct);
     let lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
-    render(&lines, job.crlf, job.bom)
+    render(&lines, job.crlf, true)
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub struct Config {
     pub url_expiry: Duration,
     /// An attempt's archive answers 404 for this long after it completes.
     pub not_ready_for: Duration,
+    /// A job's log (`GET …/actions/jobs/{id}/logs`) answers 404 for this long after the job
+    /// completes, while GitHub finalises it (`docs/github.md` section 10: about 30 s).
+    pub job_log_not_ready_for: Duration,
     /// Archives of runs created longer ago than this are gone.
     pub retention: Duration,
     /// Status for a gone archive: 410 (usual) or 404.
@@ -60,6 +63,10 @@ pub struct Config {
     pub layout: Option<Layout>,
     /// One ecosystem for every repository, or `None` to vary by repository.
     pub ecosystem: Option<Ecosystem>,
+    /// Share of attempts whose archive the results service broke for one of their jobs (left
+    /// out, misnamed, or under both services' names: [`crate::ArchiveBreak`]), chosen by seed;
+    /// 0 (none) by default. [`crate::World::break_archive`] breaks a chosen one.
+    pub broken_archives: f64,
     /// Faults to inject; more can be added at run time with [`crate::FakeHub::inject`].
     pub faults: Vec<Fault>,
 }
@@ -79,6 +86,7 @@ impl Default for Config {
             blob_port: 0,
             url_expiry: Duration::from_secs(60),
             not_ready_for: Duration::from_secs(30),
+            job_log_not_ready_for: Duration::from_secs(30),
             retention: Duration::from_secs(90 * 86_400),
             gone_status: 410,
             rate_limit: 5_000,
@@ -91,6 +99,7 @@ impl Default for Config {
             distinct: DEFAULT_DISTINCT,
             layout: None,
             ecosystem: None,
+            broken_archives: 0.0,
             faults: Vec::new(),
         }
     }

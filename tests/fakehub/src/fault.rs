@@ -21,9 +21,9 @@ pub enum FaultKind {
     Status(u16),
     /// Send half the body, then close the connection (the `Content-Length` promised all).
     DropMidBody,
-    /// Serve only the first half of the archive, as a complete response.
+    /// Serve only the first half of the archive or job log, as a complete response.
     Truncate,
-    /// Serve the archive with bytes in its middle overwritten.
+    /// Serve the archive or job log with bytes in its middle overwritten.
     Corrupt,
     /// Send the body at this many bytes per second (the API delays its answer as long).
     Slow(u64),

@@ -222,7 +222,11 @@ fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
         // Evenly spread with jitter, oldest first; ids grow with time as on GitHub.
         let slot = span / config.runs.max(1) as i64;
         let created = start + slot * i as i64 + rng.below(slot.max(1) as u64) as i64;
+        let still_running = i + config.in_progress >= config.runs;
         let workflow = pick_workflow(&mut rng, &repo.workflows);
+        // A run in progress is a CI run, the workflow with the most jobs, so that some of its
+        // jobs have completed while others have not.
+        let workflow = if still_running { 0 } else { workflow };
         let event = *rng.pick(&repo.workflows[workflow].events);
         let (branch, head_sha, title) = match event {
             "pull_request" => {
@@ -277,7 +281,6 @@ fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
             attempts: Vec::new(),
         };
         let frac = (created - start) as f64 / span.max(1) as f64;
-        let still_running = i + config.in_progress >= config.runs;
         simulate_attempts(
             &mut run,
             &repo,
@@ -286,6 +289,11 @@ fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
             &mut job_id,
             config.seed,
         );
+        if still_running {
+            // The older of several runs in progress has been running longer.
+            let age = (config.runs - 1 - i) as i64 * IN_PROGRESS_AGE_STEP;
+            observe_in_progress(&mut run, &repo, end, age, config.seed);
+        }
         repo.runs.push(run);
     }
     repo
@@ -349,7 +357,6 @@ fn simulate_attempts(
                 start,
                 planted[spec],
                 cancel,
-                running,
             ));
         }
         jobs.sort_by_key(|j| j.spec);
@@ -420,7 +427,6 @@ fn make_job(
     attempt_start: i64,
     planted: Option<Planted>,
     cancel: bool,
-    running: bool,
 ) -> Job {
     let spec = &workflow.jobs[spec_index];
     let started = attempt_start + rng.range(1, 20) as i64;
@@ -459,8 +465,6 @@ fn make_job(
         })
         .flatten();
     let stop_at = failing_step.or(cancel_step);
-    // A running job has finished its first few steps only.
-    let running_until = running.then(|| rng.range(1, spec.steps.len() as u64 - 1) as usize);
 
     let main_steps = spec
         .steps
@@ -488,19 +492,7 @@ fn make_job(
             has_log: true,
         };
         let after_stop = stop_at.is_some_and(|s| i > s) && !is_tail;
-        if running_until.is_some_and(|r| i >= r) {
-            step.status = if running_until == Some(i) {
-                Status::InProgress
-            } else {
-                Status::Queued
-            };
-            step.conclusion = None;
-            step.completed_at = None;
-            if step.status == Status::Queued {
-                step.started_at = None;
-            }
-            step.has_log = false;
-        } else if step_spec.kind == StepKind::Conditional || after_stop {
+        if step_spec.kind == StepKind::Conditional || after_stop {
             step.conclusion = Some(Conclusion::Skipped);
             step.has_log = false;
         } else {
@@ -516,13 +508,7 @@ fn make_job(
         }
         job.steps.push(step);
     }
-    if running_until.is_some() {
-        job.status = Status::InProgress;
-        job.conclusion = None;
-        job.completed_at = None;
-    } else {
-        job.completed_at = Some(t);
-    }
+    job.completed_at = Some(t);
     job
 }
 
@@ -812,7 +798,7 @@ pub(crate) fn rerun(run: &mut Run, repo: &Repo, last_job_id: u64, start: i64, se
         .map(|spec| {
             id += rng.range(1, 40);
             make_job(
-                &mut rng, run, workflow, spec, number, id, start, None, false, false,
+                &mut rng, run, workflow, spec, number, id, start, None, false,
             )
         })
         .collect();
@@ -821,8 +807,8 @@ pub(crate) fn rerun(run: &mut Run, repo: &Repo, last_job_id: u64, start: i64, se
     number
 }
 
-/// Completes the latest attempt of a run still in progress: its remaining steps run and pass,
-/// finishing at about `now`. False when it had already completed.
+/// Completes the latest attempt of a run still in progress: its unfinished jobs complete at
+/// about `now` ([`finish_job`]). False when it had already completed.
 pub(crate) fn complete(run: &mut Run, repo: &Repo, now: i64) -> bool {
     let workflow = &repo.workflows[run.workflow];
     let attempt = run
@@ -837,36 +823,241 @@ pub(crate) fn complete(run: &mut Run, repo: &Repo, now: i64) -> bool {
         .iter_mut()
         .filter(|j| j.status != Status::Completed)
     {
-        let spec = &workflow.jobs[job.spec];
-        let runs = |s: &&mut Step| {
-            s.status != Status::Completed && spec.steps[s.spec].kind != StepKind::Conditional
-        };
-        let pending = job.steps.iter_mut().filter(runs).count() as i64;
-        let mut t = now - pending;
-        for step in job
-            .steps
-            .iter_mut()
-            .filter(|s| s.status != Status::Completed)
-        {
-            step.status = Status::Completed;
-            if spec.steps[step.spec].kind == StepKind::Conditional {
-                step.conclusion = Some(Conclusion::Skipped);
-                step.started_at = Some(t);
-                step.completed_at = Some(t);
-                continue;
-            }
-            step.conclusion = Some(Conclusion::Success);
-            step.started_at = Some(step.started_at.unwrap_or(t).min(t));
-            t += 1;
-            step.completed_at = Some(t);
-            step.has_log = true;
-        }
-        job.status = Status::Completed;
-        job.conclusion = Some(Conclusion::Success);
-        job.completed_at = Some(t);
+        finish_job(job, &workflow.jobs[job.spec], now);
     }
     let started = attempt.started_at;
     let jobs = std::mem::take(&mut attempt.jobs);
     *attempt = finish_attempt(attempt.number, started, jobs, false);
     true
+}
+
+/// Completes one unfinished job of the latest attempt of `run` at about `now`; the attempt
+/// completes with its last job. False when the latest attempt has no such unfinished job.
+pub(crate) fn complete_job(run: &mut Run, repo: &Repo, job_id: u64, now: i64) -> bool {
+    let workflow = &repo.workflows[run.workflow];
+    let attempt = run
+        .attempts
+        .last_mut()
+        .expect("a run has at least one attempt");
+    let Some(job) = attempt
+        .jobs
+        .iter_mut()
+        .find(|j| j.id == job_id && j.status != Status::Completed)
+    else {
+        return false;
+    };
+    finish_job(job, &workflow.jobs[job.spec], now);
+    if attempt.jobs.iter().all(|j| j.status == Status::Completed) {
+        let started = attempt.started_at;
+        let jobs = std::mem::take(&mut attempt.jobs);
+        *attempt = finish_attempt(attempt.number, started, jobs, false);
+    }
+    true
+}
+
+/// Runs a job's unfinished steps to their end by `now`, one second apart (sharing seconds when
+/// they are more than the time since its last finished step, never past `now`): they pass, and
+/// the job fails only if a step it finished before had failed.
+fn finish_job(job: &mut Job, spec: &JobSpec, now: i64) {
+    let runs = |s: &Step| {
+        s.status != Status::Completed && spec.steps[s.spec].kind != StepKind::Conditional
+    };
+    let pending = job.steps.iter().filter(|s| runs(s)).count() as i64;
+    let last_done = job
+        .steps
+        .iter()
+        .filter_map(|s| s.completed_at)
+        .max()
+        .unwrap_or(job.started_at);
+    let mut t = (now - pending).max(last_done).min(now);
+    if job.status == Status::Queued {
+        job.started_at = t;
+    }
+    for step in job
+        .steps
+        .iter_mut()
+        .filter(|s| s.status != Status::Completed)
+    {
+        step.status = Status::Completed;
+        if spec.steps[step.spec].kind == StepKind::Conditional {
+            step.conclusion = Some(Conclusion::Skipped);
+            step.started_at = Some(t);
+            step.completed_at = Some(t);
+            continue;
+        }
+        step.conclusion = Some(Conclusion::Success);
+        step.started_at = Some(step.started_at.unwrap_or(t).min(t));
+        t = (t + 1).min(now);
+        step.completed_at = Some(t);
+        step.has_log = true;
+    }
+    let failed = job
+        .steps
+        .iter()
+        .any(|s| s.conclusion == Some(Conclusion::Failure));
+    job.status = Status::Completed;
+    job.conclusion = Some(if failed {
+        Conclusion::Failure
+    } else {
+        Conclusion::Success
+    });
+    job.completed_at = Some(t);
+}
+
+/// The completed jobs of a run in progress completed at least this long before fakehub
+/// started (seconds): past GitHub's ~30 s of finalising, so their logs are served at once.
+const IN_PROGRESS_SETTLED: i64 = 90;
+
+/// How much longer each older run in progress has been running than the next (seconds): more
+/// than any generated job takes, so that runs in progress stay in creation order.
+const IN_PROGRESS_AGE_STEP: i64 = 1_800;
+
+/// Turns the latest attempt of `run`, generated as if its jobs had all completed, into what the
+/// API shows of it at one moment: the jobs done by then completed (at least one failed), the
+/// others in progress or queued. Then moves the whole run in time so that the moment is `now`
+/// and its first failure completed [`IN_PROGRESS_SETTLED`] seconds or more (plus `age`) before.
+fn observe_in_progress(run: &mut Run, repo: &Repo, now: i64, age: i64, seed: u64) {
+    let mut rng = Rng::derive(seed, &[run.id, 3]);
+    let workflow = &repo.workflows[run.workflow];
+    let logged = |j: &Job| j.conclusion != Some(Conclusion::Skipped);
+    let by_completion = |jobs: &[Job]| {
+        let mut order: Vec<usize> = (0..jobs.len()).filter(|&i| logged(&jobs[i])).collect();
+        order.sort_by_key(|&i| (jobs[i].completed_at, jobs[i].spec));
+        order
+    };
+
+    // At least one job fails before the run completes, so that it can be found early: the
+    // first to complete that a failure mode of the ecosystem can hit.
+    let latest = run.latest();
+    if !latest
+        .jobs
+        .iter()
+        .any(|j| j.conclusion == Some(Conclusion::Failure))
+    {
+        let forced = by_completion(&latest.jobs).into_iter().find_map(|i| {
+            let job = &latest.jobs[i];
+            let spec = &workflow.jobs[job.spec];
+            let mode = FAILURE_MODES.iter().find(|m| {
+                m.ecosystem == repo.ecosystem
+                    && !m.flaky
+                    && m.job_filter.is_none_or(|f| spec.name.contains(f))
+                    && spec
+                        .steps
+                        .iter()
+                        .any(|s| s.kind == StepKind::Script(m.step))
+            })?;
+            let planted = Planted {
+                mode: mode.id,
+                flaky: false,
+            };
+            let remade = make_job(
+                &mut rng,
+                run,
+                workflow,
+                job.spec,
+                latest.number,
+                job.id,
+                latest.started_at,
+                Some(planted),
+                false,
+            );
+            Some((i, remade))
+        });
+        if let Some((i, job)) = forced {
+            run.attempts.last_mut().expect("latest").jobs[i] = job;
+        }
+    }
+
+    let attempt = run
+        .attempts
+        .last_mut()
+        .expect("a run has at least one attempt");
+    let order = by_completion(&attempt.jobs);
+    let first_failure = order
+        .iter()
+        .copied()
+        .find(|&i| attempt.jobs[i].conclusion == Some(Conclusion::Failure));
+    let Some(&first) = first_failure.as_ref().or(order.first()) else {
+        return;
+    };
+    let done_at = attempt.jobs[first].completed_at.expect("generated whole");
+    let seen_at = done_at + IN_PROGRESS_SETTLED + rng.range(0, 120) as i64 + age;
+    let mut cuts: Vec<(usize, i64)> = order
+        .iter()
+        .filter(|&&i| attempt.jobs[i].completed_at.is_some_and(|c| c > seen_at))
+        .map(|&i| (i, seen_at))
+        .collect();
+    if cuts.is_empty() {
+        // Every job would be done by then: the slowest other one is still running, halfway.
+        if let Some(&slowest) = order.iter().rev().find(|&&i| i != first) {
+            let job = &attempt.jobs[slowest];
+            let done = job.completed_at.expect("generated whole");
+            cuts.push((slowest, job.started_at + (done - job.started_at) / 2));
+        }
+    }
+    // macOS runners are scarce: a macOS job that is not running yet waits for one.
+    let waiting = order.iter().copied().find(|&i| {
+        i != first && attempt.jobs[i].name.contains("macos") && !cuts.iter().any(|&(c, _)| c == i)
+    });
+    if let Some(i) = waiting {
+        cuts.push((i, attempt.jobs[i].started_at - 1));
+    }
+    for (i, at) in cuts {
+        cut_job(&mut attempt.jobs[i], at, seen_at);
+    }
+    let started = attempt.started_at;
+    let jobs = std::mem::take(&mut attempt.jobs);
+    *attempt = finish_attempt(attempt.number, started, jobs, true);
+
+    let shift = now - seen_at;
+    run.created_at += shift;
+    for attempt in &mut run.attempts {
+        attempt.started_at += shift;
+        for job in &mut attempt.jobs {
+            job.started_at += shift;
+            job.completed_at = job.completed_at.map(|t| t + shift);
+            for step in &mut job.steps {
+                step.started_at = step.started_at.map(|t| t + shift);
+                step.completed_at = step.completed_at.map(|t| t + shift);
+            }
+        }
+    }
+}
+
+/// A whole generated job as it stood at `at`: queued if it had not started (then waiting
+/// since `seen_at`), else in progress in the step that was running, later steps queued. A
+/// failure it had not reached yet is not planted any more: it will pass.
+fn cut_job(job: &mut Job, at: i64, seen_at: i64) {
+    let queued = job.started_at > at;
+    if queued {
+        job.status = Status::Queued;
+        job.started_at = seen_at;
+    } else {
+        job.status = Status::InProgress;
+    }
+    job.conclusion = None;
+    job.completed_at = None;
+    let mut running = queued;
+    for step in &mut job.steps {
+        if !running && step.completed_at.is_some_and(|c| c <= at) {
+            continue;
+        }
+        step.conclusion = None;
+        step.completed_at = None;
+        step.has_log = false;
+        if running {
+            step.status = Status::Queued;
+            step.started_at = None;
+        } else {
+            step.status = Status::InProgress;
+            running = true;
+        }
+    }
+    let failed = job
+        .steps
+        .iter()
+        .any(|s| s.conclusion == Some(Conclusion::Failure));
+    if !failed {
+        job.planted = None;
+    }
 }

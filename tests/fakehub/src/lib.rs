@@ -3,14 +3,18 @@
 //!
 //! It serves two listeners on loopback, so a log redirect is really cross-origin:
 //! - the **API** (`/repos/{owner}/{repo}/actions/…`): runs with every filter and GitHub's
-//!   pagination, attempts, jobs, workflows; `302` log redirects; a token required; primary and
-//!   secondary rate limits; `etag`s and free `304`s;
+//!   pagination, attempts, jobs, workflows; `302` log redirects (an attempt's archive, one
+//!   job's log); a token required; primary and secondary rate limits; `etag`s and free `304`s;
+//!   and, outside GitHub's paths, control endpoints (`POST /_fakehub/jobs/{id}/complete`,
+//!   `/_fakehub/runs/{id}/complete-next-job`, `/_fakehub/runs/{id}/complete`) that move time on;
 //! - **blob storage**: signed URLs that expire, `403 AuthenticationFailed` for an expired or
 //!   forged signature and for any request that carries `Authorization`.
 //!
 //! Its data is generated from a seed: repositories with several workflows, runs over a time
-//! range, re-runs (partial ones whose archive holds only the re-run jobs), matrix and composite
-//! job names, and log text as real CI writes it, repetitive across runs. [`World`] gives the
+//! range, re-runs (partial ones whose archive holds only the re-run jobs), runs in progress
+//! whose jobs complete one by one ([`World::complete_job`]), archives broken as the results
+//! service breaks them ([`ArchiveBreak`]), matrix and composite job names, and log text as
+//! real CI writes it, repetitive across runs. [`World`] gives the
 //! same data without a server (archives for extract's and index's tests and benches), with the
 //! ground truth tests need ([`World::job_log`]'s line origins, [`Planted`] failures). Behaviour
 //! follows `docs/github.md`; where this crate and that page disagree, the page wins.
@@ -49,14 +53,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use archive::{Entry, NAME_LIMIT, file_name_part};
+pub use archive::{Entry, NAME_LIMIT, file_name_part, misnamed_part};
 pub use config::{Config, DEFAULT_DISTINCT};
 pub use fault::{Fault, FaultKind, Host};
 pub use generate::{FAILURE_MODES, FailureMode, failure_mode};
 pub use logs::{JobLog, LineOrigin, LogLine, StepLog};
 pub use model::{
-    Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo, Run, Script, Status, Step,
-    StepKind, StepSpec, Workflow,
+    ArchiveBreak, Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo, Run, Script,
+    Status, Step, StepKind, StepSpec, Workflow,
 };
 pub use stats::Stats;
 pub use world::{CorpusSummary, World};

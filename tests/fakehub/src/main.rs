@@ -24,6 +24,11 @@ struct Args {
     /// Days the runs are spread over, ending now.
     #[arg(long, default_value_t = 14)]
     days: u32,
+    /// The newest this many runs of each repository are still in progress: some of their
+    /// jobs have completed (one failed), the others complete on
+    /// `POST /_fakehub/jobs/{id}/complete` or `POST /_fakehub/runs/{id}/complete-next-job`.
+    #[arg(long, default_value_t = 1)]
+    in_progress: usize,
     /// Seed of all generated data.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -39,9 +44,17 @@ struct Args {
     /// Archive layout for every run: job-and-steps, job-only, underscored (default: a mix).
     #[arg(long, value_parser = parse_layout)]
     layout: Option<Layout>,
+    /// Share of attempts whose archive leaves out a job, misnames it, or holds it under both
+    /// services' names, 0 to 1 (by seed; the per-job endpoint still serves those jobs).
+    #[arg(long, default_value_t = 0.0)]
+    broken_archives: f64,
     /// Signed blob URLs expire after this many milliseconds.
     #[arg(long, default_value_t = 60_000)]
     url_expiry_ms: u64,
+    /// A job's log answers 404 for this many milliseconds after the job completes, while
+    /// GitHub finalises it (about 30 s on GitHub).
+    #[arg(long, default_value_t = 30_000)]
+    job_log_not_ready_ms: u64,
     /// Primary rate limit per hour.
     #[arg(long, default_value_t = 5_000)]
     rate_limit: u32,
@@ -72,13 +85,16 @@ async fn main() -> std::io::Result<()> {
         runs: args.runs,
         days: args.days,
         seed: args.seed,
+        in_progress: args.in_progress,
         token: args.token,
         api_port: args.port,
         blob_port: args.blob_port,
         lines_per_job: args.lines_per_job,
         distinct: args.distinct,
         layout: args.layout,
+        broken_archives: args.broken_archives,
         url_expiry: Duration::from_millis(args.url_expiry_ms),
+        job_log_not_ready_for: Duration::from_millis(args.job_log_not_ready_ms),
         rate_limit: args.rate_limit,
         faults: args.faults,
         ..Config::default()
@@ -109,6 +125,10 @@ async fn main() -> std::io::Result<()> {
         hub.api_url(),
         hub.token(),
         args.repos[0]
+    );
+    eprintln!(
+        "control: curl -X POST {}/_fakehub/runs/RUN_ID/complete-next-job (or jobs/JOB_ID/complete, runs/RUN_ID/complete)",
+        hub.api_url()
     );
     tokio::signal::ctrl_c().await?;
     hub.shutdown().await;

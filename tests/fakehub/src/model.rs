@@ -29,6 +29,32 @@ pub enum Layout {
     Underscored,
 }
 
+/// How the results service broke one attempt's archive for one job of it (`docs/github.md`
+/// section 10). The per-job log endpoint still serves that job's whole log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveBreak {
+    /// The job's files are left out: its whole-job file, its step files and `system.txt`.
+    Missing(u64),
+    /// The job's files are named so that they match no job under either service's rules
+    /// ([`crate::misnamed_part`]), as when a service changes how it writes names.
+    Misnamed(u64),
+    /// The job's log is there under both services' names, with different contents (cli/cli#10768):
+    /// whole as `N_<job>.txt` (the newer service) and cut short, its first half of lines, as
+    /// `-2147483648_<job>.txt` (the older service, which stopped partway).
+    BothServices(u64),
+}
+
+impl ArchiveBreak {
+    /// The job it breaks.
+    pub fn job(self) -> u64 {
+        match self {
+            ArchiveBreak::Missing(job)
+            | ArchiveBreak::Misnamed(job)
+            | ArchiveBreak::BothServices(job) => job,
+        }
+    }
+}
+
 /// A run's, attempt's, job's or step's status as the API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -221,12 +221,18 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
 /// The API listener's one handler: auth, limits, faults, routing, `etag`s, stats.
 pub(crate) async fn api(
     State(shared): State<Arc<Shared>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = parse_query(query.as_deref());
     let path = uri.path();
+    if let Some(rest) = path.strip_prefix(CONTROL_PREFIX) {
+        let response = control(&shared, &method, rest);
+        shared.record("control", response.status().as_u16());
+        return response;
+    }
     let parsed = parse_route(path);
     let endpoint = parsed.as_ref().map_or("unknown", |(_, r)| r.endpoint());
 
@@ -352,6 +358,106 @@ pub(crate) async fn api(
     }
     shared.record(endpoint, response.status().as_u16());
     response
+}
+
+/// Where fakehub's own control endpoints live on the API listener, outside GitHub's paths.
+const CONTROL_PREFIX: &str = "/_fakehub/";
+
+/// What a control request moves on.
+enum Control {
+    /// `POST /_fakehub/jobs/{job_id}/complete`: [`World::complete_job`].
+    Job(u64),
+    /// `POST /_fakehub/runs/{run_id}/complete-next-job`: [`World::complete_next_job`].
+    NextJob(u64),
+    /// `POST /_fakehub/runs/{run_id}/complete`: [`World::complete_run`].
+    Run(u64),
+}
+
+/// fakehub's control endpoints, which GitHub does not have: they move the simulated world on
+/// (jobs and runs complete), for tests in other processes and for trying the binary by hand.
+/// They need no token, spend no rate limit and take no faults; [`Stats`] counts them as
+/// `control`. A job or run is looked for in every repository. The answer is the job or run
+/// as the API now shows it; 409 when it had already completed, 404 when it is unknown.
+fn control(shared: &Shared, method: &Method, rest: &str) -> Response {
+    let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let id = |s: &str| s.parse::<u64>().ok();
+    let target = match parts.as_slice() {
+        ["jobs", j, "complete"] => id(j).map(Control::Job),
+        ["runs", r, "complete-next-job"] => id(r).map(Control::NextJob),
+        ["runs", r, "complete"] => id(r).map(Control::Run),
+        _ => None,
+    };
+    let Some(target) = target else {
+        return json_response(StatusCode::NOT_FOUND, &json::error("Not Found", 404));
+    };
+    if method != Method::POST {
+        let mut r = json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json::error("Use POST", 405),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let mut world = shared.world.write().expect("world lock");
+    let run_of_job = |world: &World, job: u64| {
+        world.repos().iter().find_map(|repo| {
+            let run = repo
+                .runs
+                .iter()
+                .find(|r| r.latest().jobs.iter().any(|j| j.id == job))?;
+            Some((repo.full_name(), run.id))
+        })
+    };
+    let repo_of_run = |world: &World, run: u64| {
+        world
+            .repos()
+            .iter()
+            .find(|repo| repo.run(run).is_some())
+            .map(Repo::full_name)
+    };
+    let (full_name, run_id, job_id, changed) = match target {
+        Control::Job(job) => {
+            let Some((full_name, run)) = run_of_job(&world, job) else {
+                return json_response(StatusCode::NOT_FOUND, &json::error("Not Found", 404));
+            };
+            let changed = world.complete_job(&full_name, job);
+            (full_name, run, Some(job), changed)
+        }
+        Control::NextJob(run) => {
+            let Some(full_name) = repo_of_run(&world, run) else {
+                return json_response(StatusCode::NOT_FOUND, &json::error("Not Found", 404));
+            };
+            let job = world.complete_next_job(&full_name, run);
+            (full_name, run, job, job.is_some())
+        }
+        Control::Run(run) => {
+            let Some(full_name) = repo_of_run(&world, run) else {
+                return json_response(StatusCode::NOT_FOUND, &json::error("Not Found", 404));
+            };
+            let changed = world.complete_run(&full_name, run);
+            (full_name, run, None, changed)
+        }
+    };
+    let urls = Urls {
+        api: &shared.api_url,
+        web: &shared.config.web_base,
+    };
+    let repo = world.repo(&full_name).expect("found above");
+    let run = repo.run(run_id).expect("found above");
+    let body = match job_id.and_then(|id| run.latest().jobs.iter().find(|j| j.id == id)) {
+        Some(job) => json::job(&urls, repo, run, job),
+        None => json::run(&urls, repo, run, run.latest()),
+    };
+    if changed {
+        json_response(StatusCode::OK, &body)
+    } else {
+        let what = match job_id {
+            Some(id) => format!("Job {id} has already completed"),
+            None => format!("Run {run_id} has no job left to complete"),
+        };
+        json_response(StatusCode::CONFLICT, &json::error(&what, 409))
+    }
 }
 
 /// Adds the `x-ratelimit-*` headers; with `take`, spends one request first. False when the
@@ -546,6 +652,7 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
                     shared,
                     run,
                     job.completed_at.filter(|_| job.status == Status::Completed),
+                    shared.config.job_log_not_ready_for,
                 ) {
                     return reply;
                 }
@@ -568,8 +675,14 @@ fn find_workflow(repo: &Repo, key: &str) -> Option<usize> {
         .position(|w| w.id.to_string() == key || w.file_name() == key)
 }
 
-/// Why an archive cannot be had: gone past retention, not yet finalised, or still running.
-fn unavailable(shared: &Shared, run: &Run, completed_at: Option<i64>) -> Option<Reply> {
+/// Why an archive or a job's log cannot be had: gone past retention, still running (no
+/// `completed_at`), or completed less than `not_ready_for` ago and still being finalised.
+fn unavailable(
+    shared: &Shared,
+    run: &Run,
+    completed_at: Option<i64>,
+    not_ready_for: Duration,
+) -> Option<Reply> {
     let now = (now_ms() / 1000) as i64;
     if run.created_at < now - shared.config.retention.as_secs() as i64 {
         let status = StatusCode::from_u16(shared.config.gone_status).unwrap_or(StatusCode::GONE);
@@ -583,7 +696,7 @@ fn unavailable(shared: &Shared, run: &Run, completed_at: Option<i64>) -> Option<
     let Some(done) = completed_at else {
         return Some(Reply::not_found());
     };
-    let ready_at = done as f64 + shared.config.not_ready_for.as_secs_f64();
+    let ready_at = done as f64 + not_ready_for.as_secs_f64();
     (now_ms() as f64 / 1000.0 < ready_at).then(Reply::not_found)
 }
 
@@ -593,6 +706,7 @@ fn archive_redirect(shared: &Shared, repo: &Repo, run: &Run, attempt: u32) -> Re
         shared,
         run,
         a.completed_at.filter(|_| a.status == Status::Completed),
+        shared.config.not_ready_for,
     ) {
         return reply;
     }
@@ -758,8 +872,18 @@ pub(crate) async fn blob(
     let params = parse_query(query.as_deref());
     let path = uri.path().to_owned();
     let response = blob_inner(&shared, &path, &headers, &params).await;
-    shared.record("blob", response.status().as_u16());
+    shared.record(blob_endpoint(&path), response.status().as_u16());
     response
+}
+
+/// The name [`Stats`] counts a blob request under: `blob` for archives (and paths that name
+/// nothing), `blob_job_log` for a job's log, so that tests tell the two downloads apart.
+fn blob_endpoint(path: &str) -> &'static str {
+    if path.ends_with("/log.txt") {
+        "blob_job_log"
+    } else {
+        "blob"
+    }
 }
 
 async fn blob_inner(

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 /// A snapshot of fakehub's counters, from [`crate::FakeHub::stats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Requests by endpoint (`list_runs`, `attempt_logs`, `blob`, …) and status.
+    /// Requests by endpoint and status. API endpoints are named after their route
+    /// (`list_runs`, `attempt_logs`, `job_logs`, …); the blob host's are `blob` (archives) and
+    /// `blob_job_log` (one job's log); fakehub's own control endpoints are `control`.
     pub requests: BTreeMap<&'static str, BTreeMap<u16, u64>>,
-    /// Body bytes the blob host sent.
+    /// Body bytes the blob host sent (archives and job logs).
     pub blob_bytes: u64,
     /// Requests to the blob host that carried an `Authorization` header (the token leaked).
     pub auth_header_violations: u64,
@@ -30,11 +32,11 @@ impl Stats {
             .unwrap_or(0)
     }
 
-    /// Requests to the API host, whatever the endpoint.
+    /// Requests to GitHub's API on the API host, whatever the endpoint (not `control`).
     pub fn api_requests(&self) -> u64 {
         self.requests
             .iter()
-            .filter(|(e, _)| **e != "blob")
+            .filter(|(e, _)| !e.starts_with("blob") && **e != "control")
             .map(|(e, _)| self.count(e))
             .sum()
     }

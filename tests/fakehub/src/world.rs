@@ -8,7 +8,7 @@ use crate::archive::{self, Entry};
 use crate::config::Config;
 use crate::generate;
 use crate::logs::{self, JobLog};
-use crate::model::{Repo, Status};
+use crate::model::{ArchiveBreak, Repo, Status};
 use crate::rng::hash_bytes;
 
 /// Every repository a [`Config`] describes, generated, with their logs on demand.
@@ -18,6 +18,8 @@ pub struct World {
     repos: Vec<Repo>,
     /// Archives to serve as they are instead of generating them, by (repo, run, attempt).
     recorded: HashMap<(String, u64, u32), Arc<Vec<u8>>>,
+    /// How the results service broke archives, by (repo, run, attempt).
+    breaks: HashMap<(String, u64, u32), Vec<ArchiveBreak>>,
 }
 
 /// What the generated logs hold, for checking the corpus is realistic.
@@ -54,10 +56,26 @@ impl World {
         config.end =
             Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
         let repos = generate::build(&config);
+        let mut breaks = HashMap::new();
+        if config.broken_archives > 0.0 {
+            for repo in &repos {
+                for run in &repo.runs {
+                    for attempt in &run.attempts {
+                        let picked =
+                            archive::pick_break(config.seed, config.broken_archives, run, attempt);
+                        if let Some(picked) = picked {
+                            let key = (repo.full_name().to_lowercase(), run.id, attempt.number);
+                            breaks.insert(key, vec![picked]);
+                        }
+                    }
+                }
+            }
+        }
         Ok(World {
             config,
             repos,
             recorded: HashMap::new(),
+            breaks,
         })
     }
 
@@ -98,16 +116,97 @@ impl World {
         run_id: u64,
         attempt: u32,
     ) -> Option<Vec<Entry>> {
+        Some(
+            self.owned_entries(full_name, run_id, attempt)?
+                .into_iter()
+                .map(|(entry, _)| entry)
+                .collect(),
+        )
+    }
+
+    fn owned_entries(
+        &self,
+        full_name: &str,
+        run_id: u64,
+        attempt: u32,
+    ) -> Option<Vec<(Entry, Option<u64>)>> {
         let repo = self.repo(full_name)?;
         let run = repo.run(run_id)?;
-        let attempt = run.attempt(attempt)?;
+        let number = attempt;
+        let attempt = run.attempt(number)?;
         Some(archive::attempt_entries(
             repo,
             run,
             attempt,
             self.config.lines_per_job,
             self.config.distinct,
+            self.archive_breaks(full_name, run_id, number),
         ))
+    }
+
+    /// Ground truth for an attempt's archive: each file's name (directories left out) with the
+    /// job whose log it holds, whatever its name says; `None` for the older service's
+    /// "Prepare job" file of a job key, which is no one job's log.
+    pub fn archive_owners(
+        &self,
+        full_name: &str,
+        run_id: u64,
+        attempt: u32,
+    ) -> Option<Vec<(String, Option<u64>)>> {
+        Some(
+            self.owned_entries(full_name, run_id, attempt)?
+                .into_iter()
+                .filter(|(entry, _)| !entry.name.ends_with('/'))
+                .map(|(entry, owner)| (entry.name, owner))
+                .collect(),
+        )
+    }
+
+    /// How the results service broke an attempt's archive: by [`Config::broken_archives`] or
+    /// [`World::break_archive`]; empty when it is whole.
+    pub fn archive_breaks(&self, full_name: &str, run_id: u64, attempt: u32) -> &[ArchiveBreak] {
+        self.breaks
+            .get(&(full_name.to_lowercase(), run_id, attempt))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Breaks an attempt's archive from now on, as the results service does now and then
+    /// ([`ArchiveBreak`]); the per-job endpoint still serves the job's whole log. False when
+    /// the job is not one the archive holds (it did not run in that attempt, or skipped), is
+    /// broken already, or (for [`ArchiveBreak::Misnamed`]) has a name no other rule changes.
+    pub fn break_archive(
+        &mut self,
+        full_name: &str,
+        run_id: u64,
+        attempt: u32,
+        how: ArchiveBreak,
+    ) -> bool {
+        let Some(a) = self
+            .repo(full_name)
+            .and_then(|r| r.run(run_id))
+            .and_then(|r| r.attempt(attempt))
+        else {
+            return false;
+        };
+        let Some(job) = a.archived_jobs().find(|j| j.id == how.job()) else {
+            return false;
+        };
+        if matches!(how, ArchiveBreak::Misnamed(_)) && !archive::can_misname(a, job) {
+            return false;
+        }
+        if self
+            .archive_breaks(full_name, run_id, attempt)
+            .iter()
+            .any(|b| b.job() == how.job())
+        {
+            return false;
+        }
+        self.forget_recorded(full_name, run_id);
+        self.breaks
+            .entry((full_name.to_lowercase(), run_id, attempt))
+            .or_default()
+            .push(how);
+        true
     }
 
     /// Serves `bytes` as the archive of an attempt from now on, instead of generating it: a
@@ -163,6 +262,52 @@ impl World {
         let changed = generate::complete(&mut run, repo, now);
         *repo.run_mut(run_id).expect("found above") = run;
         changed
+    }
+
+    /// Completes one job of a run in progress, now: its remaining steps run and pass (it fails
+    /// only if a step had already failed), and its log answers 404 for
+    /// [`Config::job_log_not_ready_for`] before it can be had. Completing the last unfinished
+    /// job completes the run, as [`World::complete_run`] does. False when no run of the
+    /// repository has this job unfinished in its latest attempt.
+    pub fn complete_job(&mut self, full_name: &str, job_id: u64) -> bool {
+        let now = jiff::Timestamp::now().as_second();
+        let Some(repo) = self
+            .repos
+            .iter_mut()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
+        else {
+            return false;
+        };
+        let Some(run_id) = repo
+            .runs
+            .iter()
+            .find(|r| r.latest().jobs.iter().any(|j| j.id == job_id))
+            .map(|r| r.id)
+        else {
+            return false;
+        };
+        let mut run = repo.run(run_id).cloned().expect("found above");
+        let changed = generate::complete_job(&mut run, repo, job_id, now);
+        *repo.run_mut(run_id).expect("found above") = run;
+        if changed {
+            self.forget_recorded(full_name, run_id);
+        }
+        changed
+    }
+
+    /// Completes the unfinished job of a run in progress that was furthest along (the one
+    /// that started first), as [`World::complete_job`] does, and returns its id; `None` when
+    /// the run has no unfinished job.
+    pub fn complete_next_job(&mut self, full_name: &str, run_id: u64) -> Option<u64> {
+        let run = self.repo(full_name)?.run(run_id)?;
+        let next = run
+            .latest()
+            .jobs
+            .iter()
+            .filter(|j| j.status != Status::Completed)
+            .min_by_key(|j| (j.status != Status::InProgress, j.started_at, j.id))?
+            .id;
+        self.complete_job(full_name, next).then_some(next)
     }
 
     /// Re-runs every job of a completed run as a new attempt that started an hour ago and

@@ -2,7 +2,10 @@
 
 mod api;
 mod blob;
+mod broken;
 mod corpus;
+mod in_progress;
+mod job_logs;
 mod octocrab_client;
 
 use fakehub::{Config, FakeHub};
