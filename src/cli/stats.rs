@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::args::StatsArgs;
+use super::color::inert;
 use indicatif::HumanCount;
 
 use super::progress::mebibytes;
@@ -99,7 +100,7 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
         writeln!(
             out,
             "{}: {} runs, {} attempts indexed ({} lines), {} gone, {} failed; runs from {} to {}",
-            repo.repo,
+            inert(&repo.repo),
             HumanCount(repo.runs),
             HumanCount(repo.attempts_indexed),
             HumanCount(repo.lines),
