@@ -51,15 +51,15 @@ pub(crate) fn run(context: &Context, args: &ErrorsArgs) -> anyhow::Result<ExitCo
         let colors = context.stdout_colors();
         for group in &groups {
             let (first, last) = (&group.first_seen, &group.last_seen);
-            writeln!(
-                out,
+            let header = format!(
                 "{} runs, {} lines · first {} · last {} · {}",
                 group.runs,
                 group.occurrences,
                 seen(first, context),
                 seen(last, context),
                 sparkline(group, from, to),
-            )?;
+            );
+            writeln!(out, "{}", inert(&header))?;
             writeln!(out, "    {}", colors.error(&inert(&last.text)))?;
             writeln!(
                 out,

@@ -59,7 +59,7 @@ pub(crate) fn run(context: &Context, args: &FlakyArgs) -> anyhow::Result<ExitCod
                 colors.dim(&format!("(×{count})"))
             )?;
         }
-        writeln!(out, "    {}", colors.dim(&url))?;
+        writeln!(out, "    {}", colors.dim(&inert(&url)))?;
     }
     out.flush()?;
     Ok(super::found(!jobs.is_empty()))

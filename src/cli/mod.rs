@@ -223,6 +223,7 @@ impl Context {
     /// have meant.
     pub(crate) fn note(&self, note: &dyn std::fmt::Display) {
         if !self.quiet {
+            let note = color::inert(&note.to_string()).into_owned();
             eprintln!("{} {note}", self.stderr_colors.warning("note:"));
         }
     }

@@ -9,6 +9,7 @@ use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use logidx::{AttemptDone, Cancel, Outcome, RepoName, Reporter, SyncReporter};
 
 use super::Colors;
+use super::color::inert;
 
 /// Tells the user what a sync is doing.
 pub(crate) struct Progress {
@@ -88,10 +89,20 @@ impl Progress {
         }
     }
 
+    /// Says `line` after `warning:`; `line` may quote GitHub's names and is made inert.
     fn warn(&self, line: &str) {
         if !self.quiet {
-            self.say(&format!("{} {line}", self.colors.warning("warning:")));
+            self.say(&format!(
+                "{} {}",
+                self.colors.warning("warning:"),
+                inert(line)
+            ));
         }
+    }
+
+    /// Says `line` after `failed:`; `line` may quote GitHub's names and is made inert.
+    fn fail(&self, line: &str) {
+        self.say(&format!("{} {}", self.colors.error("failed:"), inert(line)));
     }
 
     fn refresh(&self) {
@@ -120,10 +131,10 @@ impl Reporter for Progress {
 
     fn on_retry(&self, what: &str, try_number: u32, reason: &str, wait: Duration) {
         if self.verbose {
-            self.say(&format!(
+            self.say(&inert(&format!(
                 "retrying {what} (try {try_number}) in {:.1} s: {reason}",
                 wait.as_secs_f64()
-            ));
+            )));
         }
     }
 
@@ -137,9 +148,9 @@ impl SyncReporter for Progress {
     fn on_attempts_queued(&self, repo: &RepoName, attempts: usize) {
         if !self.quiet && (self.bar.is_none() || self.verbose) {
             let runs = self.runs.load(Ordering::Relaxed);
-            self.say(&format!(
+            self.say(&inert(&format!(
                 "{repo}: {runs} runs listed, {attempts} attempts to fetch"
-            ));
+            )));
         }
     }
 
@@ -152,7 +163,7 @@ impl SyncReporter for Progress {
                 self.archives.fetch_add(1, Ordering::Relaxed);
                 self.lines.fetch_add(*lines, Ordering::Relaxed);
                 if self.verbose {
-                    self.say(&format!("{what}: {} lines", HumanCount(*lines)));
+                    self.say(&inert(&format!("{what}: {} lines", HumanCount(*lines))));
                     for warning in warnings {
                         self.warn(&format!("{what}: {warning}"));
                     }
@@ -160,17 +171,17 @@ impl SyncReporter for Progress {
                 self.refresh();
             }
             Outcome::Gone { status } if self.verbose => {
-                self.say(&format!("{what}: logs gone (HTTP {status})"));
+                self.say(&inert(&format!("{what}: logs gone (HTTP {status})")));
             }
-            Outcome::NotFound { syncs } if self.verbose => self.say(&format!(
+            Outcome::NotFound { syncs } if self.verbose => self.say(&inert(&format!(
                 "{what}: logs not found (HTTP 404, {syncs} syncs so far); the next sync asks again"
-            )),
+            ))),
             Outcome::NotReady => self.warn(&format!(
                 "{what}: logs not ready yet; the next sync will fetch them"
             )),
             // Listed in the summary; as they happen only with -v, so each is printed once.
             Outcome::Failed { error } if self.verbose => {
-                self.say(&format!("{} {what}: {error}", self.colors.error("failed:")));
+                self.fail(&format!("{what}: {error}"));
             }
             // Quiet, or an outcome added later without words here yet.
             _ => {}
@@ -179,15 +190,14 @@ impl SyncReporter for Progress {
 
     fn on_repo_failed(&self, repo: &RepoName, error: &str) {
         if self.verbose {
-            self.say(&format!("{} {repo}: {error}", self.colors.error("failed:")));
+            self.fail(&format!("{repo}: {error}"));
         }
     }
 
     fn on_downloads_stopped(&self, reason: &str) {
         // Said even with -q: the sync ends with work left undone.
-        self.say(&format!(
-            "{} {reason}; stopping downloads: the remaining attempts are left for the next sync",
-            self.colors.error("failed:")
+        self.fail(&format!(
+            "{reason}; stopping downloads: the remaining attempts are left for the next sync"
         ));
     }
 

@@ -129,7 +129,7 @@ pub(crate) fn run(context: &Context, args: &StatsArgs) -> anyhow::Result<ExitCod
         writeln!(
             out,
             "{}: {} runs, {} attempts indexed ({} lines), {} gone, {} failed; runs from {} to {}",
-            repo.repo,
+            inert(&repo.repo),
             HumanCount(repo.runs),
             HumanCount(repo.attempts_indexed),
             HumanCount(repo.lines),

@@ -12,6 +12,7 @@ use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
 use super::args::SyncArgs;
 use indicatif::HumanCount;
 
+use super::color::inert;
 use super::progress::{Progress, mebibytes};
 use super::{Context, FAILED, one_of};
 
@@ -72,8 +73,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
+        logidx::json::write_line(&mut out, &summary)?;
     } else if !context.quiet || summary.has_failures() {
         print_summary(&mut out, context, &summary)?;
     }
@@ -125,7 +125,8 @@ fn print_summary(
             (Some(run), Some(attempt)) => format!("{} run {run} attempt {attempt}", failure.repo),
             _ => failure.repo.clone(),
         };
-        writeln!(out, "{} {what}: {}", colors.error("failed:"), failure.error)?;
+        let failed = format!("{what}: {}", failure.error);
+        writeln!(out, "{} {}", colors.error("failed:"), inert(&failed))?;
     }
     if summary.downloads_stopped.is_some() {
         // Its reason was said on stderr when it happened.

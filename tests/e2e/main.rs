@@ -4,6 +4,7 @@ mod env;
 
 mod errors;
 mod failures;
+mod hostile;
 mod library;
 mod machine_faults;
 mod output;

@@ -69,6 +69,11 @@ pub struct Config {
     pub broken_archives: f64,
     /// Faults to inject; more can be added at run time with [`crate::FakeHub::inject`].
     pub faults: Vec<Fault>,
+    /// The oldest this many runs of each repository are hostile, as a fork's pull request can
+    /// make them: control characters and escape sequences in their workflow, job, step and
+    /// branch names, actor and commit message, and log lines with them and invalid UTF-8
+    /// ([`crate::hostile`]).
+    pub hostile_runs: usize,
 }
 
 impl Default for Config {
@@ -101,6 +106,7 @@ impl Default for Config {
             ecosystem: None,
             broken_archives: 0.0,
             faults: Vec::new(),
+            hostile_runs: 0,
         }
     }
 }

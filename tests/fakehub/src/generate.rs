@@ -180,7 +180,11 @@ pub(crate) fn build(config: &Config) -> Vec<Repo> {
         .repos
         .iter()
         .enumerate()
-        .map(|(i, full)| build_repo(config, i, full))
+        .map(|(i, full)| {
+            let mut repo = build_repo(config, i, full);
+            crate::hostile::apply(&mut repo, config.hostile_runs);
+            repo
+        })
         .collect()
 }
 

@@ -36,6 +36,7 @@ mod config;
 mod created;
 mod fault;
 mod generate;
+pub mod hostile;
 mod json;
 mod logs;
 mod model;

@@ -149,6 +149,9 @@ pub(crate) fn job_log(
             &step_spec.command,
             step.conclusion,
         );
+        if crate::hostile::is_hostile(run) {
+            w.lines.extend(crate::hostile::job_lines());
+        }
         let mut lines = std::mem::take(&mut w.lines);
         let start = step.started_at.unwrap_or(job.started_at);
         let end = step.completed_at.unwrap_or(start);

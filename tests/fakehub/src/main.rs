@@ -61,6 +61,10 @@ struct Args {
     /// Fault rule `HOST:KIND[@PATH][*TIMES]`, e.g. `blob:drop*2`, `api:503@/actions/runs*3`.
     #[arg(long = "fault")]
     faults: Vec<Fault>,
+    /// The oldest this many runs of each repository carry control characters and escape
+    /// sequences in their names and log lines, as a fork's pull request can.
+    #[arg(long, default_value_t = 0)]
+    hostile_runs: usize,
     /// Generate every log once and print the corpus size and distinct-line ratio first.
     #[arg(long)]
     summary: bool,
@@ -97,6 +101,7 @@ async fn main() -> std::io::Result<()> {
         job_log_not_ready_for: Duration::from_millis(args.job_log_not_ready_ms),
         rate_limit: args.rate_limit,
         faults: args.faults,
+        hostile_runs: args.hostile_runs,
         ..Config::default()
     };
     let hub = FakeHub::start(config).await?;

@@ -2,4 +2,5 @@
 
 mod fakehub_archives;
 mod fixtures;
+mod random_archives;
 mod safety;

@@ -3,6 +3,7 @@
 mod crash;
 mod equivalence;
 mod lifecycle;
+mod random_queries;
 
 use jiff::Timestamp;
 
