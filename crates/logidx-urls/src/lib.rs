@@ -142,13 +142,55 @@ impl ApiBase {
         self.repo_endpoint(owner, name, &[&path[..], rest].concat())
     }
 
+    /// `…/orgs/{org}/repos`: an organisation's repositories.
+    pub fn org_repos(&self, org: &str) -> Url {
+        self.endpoint(&["orgs", org, "repos"])
+    }
+
+    /// `…/users/{user}/repos`: a user's repositories (an organisation's too).
+    pub fn user_repos(&self, user: &str) -> Url {
+        self.endpoint(&["users", user, "repos"])
+    }
+
+    /// `…/installation/repositories`: the repositories of the App installation whose token
+    /// asks.
+    pub fn installation_repositories(&self) -> Url {
+        self.endpoint(&["installation", "repositories"])
+    }
+
+    /// `…/repos/{owner}/{name}/installation`: the App's installation on a repository.
+    pub fn repo_installation(&self, owner: &str, name: &str) -> Url {
+        self.repo_endpoint(owner, name, &["installation"])
+    }
+
+    /// `…/orgs/{org}/installation`: the App's installation on an organisation.
+    pub fn org_installation(&self, org: &str) -> Url {
+        self.endpoint(&["orgs", org, "installation"])
+    }
+
+    /// `…/users/{user}/installation`: the App's installation on a user.
+    pub fn user_installation(&self, user: &str) -> Url {
+        self.endpoint(&["users", user, "installation"])
+    }
+
+    /// `…/app/installations/{id}/access_tokens`: where an App's JWT becomes an installation
+    /// token.
+    pub fn installation_access_tokens(&self, installation: u64) -> Url {
+        let id = installation.to_string();
+        self.endpoint(&["app", "installations", &id, "access_tokens"])
+    }
+
     /// `…/repos/{owner}/{name}/{path…}`, each segment escaped.
     fn repo_endpoint(&self, owner: &str, name: &str, path: &[&str]) -> Url {
+        self.endpoint(&[&["repos", owner, name][..], path].concat())
+    }
+
+    /// `…/{path…}`, each segment escaped.
+    fn endpoint(&self, path: &[&str]) -> Url {
         let mut url = self.url.clone();
         url.path_segments_mut()
             .expect("an http(s) URL has a path")
             .pop_if_empty()
-            .extend(["repos", owner, name])
             .extend(path);
         url
     }
@@ -462,6 +504,26 @@ mod tests {
         );
         assert!("api.github.com".parse::<ApiBase>().is_err());
         assert!("ftp://h".parse::<ApiBase>().is_err());
+    }
+
+    #[test]
+    fn owner_and_app_endpoints_hang_under_the_api_base_escaped() {
+        let api: ApiBase = "https://ghe.corp/api/v3".parse().unwrap();
+        let cases = [
+            (api.org_repos("acme"), "orgs/acme/repos"),
+            (api.user_repos("a b"), "users/a%20b/repos"),
+            (api.installation_repositories(), "installation/repositories"),
+            (api.repo_installation("o", "r"), "repos/o/r/installation"),
+            (api.org_installation("../x"), "orgs/..%2Fx/installation"),
+            (api.user_installation("u"), "users/u/installation"),
+            (
+                api.installation_access_tokens(42),
+                "app/installations/42/access_tokens",
+            ),
+        ];
+        for (url, path) in cases {
+            assert_eq!(url.as_str(), format!("https://ghe.corp/api/v3/{path}"));
+        }
     }
 
     #[test]

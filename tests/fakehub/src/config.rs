@@ -74,6 +74,13 @@ pub struct Config {
     /// branch names, actor and commit message, and log lines with them and invalid UTF-8
     /// ([`crate::hostile`]).
     pub hostile_runs: usize,
+    /// Organisations and users owning many generated repositories, listed by
+    /// `GET /orgs/{org}/repos` and `GET /users/{user}/repos` ([`Owner`]). An owner of a
+    /// repository in [`Config::repos`] that is none of these is an organisation.
+    pub owners: Vec<Owner>,
+    /// The GitHub App that may authenticate, with its installations; `None` (the default):
+    /// no App, and the App's endpoints answer 401.
+    pub app: Option<App>,
 }
 
 impl Default for Config {
@@ -107,6 +114,8 @@ impl Default for Config {
             broken_archives: 0.0,
             faults: Vec::new(),
             hostile_runs: 0,
+            owners: Vec::new(),
+            app: None,
         }
     }
 }
@@ -119,5 +128,107 @@ pub const DEFAULT_DISTINCT: f64 = 0.09;
 impl Config {
     pub(crate) fn end_second(&self) -> i64 {
         self.end.unwrap_or_else(Timestamp::now).as_second()
+    }
+}
+
+/// An organisation or a user owning `repos` generated repositories, named `service-01`,
+/// `lib-02`, `app-03`, … in turn. Of each eight, in order: five as usual but the 3rd archived,
+/// the 5th a fork, the 6th with Actions disabled (its actions endpoints answer 404) and the
+/// 8th with Actions unused (no workflows, no runs); [`crate::Repo`]'s fields say which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// Its login.
+    pub login: String,
+    /// Organisation or user.
+    pub kind: OwnerKind,
+    /// How many repositories it owns.
+    pub repos: usize,
+}
+
+impl Owner {
+    /// An organisation owning `repos` repositories.
+    pub fn org(login: &str, repos: usize) -> Owner {
+        Owner {
+            login: login.to_owned(),
+            kind: OwnerKind::Organization,
+            repos,
+        }
+    }
+
+    /// A user owning `repos` repositories.
+    pub fn user(login: &str, repos: usize) -> Owner {
+        Owner {
+            login: login.to_owned(),
+            kind: OwnerKind::User,
+            repos,
+        }
+    }
+}
+
+/// What an owner is, as GitHub's `type` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerKind {
+    /// `Organization`: its repositories are at `GET /orgs/{org}/repos`.
+    Organization,
+    /// `User`: at `GET /users/{user}/repos`.
+    User,
+}
+
+impl OwnerKind {
+    /// The API's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerKind::Organization => "Organization",
+            OwnerKind::User => "User",
+        }
+    }
+}
+
+/// A GitHub App: its id, the public key its JWTs are checked with, where it is installed and
+/// how long its installation tokens last (`docs/github.md` section 11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// The App's id, the JWT's `iss`.
+    pub id: u64,
+    /// Its public key, PEM: PKCS#1 (`RSA PUBLIC KEY`).
+    pub public_key: String,
+    /// Its installations: (id, the account it is installed on), each on all of the account's
+    /// repositories.
+    pub installations: Vec<(u64, String)>,
+    /// How long an installation token is valid (GitHub: an hour); then it gets 401 "Bad
+    /// credentials".
+    pub token_lifetime: Duration,
+}
+
+/// The test App's id ([`App::test`]).
+pub const TEST_APP_ID: u64 = 424_242;
+
+/// The test App's public key (`keys/test-app.pub.pem`): a test key, not secret.
+pub const TEST_APP_PUBLIC_KEY: &str = include_str!("../keys/test-app.pub.pem");
+
+/// The test App's private key in PKCS#1, as GitHub issues them (`keys/test-app.pem`): a test key,
+/// committed on purpose, never a real App's.
+pub const TEST_APP_PRIVATE_KEY: &str = include_str!("../keys/test-app.pem");
+
+/// The same private key in PKCS#8 (`keys/test-app.pkcs8.pem`).
+pub const TEST_APP_PRIVATE_KEY_PKCS8: &str = include_str!("../keys/test-app.pkcs8.pem");
+
+/// A private key that is no App's (`keys/other-app.pem`), for tests of a wrong key.
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../keys/other-app.pem");
+
+impl App {
+    /// The test App ([`TEST_APP_ID`], [`TEST_APP_PUBLIC_KEY`]) installed on each of
+    /// `accounts`, installation ids from 1,000 in order, with hour-long tokens.
+    pub fn test(accounts: &[&str]) -> App {
+        App {
+            id: TEST_APP_ID,
+            public_key: TEST_APP_PUBLIC_KEY.to_owned(),
+            installations: accounts
+                .iter()
+                .enumerate()
+                .map(|(i, account)| (1_000 + i as u64, (*account).to_owned()))
+                .collect(),
+            token_lifetime: Duration::from_secs(3_600),
+        }
     }
 }

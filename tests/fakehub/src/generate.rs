@@ -176,7 +176,7 @@ const TOPICS: &[&str] = &[
 
 /// Builds every configured repository.
 pub(crate) fn build(config: &Config) -> Vec<Repo> {
-    config
+    let mut repos: Vec<Repo> = config
         .repos
         .iter()
         .enumerate()
@@ -185,7 +185,39 @@ pub(crate) fn build(config: &Config) -> Vec<Repo> {
             crate::hostile::apply(&mut repo, config.hostile_runs);
             repo
         })
-        .collect()
+        .collect();
+    for owner in &config.owners {
+        for i in 0..owner.repos {
+            let full = owner_repo_name(&owner.login, i);
+            if repos
+                .iter()
+                .any(|r| r.full_name().eq_ignore_ascii_case(&full))
+            {
+                continue;
+            }
+            let mut repo = build_repo(config, repos.len(), &full);
+            match i % 8 {
+                2 => repo.archived = true,
+                4 => repo.fork = true,
+                5 => repo.actions = Actions::Disabled,
+                7 => {
+                    repo.actions = Actions::Unused;
+                    repo.workflows.clear();
+                    repo.runs.clear();
+                }
+                _ => {}
+            }
+            crate::hostile::apply(&mut repo, config.hostile_runs);
+            repos.push(repo);
+        }
+    }
+    repos
+}
+
+/// The `i`th (from 0) generated repository of an owner: `owner/service-01`, `owner/lib-02`, ….
+fn owner_repo_name(owner: &str, i: usize) -> String {
+    let kind = ["service", "lib", "app"][i % 3];
+    format!("{owner}/{kind}-{:02}", i + 1)
 }
 
 fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
@@ -211,6 +243,9 @@ fn build_repo(config: &Config, index: usize, full_name: &str) -> Repo {
         ecosystem,
         workflows,
         runs: Vec::with_capacity(config.runs),
+        archived: false,
+        fork: false,
+        actions: Actions::Enabled,
     };
 
     let end = config.end_second();

@@ -49,7 +49,10 @@ pub(crate) fn repository(urls: &Urls<'_>, repo: &Repo) -> Value {
         "private": false,
         "html_url": format!("{}/{full}", urls.web),
         "description": "A repository simulated by fakehub",
-        "fork": false,
+        "fork": repo.fork,
+        "archived": repo.archived,
+        "disabled": false,
+        "visibility": "public",
         "url": base,
         "default_branch": repo.default_branch,
     });

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod app;
 mod archive;
 mod config;
 mod created;
@@ -40,6 +41,7 @@ pub mod hostile;
 mod json;
 mod logs;
 mod model;
+mod owners;
 mod rng;
 mod server;
 mod stats;
@@ -55,13 +57,16 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use archive::{Entry, NAME_LIMIT, file_name_part, misnamed_part};
-pub use config::{Config, DEFAULT_DISTINCT};
+pub use config::{
+    App, Config, DEFAULT_DISTINCT, OTHER_PRIVATE_KEY, Owner, OwnerKind, TEST_APP_ID,
+    TEST_APP_PRIVATE_KEY, TEST_APP_PRIVATE_KEY_PKCS8, TEST_APP_PUBLIC_KEY,
+};
 pub use fault::{Fault, FaultKind, Host};
 pub use generate::{FAILURE_MODES, FailureMode, failure_mode};
 pub use logs::{JobLog, LineOrigin, LogLine, StepLog};
 pub use model::{
-    ArchiveBreak, Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo, Run, Script,
-    Status, Step, StepKind, StepSpec, Workflow,
+    Actions, ArchiveBreak, Attempt, Conclusion, Ecosystem, Job, JobSpec, Layout, Planted, Repo,
+    Run, Script, Status, Step, StepKind, StepSpec, Workflow,
 };
 pub use stats::Stats;
 pub use world::{CorpusSummary, World};
@@ -146,6 +151,12 @@ impl FakeHub {
     /// Removes every fault rule: the service recovers.
     pub fn clear_faults(&self) {
         self.shared.faults.lock().expect("fault list lock").clear();
+    }
+
+    /// Makes every installation token handed out so far expire now, as their hour passing
+    /// would: requests with them get 401 "Bad credentials".
+    pub fn expire_installation_tokens(&self) {
+        self.shared.app_tokens.expire_all();
     }
 
     /// Runs `f` on the generated data: repositories, logs, archives and their ground truth.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use fakehub::{Config, FakeHub, Fault, Layout};
+use fakehub::{App, Config, FakeHub, Fault, Layout, Owner};
 
 /// A faithful GitHub Actions REST API and blob-storage simulator.
 #[derive(Debug, Parser)]
@@ -18,6 +18,24 @@ struct Args {
     /// Repository to simulate, `owner/name`; repeat for several.
     #[arg(long = "repo", default_value = "acme/widgets")]
     repos: Vec<String>,
+    /// An organisation owning `--repos` generated repositories (some archived, forks, or
+    /// without Actions), listed by `GET /orgs/{org}/repos`; repeat for several.
+    #[arg(long = "org", value_name = "LOGIN")]
+    orgs: Vec<String>,
+    /// A user owning `--repos` generated repositories, listed by `GET /users/{user}/repos`;
+    /// repeat for several.
+    #[arg(long = "user", value_name = "LOGIN")]
+    users: Vec<String>,
+    /// Repositories each `--org` and `--user` owns.
+    #[arg(long = "repos", default_value_t = 8)]
+    owner_repos: usize,
+    /// Serve the test GitHub App (its id and keys are in tests/fakehub/keys, test keys),
+    /// installed on every `--org` and `--user`.
+    #[arg(long)]
+    app: bool,
+    /// The App's installation tokens expire after this many seconds (GitHub: 3600).
+    #[arg(long, default_value_t = 3_600)]
+    app_token_lifetime: u64,
     /// Runs per repository.
     #[arg(long, default_value_t = 300)]
     runs: usize,
@@ -84,7 +102,19 @@ fn parse_layout(s: &str) -> Result<Layout, String> {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    let owners: Vec<Owner> = (args.orgs.iter().map(|o| Owner::org(o, args.owner_repos)))
+        .chain(args.users.iter().map(|u| Owner::user(u, args.owner_repos)))
+        .collect();
+    let app = args.app.then(|| {
+        let accounts: Vec<&str> = owners.iter().map(|o| o.login.as_str()).collect();
+        App {
+            token_lifetime: Duration::from_secs(args.app_token_lifetime),
+            ..App::test(&accounts)
+        }
+    });
     let config = Config {
+        owners,
+        app,
         repos: args.repos.clone(),
         runs: args.runs,
         days: args.days,
@@ -125,6 +155,12 @@ async fn main() -> std::io::Result<()> {
     println!("api:   {}", hub.api_url());
     println!("blob:  {}", hub.blob_url());
     println!("token: {}", hub.token());
+    if let Some(app) = &hub.config().app {
+        println!(
+            "app:   id {} (key: tests/fakehub/keys/test-app.pem, a test key), installations {:?}",
+            app.id, app.installations
+        );
+    }
     eprintln!(
         "try:   LOGIDX_API_URL={} GH_TOKEN={} logidx sync {}",
         hub.api_url(),

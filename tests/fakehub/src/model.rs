@@ -119,6 +119,23 @@ pub struct Repo {
     pub workflows: Vec<Workflow>,
     /// Its runs, oldest first (ids ascending).
     pub runs: Vec<Run>,
+    /// Archived: read-only, its runs still listed.
+    pub archived: bool,
+    /// A fork of another repository.
+    pub fork: bool,
+    /// Whether it uses GitHub Actions.
+    pub actions: Actions,
+}
+
+/// Whether a repository uses GitHub Actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actions {
+    /// It has workflows and runs.
+    Enabled,
+    /// Actions is disabled: its `actions/…` endpoints answer 404.
+    Disabled,
+    /// Enabled but unused: no workflows, no runs.
+    Unused,
 }
 
 impl Repo {

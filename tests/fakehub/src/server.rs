@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::created;
 use crate::fault::{Fault, FaultKind, Host};
 use crate::json::{self, Urls};
-use crate::model::{Conclusion, Repo, Run, Status};
+use crate::model::{Actions, Conclusion, Repo, Run, Status};
 use crate::rng::{hash_bytes, mix};
 use crate::stats::Stats;
 use crate::world::World;
@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) stats: Mutex<Stats>,
     pub(crate) faults: Mutex<Vec<Fault>>,
     secret: u64,
+    /// The App's installation tokens ([`crate::app`]).
+    pub(crate) app_tokens: crate::app::Tokens,
     rate: Mutex<RateWindow>,
     inflight: AtomicUsize,
 }
@@ -44,6 +46,7 @@ impl Shared {
         let config = world.config().clone();
         let secret = mix(config.seed ^ now_ms());
         Shared {
+            app_tokens: crate::app::Tokens::new(config.app.as_ref()),
             faults: Mutex::new(config.faults.clone()),
             config,
             world: RwLock::new(world),
@@ -69,7 +72,12 @@ impl Shared {
         Some(fault.kind.clone())
     }
 
-    fn record(&self, endpoint: &'static str, status: u16) {
+    /// A secret of this fakehub's own, for what it signs and hands out.
+    pub(crate) fn secret(&self) -> u64 {
+        self.secret
+    }
+
+    pub(crate) fn record(&self, endpoint: &'static str, status: u16) {
         self.stats
             .lock()
             .expect("stats lock")
@@ -84,7 +92,7 @@ impl Shared {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -116,6 +124,8 @@ enum Route {
     AttemptLogs(u64, u32),
     Job(u64),
     JobLogs(u64),
+    /// An owner's or an installation's repositories ([`crate::owners`]).
+    Repos(crate::owners::Listing),
 }
 
 impl Route {
@@ -136,6 +146,7 @@ impl Route {
             Route::AttemptLogs(..) => "attempt_logs",
             Route::Job(_) => "get_job",
             Route::JobLogs(_) => "job_logs",
+            Route::Repos(listing) => listing.endpoint(),
         }
     }
 }
@@ -145,6 +156,9 @@ fn parse_route(path: &str) -> Option<(String, Route)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     if parts == ["rate_limit"] {
         return Some((String::new(), Route::RateLimit));
+    }
+    if let Some(listing) = crate::owners::Listing::parse(path) {
+        return Some((String::new(), Route::Repos(listing)));
     }
     let ["repos", owner, name, rest @ ..] = parts.as_slice() else {
         return None;
@@ -171,7 +185,7 @@ fn parse_route(path: &str) -> Option<(String, Route)> {
 }
 
 /// What a route answers before the cross-cutting headers are added.
-enum Reply {
+pub(crate) enum Reply {
     Json {
         status: StatusCode,
         body: Value,
@@ -189,7 +203,7 @@ impl Reply {
         }
     }
 
-    fn error(status: StatusCode, message: &str) -> Reply {
+    pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
         Reply::Json {
             status,
             body: json::error(message, status.as_u16()),
@@ -197,12 +211,12 @@ impl Reply {
         }
     }
 
-    fn not_found() -> Reply {
+    pub(crate) fn not_found() -> Reply {
         Reply::error(StatusCode::NOT_FOUND, "Not Found")
     }
 }
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
 /// Query pairs, decoded; a malformed query reads as no parameters, as GitHub ignores it.
 fn parse_query(query: Option<&str>) -> Params {
@@ -211,7 +225,7 @@ fn parse_query(query: Option<&str>) -> Params {
         .unwrap_or_default()
 }
 
-fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -259,7 +273,11 @@ pub(crate) async fn api(
         return response;
     }
 
-    if !authorized(&headers, &shared.config.token) {
+    if let Some(response) = crate::app::answer(&shared, &method, path, &headers) {
+        return response;
+    }
+    let installation = shared.app_tokens.installation_of(&headers);
+    if !authorized(&headers, &shared.config.token) && installation.is_none() {
         shared.record(endpoint, 401);
         let message = if headers.contains_key(header::AUTHORIZATION) {
             "Bad credentials"
@@ -286,6 +304,14 @@ pub(crate) async fn api(
     }
 
     let reply = match &parsed {
+        Some((_, Route::Repos(listing))) => {
+            let world = shared.world.read().expect("world lock");
+            let urls = Urls {
+                api: &shared.api_url,
+                web: &shared.config.web_base,
+            };
+            crate::owners::answer(&world, &urls, listing, &params, installation)
+        }
         Some((repo, route)) => answer(&shared, repo, route, &params),
         None => Reply::not_found(),
     };
@@ -501,7 +527,7 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         && given.trim() == token
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_bytes_response(
         status,
         serde_json::to_vec(body).expect("json values serialise"),
@@ -537,6 +563,9 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
     let Some(repo) = world.repo(full_name) else {
         return Reply::not_found();
     };
+    if repo.actions == Actions::Disabled && *route != Route::Repo {
+        return Reply::not_found();
+    }
     let urls = Urls {
         api: &shared.api_url,
         web: &shared.config.web_base,
@@ -547,7 +576,7 @@ fn answer(shared: &Shared, full_name: &str, route: &Route, params: &Params) -> R
         format_args!("/repos/{}", repo.full_name())
     );
     match route {
-        Route::RateLimit => unreachable!("answered above"),
+        Route::RateLimit | Route::Repos(_) => unreachable!("answered above"),
         Route::Repo => Reply::ok(json::repository(&urls, repo)),
         Route::ListWorkflows => {
             let items: Vec<Value> = repo
@@ -803,7 +832,7 @@ fn paged(items: Vec<Value>, key: &str, params: &Params, base: &str) -> Reply {
 }
 
 /// `per_page` (default 30, at most 100) and `page` (from 1).
-fn page_params(params: &Params) -> (usize, usize) {
+pub(crate) fn page_params(params: &Params) -> (usize, usize) {
     let per_page = param(params, "per_page")
         .and_then(|v| v.parse().ok())
         .unwrap_or(30usize)
@@ -816,7 +845,7 @@ fn page_params(params: &Params) -> (usize, usize) {
 }
 
 /// `Link: <…page=2>; rel="next", <…page=5>; rel="last"`, as GitHub orders them.
-fn link_header(base: &str, params: &Params, page: usize, last: usize) -> Option<String> {
+pub(crate) fn link_header(base: &str, params: &Params, page: usize, last: usize) -> Option<String> {
     let url = |p: usize| {
         let mut query: Params = params
             .iter()

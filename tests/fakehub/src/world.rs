@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::archive::{self, Entry};
-use crate::config::Config;
+use crate::config::{Config, OwnerKind};
 use crate::generate;
 use crate::logs::{self, JobLog};
 use crate::model::{ArchiveBreak, Repo, Status};
@@ -53,6 +53,9 @@ impl World {
                 return Err(format!("repository `{repo}` is not `owner/name`"));
             }
         }
+        if let Some(app) = &config.app {
+            crate::app::public_key_der(&app.public_key)?;
+        }
         config.end =
             Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
         let repos = generate::build(&config);
@@ -87,6 +90,22 @@ impl World {
     /// Every repository.
     pub fn repos(&self) -> &[Repo] {
         &self.repos
+    }
+
+    /// What `login` is: as [`Config::owners`] says, else an organisation when it owns a
+    /// repository; `None` when it owns none and is no configured owner.
+    pub fn owner_kind(&self, login: &str) -> Option<OwnerKind> {
+        let configured = self.config.owners.iter();
+        configured
+            .clone()
+            .find(|o| o.login.eq_ignore_ascii_case(login))
+            .map(|o| o.kind)
+            .or_else(|| {
+                self.repos
+                    .iter()
+                    .any(|r| r.owner.eq_ignore_ascii_case(login))
+                    .then_some(OwnerKind::Organization)
+            })
     }
 
     /// One repository by `owner/name` (case-insensitive, as GitHub).

@@ -7,6 +7,7 @@ mod corpus;
 mod in_progress;
 mod job_logs;
 mod octocrab_client;
+mod owners;
 
 use fakehub::{Config, FakeHub};
 
