@@ -24,6 +24,8 @@ pub struct Config {
     pub seed: u64,
     /// The token clients must send (`Authorization: Bearer …` or `token …`).
     pub token: String,
+    /// More tokens the API accepts: other users sharing the API, each with its own rate limit.
+    pub other_tokens: Vec<String>,
     /// Base of `html_url`s (`https://github.com`).
     pub web_base: String,
     /// Address both listeners bind to.
@@ -43,9 +45,12 @@ pub struct Config {
     pub retention: Duration,
     /// Status for a gone archive: 410 (usual) or 404.
     pub gone_status: u16,
-    /// Primary rate limit: requests per window.
+    /// Primary rate limit: requests per window, for each token apart (GitHub: 5,000 an hour
+    /// for a user's token), as `x-ratelimit-*` headers say it. A request past it is refused
+    /// and counted in [`crate::Stats::rate_limit_violations`]; `304`s are free.
     pub rate_limit: u32,
-    /// Primary rate limit window (GitHub: one hour).
+    /// Primary rate limit window (GitHub: one hour), short in tests (a minute, a few seconds);
+    /// each token's starts with its first request.
     pub rate_window: Duration,
     /// Status when the primary limit is exhausted: 403 or 429.
     pub rate_limited_status: u16,
@@ -81,6 +86,11 @@ pub struct Config {
     /// The GitHub App that may authenticate, with its installations; `None` (the default):
     /// no App, and the App's endpoints answer 401.
     pub app: Option<App>,
+    /// Live mode: every this often, [`crate::World::tick`] moves the world on (in one
+    /// repository after the other, a run in progress completes and a new one starts; now and
+    /// then a failed run is re-run). `None` (the default): only `POST /_fakehub/tick` and the
+    /// other control endpoints move it.
+    pub live: Option<Duration>,
 }
 
 impl Default for Config {
@@ -92,6 +102,7 @@ impl Default for Config {
             end: None,
             seed: 7,
             token: "fakehub".to_owned(),
+            other_tokens: Vec::new(),
             web_base: "https://github.com".to_owned(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             api_port: 0,
@@ -116,6 +127,7 @@ impl Default for Config {
             hostile_runs: 0,
             owners: Vec::new(),
             app: None,
+            live: None,
         }
     }
 }

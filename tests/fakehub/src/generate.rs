@@ -826,6 +826,56 @@ fn job_spec(
     }
 }
 
+/// A new run of `repo`'s CI workflow for live mode ([`crate::World::tick`]): a push to the
+/// default branch, observed in progress at `now` as runs in progress are at start-up (a job
+/// failed, the others running or queued). Its ids follow the repository's newest; `tick`
+/// seeds it.
+pub(crate) fn live_run(repo: &Repo, config: &Config, now: i64, tick: u64) -> Run {
+    let mut rng = Rng::derive(
+        config.seed,
+        &[hash_bytes(repo.full_name().as_bytes()), tick, 4],
+    );
+    let last_run = repo
+        .runs
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .unwrap_or(10_000_000_000);
+    let mut job_id = repo
+        .runs
+        .iter()
+        .flat_map(|r| &r.attempts)
+        .flat_map(|a| &a.jobs)
+        .map(|j| j.id)
+        .max()
+        .unwrap_or(30_000_000_000);
+    let run_number = repo
+        .runs
+        .iter()
+        .filter(|r| r.workflow == 0)
+        .map(|r| r.run_number)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let topic = rng.pick(TOPICS);
+    let mut run = Run {
+        id: last_run + rng.range(3, 400),
+        workflow: 0,
+        run_number,
+        event: "push",
+        head_branch: repo.default_branch.clone(),
+        head_sha: sha(&mut rng),
+        title: format!("Merge pull request #{} from feat/{topic}", 1000 + tick),
+        actor: (*rng.pick(ACTORS)).to_owned(),
+        created_at: now,
+        layout: config.layout.unwrap_or(Layout::JobAndSteps),
+        attempts: Vec::new(),
+    };
+    simulate_attempts(&mut run, repo, 1.0, true, &mut job_id, config.seed);
+    observe_in_progress(&mut run, repo, now, 0, config.seed);
+    run
+}
+
 /// Appends an attempt that re-runs every job of `run`, starting at `start` and passing, as a
 /// user's "Re-run all jobs" does. Job ids continue after `last_job_id`. Returns its number.
 pub(crate) fn rerun(run: &mut Run, repo: &Repo, last_job_id: u64, start: i64, seed: u64) -> u32 {

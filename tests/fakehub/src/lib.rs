@@ -5,8 +5,11 @@
 //! - the **API** (`/repos/{owner}/{repo}/actions/…`): runs with every filter and GitHub's
 //!   pagination, attempts, jobs, workflows; `302` log redirects (an attempt's archive, one
 //!   job's log); a token required; primary and secondary rate limits; `etag`s and free `304`s;
+//!   each token's own primary rate limit in windows as short as a test needs, with the
+//!   requests past it counted ([`Stats::rate_limit_violations`]);
 //!   and, outside GitHub's paths, control endpoints (`POST /_fakehub/jobs/{id}/complete`,
-//!   `/_fakehub/runs/{id}/complete-next-job`, `/_fakehub/runs/{id}/complete`) that move time on;
+//!   `/_fakehub/runs/{id}/complete-next-job`, `/_fakehub/runs/{id}/complete`,
+//!   `/_fakehub/tick`) that move time on, as live mode ([`Config::live`]) does by itself;
 //! - **blob storage**: signed URLs that expire, `403 AuthenticationFailed` for an expired or
 //!   forged signature and for any request that carries `Authorization`.
 //!
@@ -69,7 +72,7 @@ pub use model::{
     Run, Script, Status, Step, StepKind, StepSpec, Workflow,
 };
 pub use stats::Stats;
-pub use world::{CorpusSummary, World};
+pub use world::{Completion, CorpusSummary, Tick, World};
 
 use server::Shared;
 
@@ -90,7 +93,7 @@ impl FakeHub {
 
     /// Starts both listeners over data generated beforehand.
     pub async fn serve(world: World) -> std::io::Result<FakeHub> {
-        let config = world.config();
+        let config = world.config().clone();
         let api = TcpListener::bind(SocketAddr::new(config.host, config.api_port)).await?;
         let blob = TcpListener::bind(SocketAddr::new(config.host, config.blob_port)).await?;
         let api_url = format!("http://{}", api.local_addr()?);
@@ -103,10 +106,13 @@ impl FakeHub {
         let blob_app = axum::Router::new()
             .fallback(server::blob)
             .with_state(Arc::clone(&shared));
-        let tasks = vec![
+        let mut tasks = vec![
             serve(api, api_app, stopped.clone()),
-            serve(blob, blob_app, stopped),
+            serve(blob, blob_app, stopped.clone()),
         ];
+        if let Some(every) = config.live {
+            tasks.push(live(Arc::clone(&shared), every, stopped));
+        }
         Ok(FakeHub {
             shared,
             stop,
@@ -206,6 +212,27 @@ impl Drop for FakeHub {
             task.abort();
         }
     }
+}
+
+/// Live mode: a [`World::tick`] every `every` until stopped.
+fn live(
+    shared: Arc<Shared>,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(1)));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first tick is now: the world starts as generated
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    shared.world.write().expect("world lock").tick();
+                }
+                _ = stopped.wait_for(|&s| s) => return,
+            }
+        }
+    })
 }
 
 fn serve(

@@ -73,9 +73,17 @@ struct Args {
     /// GitHub finalises it (about 30 s on GitHub).
     #[arg(long, default_value_t = 30_000)]
     job_log_not_ready_ms: u64,
-    /// Primary rate limit per hour.
+    /// Primary rate limit per window, for each token.
     #[arg(long, default_value_t = 5_000)]
     rate_limit: u32,
+    /// The primary rate limit's window in seconds (GitHub: an hour).
+    #[arg(long, default_value_t = 3_600)]
+    rate_window_secs: u64,
+    /// Live mode: every this many milliseconds, in one repository after the other, a run in
+    /// progress completes and a new one starts (every third time a failed run is re-run too);
+    /// `POST /_fakehub/tick` does the same on demand.
+    #[arg(long, value_name = "MS")]
+    live_ms: Option<u64>,
     /// Fault rule `HOST:KIND[@PATH][*TIMES]`, e.g. `blob:drop*2`, `api:503@/actions/runs*3`.
     #[arg(long = "fault")]
     faults: Vec<Fault>,
@@ -130,6 +138,8 @@ async fn main() -> std::io::Result<()> {
         url_expiry: Duration::from_millis(args.url_expiry_ms),
         job_log_not_ready_for: Duration::from_millis(args.job_log_not_ready_ms),
         rate_limit: args.rate_limit,
+        rate_window: Duration::from_secs(args.rate_window_secs.max(1)),
+        live: args.live_ms.map(Duration::from_millis),
         faults: args.faults,
         hostile_runs: args.hostile_runs,
         ..Config::default()
@@ -168,7 +178,7 @@ async fn main() -> std::io::Result<()> {
         args.repos[0]
     );
     eprintln!(
-        "control: curl -X POST {}/_fakehub/runs/RUN_ID/complete-next-job (or jobs/JOB_ID/complete, runs/RUN_ID/complete)",
+        "control: curl -X POST {}/_fakehub/runs/RUN_ID/complete-next-job (or jobs/JOB_ID/complete, runs/RUN_ID/complete, tick)",
         hub.api_url()
     );
     tokio::signal::ctrl_c().await?;

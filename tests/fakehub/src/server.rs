@@ -1,5 +1,6 @@
 //! The two listeners: the REST API and the blob storage its log redirects point at.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,7 +18,7 @@ use crate::json::{self, Urls};
 use crate::model::{Actions, Conclusion, Repo, Run, Status};
 use crate::rng::{hash_bytes, mix};
 use crate::stats::Stats;
-use crate::world::World;
+use crate::world::{Tick, World};
 
 /// State both listeners share.
 pub(crate) struct Shared {
@@ -31,10 +32,12 @@ pub(crate) struct Shared {
     secret: u64,
     /// The App's installation tokens ([`crate::app`]).
     pub(crate) app_tokens: crate::app::Tokens,
-    rate: Mutex<RateWindow>,
+    /// Each token's own window of the primary rate limit, by token.
+    rate: Mutex<HashMap<String, RateWindow>>,
     inflight: AtomicUsize,
 }
 
+#[derive(Default)]
 struct RateWindow {
     /// Unix second at which the window resets.
     reset_at: u64,
@@ -54,10 +57,7 @@ impl Shared {
             blob_url,
             stats: Mutex::new(Stats::default()),
             secret,
-            rate: Mutex::new(RateWindow {
-                reset_at: 0,
-                used: 0,
-            }),
+            rate: Mutex::new(HashMap::new()),
             inflight: AtomicUsize::new(0),
         }
     }
@@ -277,7 +277,11 @@ pub(crate) async fn api(
         return response;
     }
     let installation = shared.app_tokens.installation_of(&headers);
-    if !authorized(&headers, &shared.config.token) && installation.is_none() {
+    let token = crate::app::bearer(&headers).unwrap_or_default().to_owned();
+    let known = token == shared.config.token
+        || shared.config.other_tokens.contains(&token)
+        || installation.is_some();
+    if !known {
         shared.record(endpoint, 401);
         let message = if headers.contains_key(header::AUTHORIZATION) {
             "Bad credentials"
@@ -299,7 +303,7 @@ pub(crate) async fn api(
         };
         let mut response = json_response(status, &json::error(message, status.as_u16()));
         // Every answer carries the rate headers; a fault's costs nothing.
-        rate_headers(&shared, &mut response, false);
+        rate_headers(&shared, &token, &mut response, false);
         return response;
     }
 
@@ -348,7 +352,7 @@ pub(crate) async fn api(
                 *r.status_mut() = StatusCode::NOT_MODIFIED;
                 r.headers_mut()
                     .insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
-                rate_headers(&shared, &mut r, false);
+                rate_headers(&shared, &token, &mut r, false);
                 shared.record(endpoint, 304);
                 return r;
             }
@@ -368,7 +372,7 @@ pub(crate) async fn api(
     };
 
     let counted = endpoint != "rate_limit";
-    if counted && !rate_headers(&shared, &mut response, true) {
+    if counted && !rate_headers(&shared, &token, &mut response, true) {
         let status = StatusCode::from_u16(shared.config.rate_limited_status)
             .unwrap_or(StatusCode::FORBIDDEN);
         let mut limited = json_response(
@@ -378,9 +382,23 @@ pub(crate) async fn api(
                 status.as_u16(),
             ),
         );
-        rate_headers(&shared, &mut limited, false);
+        rate_headers(&shared, &token, &mut limited, false);
         shared.record(endpoint, status.as_u16());
+        shared
+            .stats
+            .lock()
+            .expect("stats lock")
+            .rate_limit_violations += 1;
         return limited;
+    }
+    {
+        let mut stats = shared.stats.lock().expect("stats lock");
+        stats.counted_requests += u64::from(counted);
+        if let (Some((_, Route::AttemptLogs(run, attempt))), StatusCode::FOUND) =
+            (&parsed, response.status())
+        {
+            stats.archive_order.push((*run, *attempt));
+        }
     }
     shared.record(endpoint, response.status().as_u16());
     response
@@ -398,6 +416,7 @@ enum Control {
     /// `POST /_fakehub/runs/{run_id}/complete`: [`World::complete_run`].
     Run(u64),
 }
+// `POST /_fakehub/tick` ([`World::tick`]) is answered apart: it names no job or run.
 
 /// fakehub's control endpoints, which GitHub does not have: they move the simulated world on
 /// (jobs and runs complete), for tests in other processes and for trying the binary by hand.
@@ -406,6 +425,13 @@ enum Control {
 /// as the API now shows it; 409 when it had already completed, 404 when it is unknown.
 fn control(shared: &Shared, method: &Method, rest: &str) -> Response {
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    if parts == ["tick"] {
+        if method != Method::POST {
+            return use_post();
+        }
+        let tick = shared.world.write().expect("world lock").tick();
+        return json_response(StatusCode::OK, &tick_body(&tick));
+    }
     let id = |s: &str| s.parse::<u64>().ok();
     let target = match parts.as_slice() {
         ["jobs", j, "complete"] => id(j).map(Control::Job),
@@ -417,13 +443,7 @@ fn control(shared: &Shared, method: &Method, rest: &str) -> Response {
         return json_response(StatusCode::NOT_FOUND, &json::error("Not Found", 404));
     };
     if method != Method::POST {
-        let mut r = json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &json::error("Use POST", 405),
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return r;
+        return use_post();
     }
     let mut world = shared.world.write().expect("world lock");
     let run_of_job = |world: &World, job: u64| {
@@ -486,11 +506,38 @@ fn control(shared: &Shared, method: &Method, rest: &str) -> Response {
     }
 }
 
-/// Adds the `x-ratelimit-*` headers; with `take`, spends one request first. False when the
-/// limit was already spent (nothing is taken then).
-fn rate_headers(shared: &Shared, response: &mut Response, take: bool) -> bool {
+/// What `POST /_fakehub/tick` answers: the attempts that completed and the runs that started.
+fn tick_body(tick: &Tick) -> Value {
+    let completed: Vec<Value> = tick
+        .completed
+        .iter()
+        .map(|c| json!({ "repo": c.repo, "run_id": c.run_id, "attempt": c.attempt, "at": c.at.to_string() }))
+        .collect();
+    let started: Vec<Value> = tick
+        .started
+        .iter()
+        .map(|(repo, run)| json!({ "repo": repo, "run_id": run }))
+        .collect();
+    json!({ "completed": completed, "started": started })
+}
+
+/// A control endpoint's answer to a method other than POST.
+fn use_post() -> Response {
+    let mut r = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json::error("Use POST", 405),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    r
+}
+
+/// Adds the `x-ratelimit-*` headers of `token`'s own window; with `take`, spends one request
+/// of it first. False when the limit was already spent (nothing is taken then).
+fn rate_headers(shared: &Shared, token: &str, response: &mut Response, take: bool) -> bool {
     let now = now_ms() / 1000;
-    let mut rate = shared.rate.lock().expect("rate lock");
+    let mut windows = shared.rate.lock().expect("rate lock");
+    let rate = windows.entry(token.to_owned()).or_default();
     if now >= rate.reset_at {
         rate.reset_at = now + shared.config.rate_window.as_secs().max(1);
         rate.used = 0;
@@ -515,17 +562,6 @@ fn rate_headers(shared: &Shared, response: &mut Response, take: bool) -> bool {
     !take || allowed
 }
 
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let (scheme, given) = value.split_once(' ').unwrap_or(("", ""));
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
-        && given.trim() == token
-}
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_bytes_response(

@@ -13,6 +13,13 @@ pub struct Stats {
     pub blob_bytes: u64,
     /// Requests to the blob host that carried an `Authorization` header (the token leaked).
     pub auth_header_violations: u64,
+    /// API requests that came when their token's primary rate limit was spent, refused with
+    /// 403 or 429: a polite client makes none.
+    pub rate_limit_violations: u64,
+    /// API requests that spent a token's rate limit (`304`s, faults and refusals do not).
+    pub counted_requests: u64,
+    /// Archive redirects served (`302` of `…/attempts/{n}/logs`), in order: `(run, attempt)`.
+    pub archive_order: Vec<(u64, u32)>,
 }
 
 impl Stats {

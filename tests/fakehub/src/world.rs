@@ -8,7 +8,7 @@ use crate::archive::{self, Entry};
 use crate::config::{Config, OwnerKind};
 use crate::generate;
 use crate::logs::{self, JobLog};
-use crate::model::{ArchiveBreak, Repo, Status};
+use crate::model::{ArchiveBreak, Conclusion, Repo, Status};
 use crate::rng::hash_bytes;
 
 /// Every repository a [`Config`] describes, generated, with their logs on demand.
@@ -20,6 +20,33 @@ pub struct World {
     recorded: HashMap<(String, u64, u32), Arc<Vec<u8>>>,
     /// How the results service broke archives, by (repo, run, attempt).
     breaks: HashMap<(String, u64, u32), Vec<ArchiveBreak>>,
+    /// Attempts completed while serving, in order.
+    completions: Vec<Completion>,
+    /// Ticks of live mode so far ([`World::tick`]).
+    ticks: u64,
+}
+
+/// An attempt that completed while fakehub served (not one generated completed): when, to the
+/// millisecond, so that a test or benchmark can tell how long a client took to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run.
+    pub run_id: u64,
+    /// The attempt that completed.
+    pub attempt: u32,
+    /// When.
+    pub at: jiff::Timestamp,
+}
+
+/// What one [`World::tick`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// Attempts that completed (a run in progress, a re-run).
+    pub completed: Vec<Completion>,
+    /// Runs that started, in progress: `(owner/name, run id)`.
+    pub started: Vec<(String, u64)>,
 }
 
 /// What the generated logs hold, for checking the corpus is realistic.
@@ -79,6 +106,8 @@ impl World {
             repos,
             recorded: HashMap::new(),
             breaks,
+            completions: Vec::new(),
+            ticks: 0,
         })
     }
 
@@ -279,7 +308,11 @@ impl World {
             return false;
         };
         let changed = generate::complete(&mut run, repo, now);
+        let attempt = run.latest().number;
         *repo.run_mut(run_id).expect("found above") = run;
+        if changed {
+            self.completed(full_name, run_id, attempt);
+        }
         changed
     }
 
@@ -307,9 +340,13 @@ impl World {
         };
         let mut run = repo.run(run_id).cloned().expect("found above");
         let changed = generate::complete_job(&mut run, repo, job_id, now);
+        let done = (run.latest().status == Status::Completed).then(|| run.latest().number);
         *repo.run_mut(run_id).expect("found above") = run;
         if changed {
             self.forget_recorded(full_name, run_id);
+            if let Some(attempt) = done {
+                self.completed(full_name, run_id, attempt);
+            }
         }
         changed
     }
@@ -352,7 +389,75 @@ impl World {
             .max()?;
         let number = generate::rerun(&mut run, repo, last_job, now - 3_600, seed);
         *repo.run_mut(run_id).expect("found above") = run;
+        self.completed(full_name, run_id, number);
         Some(number)
+    }
+
+    /// Attempts completed while serving (by [`World::complete_run`], [`World::complete_job`],
+    /// [`World::rerun`] and [`World::tick`]), in the order they completed, with when.
+    pub fn completions(&self) -> &[Completion] {
+        &self.completions
+    }
+
+    fn completed(&mut self, full_name: &str, run_id: u64, attempt: u32) {
+        let repo = self
+            .repo(full_name)
+            .map_or_else(|| full_name.to_owned(), Repo::full_name);
+        self.completions.push(Completion {
+            repo,
+            run_id,
+            attempt,
+            at: jiff::Timestamp::now(),
+        });
+    }
+
+    /// Moves the world on as time passes on GitHub, in one repository after the other (one
+    /// per tick): its oldest run in progress completes and a new run starts in progress (a
+    /// CI run of a push to the default branch, with a failed job and others still running,
+    /// as fakehub's runs in progress are at start-up); every third tick, its newest failed
+    /// run with fewer than three attempts is also re-run (a new attempt, completed). Live mode
+    /// ([`Config::live`]) and `POST /_fakehub/tick` call it.
+    pub fn tick(&mut self) -> Tick {
+        let mut tick = Tick::default();
+        if self.repos.is_empty() {
+            return tick;
+        }
+        let index = (self.ticks % self.repos.len() as u64) as usize;
+        let rerun_too = self.ticks % 3 == 2;
+        self.ticks += 1;
+        let full_name = self.repos[index].full_name();
+        let before = self.completions.len();
+        let running = self.repos[index]
+            .runs
+            .iter()
+            .find(|r| r.latest().status != Status::Completed)
+            .map(|r| r.id);
+        if let Some(run_id) = running {
+            self.complete_run(&full_name, run_id);
+        }
+        if rerun_too {
+            let failed = self.repos[index]
+                .runs
+                .iter()
+                .rev()
+                .find(|r| {
+                    let latest = r.latest();
+                    latest.status == Status::Completed
+                        && latest.conclusion == Some(Conclusion::Failure)
+                        && r.attempts.len() < 3
+                })
+                .map(|r| r.id);
+            if let Some(run_id) = failed {
+                self.rerun(&full_name, run_id);
+            }
+        }
+        let now = jiff::Timestamp::now().as_second();
+        let repo = &mut self.repos[index];
+        let run = generate::live_run(repo, &self.config, now, self.ticks);
+        tick.started.push((full_name, run.id));
+        repo.runs.push(run);
+        tick.completed = self.completions[before..].to_vec();
+        tick
     }
 
     fn forget_recorded(&mut self, full_name: &str, run_id: u64) {

@@ -6,6 +6,7 @@ mod broken;
 mod corpus;
 mod in_progress;
 mod job_logs;
+mod live;
 mod octocrab_client;
 mod owners;
 
