@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 
+use crate::app::{Auth, GitHubApp};
 use crate::error::{Error, Failure, Result, TryError, describe};
 use crate::logs::Streak;
 use crate::reporter::{NoReporter, Reporter};
@@ -67,6 +68,7 @@ impl Default for NotReadyPolicy {
 pub struct ClientBuilder {
     api_url: String,
     token: Option<Token>,
+    app: Option<GitHubApp>,
     user_agent: String,
     api_concurrency: usize,
     download_concurrency: usize,
@@ -86,6 +88,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             api_url: GITHUB_API.to_owned(),
             token: None,
+            app: None,
             user_agent: concat!("logidx/", env!("CARGO_PKG_VERSION")).to_owned(),
             api_concurrency: 4,
             download_concurrency: 4,
@@ -113,6 +116,14 @@ impl ClientBuilder {
     /// The token, sent to the API host and nowhere else.
     pub fn token(mut self, token: Token) -> Self {
         self.token = Some(token);
+        self
+    }
+
+    /// Authenticate as a GitHub App's installation instead of with a token: each request
+    /// carries the installation's token, got with the App's JWT and renewed before it
+    /// expires (and when GitHub refuses it), sent to the API host and nowhere else.
+    pub fn app(mut self, app: GitHubApp) -> Self {
+        self.app = Some(app);
         self
     }
 
@@ -218,6 +229,7 @@ impl ClientBuilder {
                 rate: Mutex::new(RateState::default()),
                 blob_streak: Mutex::new(Streak::default()),
                 etags: EtagCache::new(self.etag_dir.clone()),
+                auth: Auth::new(self.token.clone(), self.app.clone()),
                 builder: self,
             }),
         })
@@ -241,6 +253,8 @@ pub(crate) struct Inner {
     /// Blob downloads that failed in a row, for [`Error::BlobOutage`].
     pub(crate) blob_streak: Mutex<Streak>,
     etags: EtagCache,
+    /// Where each request's token comes from: the builder's token, or the App's.
+    auth: Auth,
     pub(crate) builder: ClientBuilder,
 }
 
@@ -250,6 +264,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("api_url", &b.api_url)
             .field("token", &b.token)
+            .field("app", &b.app)
             .field("api_concurrency", &b.api_concurrency)
             .field("download_concurrency", &b.download_concurrency)
             .finish_non_exhaustive()
@@ -351,6 +366,16 @@ impl Client {
         &*self.inner.builder.reporter
     }
 
+    /// The HTTP client, which follows no redirect.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The GitHub App the client authenticates as, if any.
+    pub fn github_app(&self) -> Option<&GitHubApp> {
+        self.inner.auth.app()
+    }
+
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.builder.retry
     }
@@ -362,9 +387,11 @@ impl Client {
     pub(crate) async fn get(&self, url: &str, conditional: bool) -> Result<Answer> {
         let policy = self.retry_policy().clone();
         let mut tries = 0;
+        let mut renewed = false;
         loop {
             tries += 1;
             self.wait_for_quota().await;
+            let token = self.inner.auth.bearer(self).await?;
             let cached = if conditional {
                 self.inner.etags.get(url)
             } else {
@@ -377,8 +404,8 @@ impl Client {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                self.send(url, cached.as_ref().map(|c| c.etag.as_str()))
-                    .await
+                let etag = cached.as_ref().map(|c| c.etag.as_str());
+                self.send(url, token.as_ref(), etag).await
             };
             let (failed, wait) = match result {
                 Err(e) if unreachable(&e) => {
@@ -437,6 +464,12 @@ impl Client {
                             return Ok(answer);
                         }
                         StatusCode::UNAUTHORIZED => {
+                            // An App's token expired early or was revoked: once, a new one.
+                            if !renewed && self.inner.auth.refused(token.as_ref()).await {
+                                renewed = true;
+                                tracing::debug!(url, "token refused: getting a new one");
+                                continue;
+                            }
                             return Err(Error::Unauthorized {
                                 url: url.to_owned(),
                             });
@@ -490,9 +523,9 @@ impl Client {
     async fn send(
         &self,
         url: &str,
+        token: Option<&Token>,
         etag: Option<&str>,
     ) -> std::result::Result<Answer, reqwest::Error> {
-        let token = self.inner.builder.token.as_ref();
         let mut request = self
             .inner
             .http

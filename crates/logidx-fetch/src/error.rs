@@ -17,6 +17,38 @@ pub enum Error {
         url: String,
     },
 
+    /// A GitHub App's private key that cannot be used. The reason never quotes the key.
+    #[error("the GitHub App's private key cannot be used: {reason}")]
+    BadAppKey {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// GitHub refused the App's JWT (HTTP 401): the App id is wrong, or the key is not its.
+    #[error("GitHub refused the JWT of the App `{app}` (HTTP 401): {message}")]
+    AppRefused {
+        /// The App's id, as given.
+        app: String,
+        /// GitHub's `message`.
+        message: String,
+    },
+
+    /// The App is not installed where it was asked to work.
+    #[error("the GitHub App `{app}` is not installed on {on}")]
+    NotInstalled {
+        /// The App's id, as given.
+        app: String,
+        /// The owner, repository or installation id, quoted.
+        on: String,
+    },
+
+    /// No organisation or user has this login, or the token cannot see it.
+    #[error("no organisation or user `{owner}` (HTTP 404)")]
+    OwnerNotFound {
+        /// The login.
+        owner: String,
+    },
+
     /// The repository does not exist or the token cannot see it.
     #[error("repository `{repo}` not found (HTTP 404)")]
     RepoNotFound {
@@ -163,6 +195,18 @@ impl Error {
             Error::NoToken => "set `GH_TOKEN` or `GITHUB_TOKEN`, or log in with `gh auth login`",
             Error::Unauthorized { .. } => "check `GH_TOKEN`/`GITHUB_TOKEN`, or run `gh auth login`",
             Error::RepoNotFound { .. } => "check the name, and that the token can read it",
+            Error::BadAppKey { .. } => {
+                "give the App's private key as GitHub issued it (`--app-key FILE.pem`)"
+            }
+            Error::AppRefused { .. } => {
+                "check the App id (`--app-id`) and that `--app-key` is that App's private key"
+            }
+            Error::NotInstalled { .. } => {
+                "install the App there, or name its installation with `--installation`"
+            }
+            Error::OwnerNotFound { .. } => {
+                "check the login, and that the token (or the App's installation) can see it"
+            }
             Error::TooLarge { .. } => "raise it with `ClientBuilder::max_archive_bytes`",
             Error::WorkflowNotFound { known, .. } if known.is_empty() => {
                 "the repository has no workflows"

@@ -34,19 +34,22 @@
 
 #![warn(missing_docs)]
 
+mod app;
 mod client;
 mod error;
 mod logs;
 mod model;
 mod reporter;
+mod repos;
 mod runs;
 mod token;
 
+pub use app::{AppKey, GitHubApp, Installation};
 pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
 pub use error::{Error, Failure, Result};
 pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
-pub use model::{Actor, Job, RepoName, Run, Step, Workflow};
+pub use model::{Actor, Job, RepoName, Repository, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::{RUN_STATUSES, RunFilter};
 pub use token::{Token, discover_token};

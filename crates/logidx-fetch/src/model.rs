@@ -44,6 +44,33 @@ impl std::fmt::Display for RepoName {
     }
 }
 
+/// A repository, as an owner's or an installation's listing gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// `owner/name`.
+    pub name: RepoName,
+    /// Archived: read-only; its runs stay.
+    pub archived: bool,
+    /// A fork of another repository.
+    pub fork: bool,
+}
+
+/// A listed repository as GitHub writes it: the parts [`Repository`] keeps.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RepositoryBody {
+    pub(crate) full_name: String,
+    #[serde(default)]
+    pub(crate) archived: bool,
+    #[serde(default)]
+    pub(crate) fork: bool,
+}
+
+/// A page of `GET /installation/repositories`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct InstallationReposPage {
+    pub(crate) repositories: Vec<RepositoryBody>,
+}
+
 /// A workflow (`GET …/actions/workflows`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workflow {

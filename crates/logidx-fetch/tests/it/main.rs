@@ -3,6 +3,7 @@
 mod download;
 mod limits;
 mod listing;
+mod owners;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
