@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+mod budget;
 mod client;
 mod error;
 mod logs;
@@ -42,11 +43,12 @@ mod reporter;
 mod runs;
 mod token;
 
+pub use budget::{BudgetPolicy, BudgetStatus};
 pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
 pub use error::{Error, Failure, Result};
 pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
-pub use runs::{RUN_STATUSES, RunFilter};
+pub use runs::{RUN_STATUSES, RunFilter, jobs_of_attempt};
 pub use token::{Token, discover_token};
