@@ -13,6 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::app::{Auth, GitHubApp};
+use crate::budget::{Budget, BudgetPolicy, BudgetStatus, Ticket, Wait};
 use crate::error::{Error, Failure, Result, TryError, describe};
 use crate::logs::Streak;
 use crate::reporter::{NoReporter, Reporter};
@@ -75,7 +76,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     pub(crate) not_ready: NotReadyPolicy,
     reporter: Arc<dyn Reporter>,
-    rate_reserve: u64,
+    budget: BudgetPolicy,
     pub(crate) spool_threshold: usize,
     pub(crate) max_archive_bytes: u64,
     etag_dir: Option<PathBuf>,
@@ -95,7 +96,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             not_ready: NotReadyPolicy::default(),
             reporter: Arc::new(NoReporter),
-            rate_reserve: 50,
+            budget: BudgetPolicy::default(),
             spool_threshold: 32 << 20,
             max_archive_bytes: 4 << 30,
             etag_dir: None,
@@ -163,10 +164,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Requests left in the rate-limit window below which the client pauses until it resets
-    /// (default 50, at most a tenth of the limit).
-    pub fn rate_reserve(mut self, n: u64) -> Self {
-        self.rate_reserve = n;
+    /// How much of the token's rate limit to spend, and how fast: by default all but 20%,
+    /// as fast as it allows ([`BudgetPolicy`]).
+    pub fn budget(mut self, policy: BudgetPolicy) -> Self {
+        self.budget = policy;
         self
     }
 
@@ -226,7 +227,7 @@ impl ClientBuilder {
                 api_slots: Semaphore::new(self.api_concurrency),
                 api_limit: std::sync::atomic::AtomicUsize::new(self.api_concurrency),
                 download_slots: Arc::new(Semaphore::new(self.download_concurrency)),
-                rate: Mutex::new(RateState::default()),
+                budget: Budget::new(self.budget.clone()),
                 blob_streak: Mutex::new(Streak::default()),
                 etags: EtagCache::new(self.etag_dir.clone()),
                 auth: Auth::new(self.token.clone(), self.app.clone()),
@@ -249,7 +250,7 @@ pub(crate) struct Inner {
     /// Permits `api_slots` still has in all, lowered by secondary rate limits.
     api_limit: std::sync::atomic::AtomicUsize,
     pub(crate) download_slots: Arc<Semaphore>,
-    rate: Mutex<RateState>,
+    budget: Budget,
     /// Blob downloads that failed in a row, for [`Error::BlobOutage`].
     pub(crate) blob_streak: Mutex<Streak>,
     etags: EtagCache,
@@ -269,16 +270,6 @@ impl std::fmt::Debug for Client {
             .field("download_concurrency", &b.download_concurrency)
             .finish_non_exhaustive()
     }
-}
-
-/// What the `x-ratelimit-*` headers last said.
-#[derive(Debug, Default)]
-struct RateState {
-    limit: Option<u64>,
-    remaining: Option<u64>,
-    reset: Option<i64>,
-    /// A pause until this second has been announced; others wait without announcing it again.
-    announced: Option<i64>,
 }
 
 /// A response read whole.
@@ -352,6 +343,11 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// What this client has spent of its rate-limit budget, and what is left.
+    pub fn budget(&self) -> BudgetStatus {
+        self.inner.budget.status()
+    }
+
     /// The API base URL.
     pub fn api_url(&self) -> &str {
         self.inner.api.as_str()
@@ -390,8 +386,8 @@ impl Client {
         let mut renewed = false;
         loop {
             tries += 1;
-            self.wait_for_quota().await;
             let token = self.inner.auth.bearer(self).await?;
+            let ticket = self.wait_for_quota().await;
             let cached = if conditional {
                 self.inner.etags.get(url)
             } else {
@@ -430,7 +426,8 @@ impl Client {
                     backoff(&policy, tries),
                 ),
                 Ok(answer) => {
-                    self.note_rate(&answer.headers);
+                    ticket.answered(&answer.headers, answer.status == StatusCode::NOT_MODIFIED);
+                    self.reporter().on_budget(&self.inner.budget.status());
                     match answer.status {
                         StatusCode::NOT_MODIFIED => {
                             let Some(cached) = cached else {
@@ -572,44 +569,18 @@ impl Client {
         }
     }
 
-    fn note_rate(&self, headers: &HeaderMap) {
-        let number = |name: &str| headers.get(name)?.to_str().ok()?.parse::<i64>().ok();
-        let mut rate = self.inner.rate.lock().expect("rate lock");
-        if let Some(remaining) = number("x-ratelimit-remaining") {
-            rate.remaining = Some(remaining.max(0) as u64);
-        }
-        if let Some(limit) = number("x-ratelimit-limit") {
-            rate.limit = Some(limit.max(0) as u64);
-        }
-        if let Some(reset) = number("x-ratelimit-reset") {
-            rate.reset = Some(reset);
-        }
-    }
-
-    /// Pauses until the window resets when fewer requests than the reserve are left.
-    async fn wait_for_quota(&self) {
-        let reset = {
-            let rate = self.inner.rate.lock().expect("rate lock");
-            let reserve = self
-                .inner
-                .builder
-                .rate_reserve
-                .min(rate.limit.unwrap_or(u64::MAX) / 10);
-            match (rate.remaining, rate.reset) {
-                (Some(left), Some(reset))
-                    if left <= reserve && reset > Timestamp::now().as_second() =>
-                {
-                    Some(reset)
+    /// Waits until the budget lets a request go ([`crate::budget`]): its pace, or the reset of
+    /// a window whose share is spent (announced).
+    async fn wait_for_quota(&self) -> Ticket<'_> {
+        loop {
+            let now = std::time::Instant::now();
+            match self.inner.budget.take(now, Timestamp::now().as_second()) {
+                Ok(ticket) => return ticket,
+                Err(Wait::Reset(reset)) => {
+                    self.announce_pause(reset);
+                    tokio::time::sleep(until(reset)).await;
                 }
-                _ => None,
-            }
-        };
-        if let Some(reset) = reset {
-            self.announce_pause(reset);
-            tokio::time::sleep(until(reset)).await;
-            let mut rate = self.inner.rate.lock().expect("rate lock");
-            if rate.reset == Some(reset) {
-                rate.remaining = None;
+                Err(Wait::Pace(wait)) => tokio::time::sleep(wait).await,
             }
         }
     }
@@ -624,10 +595,7 @@ impl Client {
     }
 
     fn announce_pause(&self, reset: i64) {
-        let mut rate = self.inner.rate.lock().expect("rate lock");
-        if rate.announced != Some(reset) {
-            rate.announced = Some(reset);
-            drop(rate);
+        if self.inner.budget.announce(reset) {
             let resume = Timestamp::from_second(reset).unwrap_or_else(|_| Timestamp::now());
             tracing::info!(%resume, "rate limited");
             self.reporter().on_rate_limited(resume);

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod app;
+mod budget;
 mod client;
 mod error;
 mod logs;
@@ -45,11 +46,12 @@ mod runs;
 mod token;
 
 pub use app::{AppKey, GitHubApp, Installation};
+pub use budget::{BudgetPolicy, BudgetStatus};
 pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
 pub use error::{Error, Failure, Result};
 pub use logidx_urls::GITHUB_API;
 pub use logs::{Archive, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Repository, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
-pub use runs::{RUN_STATUSES, RunFilter};
+pub use runs::{RUN_STATUSES, RunFilter, jobs_of_attempt};
 pub use token::{Token, discover_token};

@@ -12,6 +12,10 @@ pub trait Reporter: Send + Sync {
     /// The primary rate limit is nearly spent: requests pause until `resume_at`.
     fn on_rate_limited(&self, _resume_at: Timestamp) {}
 
+    /// An API answer came: what the client has spent of its rate-limit budget and what is
+    /// left ([`crate::BudgetStatus`]).
+    fn on_budget(&self, _budget: &crate::BudgetStatus) {}
+
     /// A request failed and will be tried again after `wait`.
     fn on_retry(&self, _what: &str, _try_number: u32, _reason: &str, _wait: Duration) {}
 

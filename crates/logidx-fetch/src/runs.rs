@@ -314,7 +314,20 @@ impl Client {
         let jobs_url = self
             .api()
             .attempt(&repo.owner, &repo.name, run_id, attempt, &["jobs"]);
-        let mut url = with_query(&jobs_url, &[("per_page", "100".to_owned())]);
+        self.job_pages(with_query(&jobs_url, &[("per_page", "100".to_owned())]))
+            .await
+    }
+
+    /// Every job of every attempt of a run, each once with the attempt it ran in, in one
+    /// listing (`…/runs/{id}/jobs?filter=all`): for a run with several attempts to fetch, one
+    /// listing instead of one per attempt. [`jobs_of_attempt`] picks an attempt's.
+    pub async fn all_jobs(&self, repo: &RepoName, run_id: u64) -> Result<Vec<Job>> {
+        let jobs_url = self.api().run_jobs(&repo.owner, &repo.name, run_id);
+        let params = [("filter", "all".to_owned()), ("per_page", "100".to_owned())];
+        self.job_pages(with_query(&jobs_url, &params)).await
+    }
+
+    async fn job_pages(&self, mut url: String) -> Result<Vec<Job>> {
         let mut jobs = Vec::new();
         loop {
             let answer = self.get(&url, false).await?;
@@ -328,6 +341,35 @@ impl Client {
             }
         }
     }
+}
+
+/// The jobs an attempt's own listing has, from every attempt's ([`Client::all_jobs`]): those
+/// that ran in it, and for a partial re-run those it kept from earlier attempts (by name, the
+/// latest earlier one). `None` when a job does not say which attempt it ran in.
+pub fn jobs_of_attempt(all: &[Job], attempt: u32) -> Option<Vec<Job>> {
+    if all.iter().any(|job| job.run_attempt.is_none()) {
+        return None;
+    }
+    let ran_in = |job: &Job| job.run_attempt.unwrap_or(0);
+    let mut jobs: Vec<Job> = all
+        .iter()
+        .filter(|job| ran_in(job) == attempt)
+        .cloned()
+        .collect();
+    let mut kept: Vec<&Job> = Vec::new();
+    for job in all.iter().filter(|job| ran_in(job) < attempt) {
+        if jobs.iter().any(|own| own.name == job.name) {
+            continue;
+        }
+        match kept.iter_mut().find(|k| k.name == job.name) {
+            Some(k) if ran_in(k) < ran_in(job) => *k = job,
+            Some(_) => {}
+            None => kept.push(job),
+        }
+    }
+    jobs.extend(kept.into_iter().cloned());
+    jobs.sort_by_key(|job| job.id);
+    Some(jobs)
 }
 
 /// A `created` window in inclusive Unix seconds; `None` is an open end.

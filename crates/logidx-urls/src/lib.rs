@@ -128,6 +128,16 @@ impl ApiBase {
         self.repo_endpoint(owner, name, &["actions", "runs", &run_id.to_string()])
     }
 
+    /// `…/actions/runs/{run_id}/jobs`: the jobs of the run's latest attempt, or with
+    /// `filter=all` of every attempt.
+    pub fn run_jobs(&self, owner: &str, name: &str, run_id: u64) -> Url {
+        self.repo_endpoint(
+            owner,
+            name,
+            &["actions", "runs", &run_id.to_string(), "jobs"],
+        )
+    }
+
     /// `…/actions/runs/{run_id}/attempts/{attempt}`, then `rest` (`jobs`, `logs`, or nothing).
     pub fn attempt(
         &self,

@@ -206,3 +206,50 @@ async fn a_rate_limit_wait_of_seconds_is_announced_with_its_end() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn requests_in_flight_never_take_the_budget_past_the_reserve() {
+    let hub = hub(Config {
+        rate_limit: 10,
+        rate_window: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await;
+    let client = builder(&hub).api_concurrency(4).build().unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let repo = repo();
+    let calls = runs
+        .iter()
+        .filter(|r| r.is_completed())
+        .take(20)
+        .map(|run| client.jobs(&repo, run.id, run.run_attempt));
+    for jobs in futures_util::future::join_all(calls).await {
+        jobs.unwrap();
+    }
+    let stats = hub.stats();
+    assert_eq!(stats.rate_limit_violations, 0, "{stats:?}");
+    let budget = client.budget();
+    assert_eq!(budget.spent, stats.counted_requests);
+    assert_eq!(budget.limit, Some(10));
+    assert_token_stayed_home(&hub);
+}
+
+#[tokio::test]
+async fn the_budget_counts_what_github_counts_and_304s_apart() {
+    let hub = hub(Config::default()).await;
+    let client = builder(&hub)
+        .budget(logidx_fetch::BudgetPolicy {
+            max_rate: Some(1_000),
+            ..logidx_fetch::BudgetPolicy::default()
+        })
+        .build()
+        .unwrap();
+    collect_runs(&client, &RunFilter::default()).await.unwrap();
+    // The same listing again: revalidated, free.
+    collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let budget = client.budget();
+    assert_eq!((budget.spent, budget.free), (1, 1), "{budget:?}");
+    assert_eq!(hub.stats().counted_requests, 1);
+    // 5,000 an hour, a fifth of it reserved, one spent.
+    assert_eq!(budget.left, Some(3_999));
+}

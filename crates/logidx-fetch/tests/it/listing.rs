@@ -207,3 +207,33 @@ async fn completed_runs_come_with_their_status() {
     }
     assert_eq!(runs.iter().filter(|r| !r.is_completed()).count(), 2);
 }
+
+#[tokio::test]
+async fn one_listing_of_every_attempts_jobs_gives_each_attempt_its_own_listing() {
+    let hub = hub(Config {
+        runs: 120,
+        ..Config::default()
+    })
+    .await;
+    let client = builder(&hub).build().unwrap();
+    let runs = collect_runs(&client, &RunFilter::default()).await.unwrap();
+    let reruns: Vec<_> = runs.iter().filter(|r| r.run_attempt > 1).collect();
+    assert!(reruns.len() > 2, "the corpus has re-runs");
+    let mut partial = 0;
+    for run in reruns {
+        let all = client.all_jobs(&repo(), run.id).await.unwrap();
+        for attempt in 1..=run.run_attempt {
+            let own = client.jobs(&repo(), run.id, attempt).await.unwrap();
+            partial += usize::from(own.iter().any(|j| j.run_attempt != Some(attempt)));
+            let mut own_ids: Vec<u64> = own.iter().map(|j| j.id).collect();
+            own_ids.sort_unstable();
+            let picked = logidx_fetch::jobs_of_attempt(&all, attempt).unwrap();
+            let picked_ids: Vec<u64> = picked.iter().map(|j| j.id).collect();
+            assert_eq!(picked_ids, own_ids, "run {} attempt {attempt}", run.id);
+            for job in &picked {
+                assert_eq!(Some(job), own.iter().find(|j| j.id == job.id));
+            }
+        }
+    }
+    assert!(partial > 0, "some attempts kept jobs of earlier ones");
+}
