@@ -43,9 +43,9 @@ mod runs;
 mod token;
 
 pub use client::{Client, ClientBuilder, NotReadyPolicy, RetryPolicy};
-pub use error::{Error, Failure, Result};
+pub use error::{Error, Failure, LogName, Result};
 pub use logidx_urls::GITHUB_API;
-pub use logs::{Archive, LogsOutcome};
+pub use logs::{Archive, JobLogOutcome, LogsOutcome};
 pub use model::{Actor, Job, RepoName, Run, Step, Workflow};
 pub use reporter::{NoReporter, Reporter};
 pub use runs::{RUN_STATUSES, RunFilter};
