@@ -119,15 +119,11 @@ pub enum Error {
         source: serde_json::Error,
     },
 
-    /// A run attempt's archive could not be had.
-    #[error(
-        "log archive of run `{run_id}` attempt `{attempt}`: gave up after {tries} tries; last: {last}"
-    )]
+    /// A log (an attempt's archive or a job's log) could not be had.
+    #[error("{log}: gave up after {tries} tries; last: {last}")]
     Download {
-        /// The run.
-        run_id: u64,
-        /// The attempt.
-        attempt: u32,
+        /// Whose log.
+        log: LogName,
         /// How many were made.
         tries: u32,
         /// What the last one ran into.
@@ -148,32 +144,26 @@ pub enum Error {
     },
 
     /// A log redirect without a `Location`.
-    #[error("log archive of run `{run_id}` attempt `{attempt}`: the redirect has no `Location`")]
+    #[error("{log}: the redirect has no `Location`")]
     NoLocation {
-        /// The run.
-        run_id: u64,
-        /// The attempt.
-        attempt: u32,
+        /// Whose log.
+        log: LogName,
     },
 
-    /// An archive over the configured size cap.
-    #[error("log archive of run `{run_id}` attempt `{attempt}` is over the cap of {cap} bytes")]
+    /// A log over the configured size cap.
+    #[error("{log} is over the cap of {cap} bytes")]
     TooLarge {
-        /// The run.
-        run_id: u64,
-        /// The attempt.
-        attempt: u32,
+        /// Whose log.
+        log: LogName,
         /// The cap.
         cap: u64,
     },
 
-    /// Writing the archive to its spool file failed.
-    #[error("cannot spool the log archive of run `{run_id}` attempt `{attempt}`")]
+    /// Writing a log to its spool file failed.
+    #[error("cannot spool the {log}")]
     Spool {
-        /// The run.
-        run_id: u64,
-        /// The attempt.
-        attempt: u32,
+        /// Whose log.
+        log: LogName,
         /// The I/O error.
         #[source]
         source: std::io::Error,
@@ -223,6 +213,34 @@ impl Error {
             _ => return None,
         };
         Some(hint.to_owned())
+    }
+}
+
+/// Whose log a download was for, as its errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogName {
+    /// The archive of a run's attempt.
+    Archive {
+        /// The run.
+        run_id: u64,
+        /// The attempt.
+        attempt: u32,
+    },
+    /// One job's plain-text log.
+    Job {
+        /// The job.
+        job_id: u64,
+    },
+}
+
+impl std::fmt::Display for LogName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogName::Archive { run_id, attempt } => {
+                write!(f, "log archive of run `{run_id}` attempt `{attempt}`")
+            }
+            LogName::Job { job_id } => write!(f, "log of job `{job_id}`"),
+        }
     }
 }
 

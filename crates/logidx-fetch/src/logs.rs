@@ -1,5 +1,6 @@
-//! Log archives: resolve the redirect when a download slot is free, fetch the signed URL
-//! without the token, spool it, and start over with a fresh URL when the transfer breaks.
+//! Log archives and job logs: resolve the redirect when a download slot is free, fetch the
+//! signed URL without the token, spool it, and start over with a fresh URL when the transfer
+//! breaks.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
@@ -11,8 +12,8 @@ use reqwest::header;
 use tempfile::SpooledTempFile;
 
 use crate::client::{Client, backoff};
-use crate::error::{Error, Failure, Result, TryError};
-use crate::model::{RepoName, Run};
+use crate::error::{Error, Failure, LogName, Result, TryError};
+use crate::model::{Job, RepoName, Run};
 
 /// What asking for an attempt's logs gave.
 #[derive(Debug)]
@@ -89,7 +90,7 @@ pub(crate) struct Streak {
     several: bool,
 }
 
-/// Why one try at an archive failed, and whether a fresh URL may help.
+/// Why one try at a log failed, and whether a fresh URL may help.
 enum TryFailure {
     /// Worth another try with a fresh redirect.
     Retry(TryError),
@@ -101,6 +102,55 @@ impl From<Failure> for TryFailure {
     fn from(failure: Failure) -> TryFailure {
         TryFailure::Retry(TryError::of(failure))
     }
+}
+
+/// What asking for one job's log gave.
+#[derive(Debug)]
+pub enum JobLogOutcome {
+    /// The job's plain-text log, as GitHub serves it (a BOM first, lines as in an archive).
+    Log(Vec<u8>),
+    /// Past retention (`410`).
+    Gone {
+        /// The status GitHub answered.
+        status: u16,
+    },
+    /// `404`, long enough after the job completed that it is not being finalised: GitHub has
+    /// no log for the job (never written, expired or deleted) or the token cannot read it.
+    NotFound,
+    /// Still `404` shortly after the job completed: GitHub has not finalised it; ask again in
+    /// a later sync.
+    NotReady,
+}
+
+/// One log to download: where to ask, whose it is, and how to judge its answers.
+struct Wanted {
+    url: String,
+    log: LogName,
+    /// Whether what the log is of completed recently enough that a 404 may mean "being
+    /// finalised".
+    recent: bool,
+    /// Whether the body must be a whole zip (an archive) or is plain text (a job's log).
+    zip: bool,
+    /// The run and attempt whose progress the reporter is told of, for archives.
+    progress: Option<(u64, u32)>,
+}
+
+impl Wanted {
+    /// Which download a failure belongs to, for the outage streak.
+    fn key(&self) -> (u64, u32) {
+        match self.log {
+            LogName::Archive { run_id, attempt } => (run_id, attempt),
+            LogName::Job { job_id } => (job_id, u32::MAX),
+        }
+    }
+}
+
+/// What a download gave, before its caller names it.
+enum Downloaded {
+    Body(Archive),
+    Gone(u16),
+    NotFound,
+    NotReady,
 }
 
 impl Client {
@@ -120,6 +170,61 @@ impl Client {
         run: &Run,
         attempt: u32,
     ) -> Result<LogsOutcome> {
+        let window = self.inner.builder.not_ready.window;
+        let wanted = Wanted {
+            url: self
+                .api()
+                .attempt(&repo.owner, &repo.name, run.id, attempt, &["logs"])
+                .to_string(),
+            log: LogName::Archive {
+                run_id: run.id,
+                attempt,
+            },
+            recent: recently_updated(run, window),
+            zip: true,
+            progress: Some((run.id, attempt)),
+        };
+        Ok(match self.download(wanted).await? {
+            Downloaded::Body(archive) => LogsOutcome::Logs(archive),
+            Downloaded::Gone(status) => LogsOutcome::Gone { status },
+            Downloaded::NotFound => LogsOutcome::NotFound,
+            Downloaded::NotReady => LogsOutcome::NotReady,
+        })
+    }
+
+    /// Downloads the plain-text log of a completed `job` (`GET …/actions/jobs/{id}/logs`),
+    /// which GitHub serves as soon as the job completes, while its run goes on, and which
+    /// stands in for a job its attempt's archive lacks. Resolved, fetched without the token
+    /// and started over on expiry exactly as [`Client::download_logs`] does; a 404 within
+    /// the not-ready window after the job completed is waited out as for archives.
+    pub async fn download_job_log(&self, repo: &RepoName, job: &Job) -> Result<JobLogOutcome> {
+        let window = self.inner.builder.not_ready.window;
+        let wanted = Wanted {
+            url: self
+                .api()
+                .job_logs(&repo.owner, &repo.name, job.id)
+                .to_string(),
+            log: LogName::Job { job_id: job.id },
+            recent: job.completed_at.is_some_and(|at| recently(at, window)),
+            zip: false,
+            progress: None,
+        };
+        Ok(match self.download(wanted).await? {
+            Downloaded::Body(body) => {
+                JobLogOutcome::Log(body.into_bytes().map_err(|source| Error::Spool {
+                    log: LogName::Job { job_id: job.id },
+                    source,
+                })?)
+            }
+            Downloaded::Gone(status) => JobLogOutcome::Gone { status },
+            Downloaded::NotFound => JobLogOutcome::NotFound,
+            Downloaded::NotReady => JobLogOutcome::NotReady,
+        })
+    }
+
+    /// What archives and job logs share: a download slot, then the redirect, then the blob
+    /// without the token, started over with a fresh URL while tries last.
+    async fn download(&self, wanted: Wanted) -> Result<Downloaded> {
         let _slot = self
             .inner
             .download_slots
@@ -128,17 +233,14 @@ impl Client {
             .expect("the semaphore is never closed");
         let policy = self.retry_policy().clone();
         let not_ready = self.inner.builder.not_ready.clone();
-        let url = self
-            .api()
-            .attempt(&repo.owner, &repo.name, run.id, attempt, &["logs"])
-            .to_string();
+        let url = &wanted.url;
         let (mut tries, mut not_ready_tries) = (0, 0);
         loop {
             tries += 1;
             if let Some(outage) = self.blob_outage() {
                 return Err(outage);
             }
-            let answer = self.get(&url, false).await?;
+            let answer = self.get(url, false).await?;
             let location = match answer.status {
                 StatusCode::FOUND
                 | StatusCode::MOVED_PERMANENTLY
@@ -149,48 +251,42 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                     {
                         Some(location) => location.to_owned(),
-                        None => {
-                            return Err(Error::NoLocation {
-                                run_id: run.id,
-                                attempt,
-                            });
-                        }
+                        None => return Err(Error::NoLocation { log: wanted.log }),
                     }
                 }
-                StatusCode::GONE => return Ok(LogsOutcome::Gone { status: 410 }),
+                StatusCode::GONE => return Ok(Downloaded::Gone(410)),
                 StatusCode::NOT_FOUND => {
-                    if !recently_updated(run, not_ready.window) {
-                        return Ok(LogsOutcome::NotFound);
+                    if !wanted.recent {
+                        return Ok(Downloaded::NotFound);
                     }
                     not_ready_tries += 1;
                     if not_ready_tries >= not_ready.tries {
-                        return Ok(LogsOutcome::NotReady);
+                        return Ok(Downloaded::NotReady);
                     }
-                    self.reporter().on_retry(
-                        &url,
-                        not_ready_tries,
-                        "archive not ready yet (404)",
-                        not_ready.delay,
-                    );
+                    let reason = match wanted.log {
+                        LogName::Archive { .. } => "archive not ready yet (404)",
+                        LogName::Job { .. } => "job log not ready yet (404)",
+                    };
+                    self.reporter()
+                        .on_retry(url, not_ready_tries, reason, not_ready.delay);
                     tokio::time::sleep(not_ready.delay).await;
                     tries -= 1;
                     continue;
                 }
                 _ => return Err(answer.into_error()),
             };
-            let failed = match self.fetch_archive(&location, run.id, attempt).await {
-                Ok(archive) => {
-                    self.note_download((run.id, attempt), None);
-                    return Ok(LogsOutcome::Logs(archive));
+            let failed = match self.fetch_blob(&location, &wanted).await {
+                Ok(body) => {
+                    self.note_download(wanted.key(), None);
+                    return Ok(Downloaded::Body(body));
                 }
                 Err(TryFailure::Fatal(e)) => return Err(e),
                 Err(TryFailure::Retry(failed)) => failed,
             };
-            self.note_download((run.id, attempt), Some(&failed));
+            self.note_download(wanted.key(), Some(&failed));
             if tries >= policy.max_tries {
                 return Err(Error::Download {
-                    run_id: run.id,
-                    attempt,
+                    log: wanted.log,
                     tries,
                     last: failed.failure,
                     source: failed.source,
@@ -201,14 +297,8 @@ impl Client {
             }
             let reason = failed.reason();
             let wait = backoff(&policy, tries);
-            tracing::debug!(
-                run = run.id,
-                attempt,
-                tries,
-                reason,
-                "downloading again with a fresh URL"
-            );
-            self.reporter().on_retry(&url, tries, &reason, wait);
+            tracing::debug!(log = %wanted.log, tries, reason, "downloading again with a fresh URL");
+            self.reporter().on_retry(url, tries, &reason, wait);
             tokio::time::sleep(wait).await;
         }
     }
@@ -248,13 +338,13 @@ impl Client {
         }
     }
 
-    async fn fetch_archive(
+    async fn fetch_blob(
         &self,
         location: &str,
-        run_id: u64,
-        attempt: u32,
+        wanted: &Wanted,
     ) -> std::result::Result<Archive, TryFailure> {
         let builder = &self.inner.builder;
+        let log = wanted.log;
         let response = self.get_blob(location).await.map_err(|e| {
             TryFailure::Retry(TryError {
                 failure: Failure::Connection,
@@ -271,22 +361,17 @@ impl Client {
         let expected = response.content_length();
         let too_large = || {
             TryFailure::Fatal(Error::TooLarge {
-                run_id,
-                attempt,
+                log,
                 cap: builder.max_archive_bytes,
             })
         };
         if expected.is_some_and(|n| n > builder.max_archive_bytes) {
             return Err(too_large());
         }
-        self.reporter().on_download_start(run_id, attempt, expected);
-        let spool_error = |source| {
-            TryFailure::Fatal(Error::Spool {
-                run_id,
-                attempt,
-                source,
-            })
-        };
+        if let Some((run_id, attempt)) = wanted.progress {
+            self.reporter().on_download_start(run_id, attempt, expected);
+        }
+        let spool_error = |source| TryFailure::Fatal(Error::Spool { log, source });
         let mut file = SpooledTempFile::new(builder.spool_threshold);
         let mut len = 0u64;
         let mut body = response.bytes_stream();
@@ -302,8 +387,10 @@ impl Client {
                 return Err(too_large());
             }
             file.write_all(&chunk).map_err(spool_error)?;
-            self.reporter()
-                .on_download_progress(run_id, attempt, chunk.len() as u64);
+            if let Some((run_id, attempt)) = wanted.progress {
+                self.reporter()
+                    .on_download_progress(run_id, attempt, chunk.len() as u64);
+            }
         }
         if let Some(expected) = expected.filter(|&n| n != len) {
             return Err(Failure::ShortBody {
@@ -312,7 +399,7 @@ impl Client {
             }
             .into());
         }
-        if !ends_like_a_zip(&mut file, len).map_err(spool_error)? {
+        if wanted.zip && !ends_like_a_zip(&mut file, len).map_err(spool_error)? {
             return Err(Failure::NotAZip(len).into());
         }
         file.seek(SeekFrom::Start(0)).map_err(spool_error)?;
@@ -326,7 +413,12 @@ fn recently_updated(run: &Run, window: Duration) -> bool {
         .updated_at
         .or(run.run_started_at)
         .unwrap_or(run.created_at);
-    let age = Timestamp::now().duration_since(updated);
+    recently(updated, window)
+}
+
+/// Whether `at` is less than `window` ago.
+fn recently(at: Timestamp, window: Duration) -> bool {
+    let age = Timestamp::now().duration_since(at);
     age.as_secs() < window.as_secs() as i64
 }
 

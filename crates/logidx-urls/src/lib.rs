@@ -190,6 +190,13 @@ impl ApiBase {
         self.endpoint(&["app", "installations", &id, "access_tokens"])
     }
 
+    /// `…/repos/{owner}/{name}/actions/jobs/{job_id}/logs`: one job's plain-text log, served
+    /// as soon as the job completes, also while its run goes on.
+    pub fn job_logs(&self, owner: &str, name: &str, job_id: u64) -> Url {
+        let job_id = job_id.to_string();
+        self.repo_endpoint(owner, name, &["actions", "jobs", &job_id, "logs"])
+    }
+
     /// `…/repos/{owner}/{name}/{path…}`, each segment escaped.
     fn repo_endpoint(&self, owner: &str, name: &str, path: &[&str]) -> Url {
         self.endpoint(&[&["repos", owner, name][..], path].concat())
@@ -511,6 +518,10 @@ mod tests {
         assert_eq!(
             api.run("o", "r", 5).as_str(),
             "https://api.github.com/repos/o/r/actions/runs/5"
+        );
+        assert_eq!(
+            api.job_logs("o", "r", 9).as_str(),
+            "https://api.github.com/repos/o/r/actions/jobs/9/logs"
         );
         assert!("api.github.com".parse::<ApiBase>().is_err());
         assert!("ftp://h".parse::<ApiBase>().is_err());

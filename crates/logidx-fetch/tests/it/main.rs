@@ -1,6 +1,7 @@
 //! logidx-fetch against a running fakehub on loopback.
 
 mod download;
+mod job_logs;
 mod limits;
 mod listing;
 mod owners;
