@@ -322,7 +322,10 @@ impl Extractor {
     ) -> Result<()> {
         let metadata = zip.metadata();
         let mut declared = 0u64;
-        for (task, _) in tasks.iter().filter(|(task, _)| task.extent == Extent::Whole) {
+        for (task, _) in tasks
+            .iter()
+            .filter(|(task, _)| task.extent == Extent::Whole)
+        {
             let size = metadata.entry(task.index).map_or(0, |e| e.size());
             declared = declared.saturating_add(size);
             if declared > self.limits.max_archive_bytes {
@@ -417,7 +420,11 @@ impl Extractor {
                 let input = range.ok_or_else(|| corrupt(Corruption::OutsideArchive))?;
                 inflater.inflate(input, declared, &mut chunk)
             }
-            None => inflater.inflate(BufReader::with_capacity(64 << 10, file), declared, &mut chunk),
+            None => inflater.inflate(
+                BufReader::with_capacity(64 << 10, file),
+                declared,
+                &mut chunk,
+            ),
         };
         match stopped {
             Ok(()) => {}
@@ -558,7 +565,10 @@ impl<'a> Router<'a> {
         self.route(emit, true)?;
         let empty_part = self.first_line == 1
             && self.attributor.is_none()
-            && self.part.as_ref().is_some_and(|p| p.section != Section::Preamble);
+            && self
+                .part
+                .as_ref()
+                .is_some_and(|p| p.section != Section::Preamble);
         if empty_part {
             self.hand_on(Lines::default(), emit)?;
         }

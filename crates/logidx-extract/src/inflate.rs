@@ -105,7 +105,11 @@ impl Inflater {
                         break;
                     }
                     // No progress twice in a row: the stream wants bytes there are not.
-                    idle = if read == 0 && written == 0 { idle + 1 } else { 0 };
+                    idle = if read == 0 && written == 0 {
+                        idle + 1
+                    } else {
+                        0
+                    };
                     if idle >= 2 {
                         return Err(Stop::Corrupt(Corruption::EndsEarly));
                     }
@@ -189,7 +193,9 @@ mod tests {
         });
         assert!(matches!(
             result,
-            Err(Stop::Corrupt(Corruption::MoreThanDeclared { declared: 100 }))
+            Err(Stop::Corrupt(Corruption::MoreThanDeclared {
+                declared: 100
+            }))
         ));
         assert!(inflated <= CHUNK_BYTES, "{inflated}");
     }

@@ -180,7 +180,13 @@ impl Lines {
     /// bytes long in all, so it is cut whatever its head cleans to.
     #[cold]
     #[inline(never)]
-    fn push_cut_line(&mut self, head: &[u8], raw_offset: u64, raw_len: u64, state: &mut BlockState) {
+    fn push_cut_line(
+        &mut self,
+        head: &[u8],
+        raw_offset: u64,
+        raw_len: u64,
+        state: &mut BlockState,
+    ) {
         let body = skip_prefix(head, &mut state.stamps, &mut state.last_timestamp);
         let begin = self.text.len();
         // The head may end inside a character: it is dropped, not replaced.
@@ -249,7 +255,6 @@ impl Lines {
         self.records.truncate(at);
         tail
     }
-
 
     /// Number of lines.
     pub fn len(&self) -> usize {

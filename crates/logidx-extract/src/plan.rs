@@ -166,11 +166,12 @@ impl Plan {
     /// Orders the tasks as [`Plan::assemble`] orders parts: job after job, each job's
     /// preamble, then its steps by number, then `system.txt`; unmatched files last.
     pub(crate) fn order(&mut self) {
-        self.tasks.sort_by_key(|(_, destination)| match *destination {
-            Destination::Job { job, section } => (job, section_rank(section)),
-            Destination::Attributed { job } => (job, (1, 0)),
-            Destination::Unmatched => (usize::MAX, (0, 0)),
-        });
+        self.tasks
+            .sort_by_key(|(_, destination)| match *destination {
+                Destination::Job { job, section } => (job, section_rank(section)),
+                Destination::Attributed { job } => (job, (1, 0)),
+                Destination::Unmatched => (usize::MAX, (0, 0)),
+            });
     }
 
     /// The attempt from each task's parts, in the tasks' order.

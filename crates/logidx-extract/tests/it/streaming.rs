@@ -6,8 +6,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use logidx_extract::{
-    ArchiveId, AttemptLog, Batch, CUT_MARKER, Extractor, JobInfo, MAX_LINE_BYTES, Section,
-    StepInfo,
+    ArchiveId, AttemptLog, Batch, CUT_MARKER, Extractor, JobInfo, MAX_LINE_BYTES, Section, StepInfo,
 };
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
@@ -44,7 +43,11 @@ fn jobs() -> Vec<JobInfo> {
     vec![JobInfo {
         id: 1,
         name: "build".into(),
-        steps: vec![step(1, "Set up job"), step(2, "Run make"), step(3, "Run test")],
+        steps: vec![
+            step(1, "Set up job"),
+            step(2, "Run make"),
+            step(3, "Run test"),
+        ],
     }]
 }
 
@@ -127,7 +130,11 @@ fn a_repetitive_entry_compressing_past_1000x_is_read_whole() {
     let bytes = deflated(&[("0_build.txt", log.as_bytes())]);
     let ratio = log.len() / bytes.len();
     assert!(ratio > 1000, "compresses {ratio}x only");
-    let marker = format!("{}{CUT_MARKER}{} bytes]", "=".repeat(MAX_LINE_BYTES), (1 << 20) - 1);
+    let marker = format!(
+        "{}{CUT_MARKER}{} bytes]",
+        "=".repeat(MAX_LINE_BYTES),
+        (1 << 20) - 1
+    );
     let mut lines = 0;
     let streamed = Extractor::new()
         .extract_stream(ID, &jobs(), Cursor::new(&bytes), |batch| {
@@ -155,7 +162,10 @@ fn a_line_of_20_mib_is_cut_with_its_marker_and_the_next_keeps_its_number() {
         text.as_str(),
         format!("{}{CUT_MARKER}{huge} bytes]", "x".repeat(MAX_LINE_BYTES))
     );
-    assert_eq!(lines[2], (Some(1), Some(2), 3, "after the long line".to_owned()));
+    assert_eq!(
+        lines[2],
+        (Some(1), Some(2), 3, "after the long line".to_owned())
+    );
     let whole = Extractor::new().extract_bytes(ID, &jobs(), &bytes).unwrap();
     assert_eq!(placed_of_log(&whole), lines);
 }
@@ -172,10 +182,11 @@ fn an_empty_step_file_is_one_empty_batch_and_a_sink_can_stop() {
         .map(|b| (b.part.section, b.lines.len()))
         .collect();
     assert_eq!(sizes, [(Section::Step(1), 0), (Section::Step(2), 2)]);
-    let stopped =
-        Extractor::new().extract_stream(ID, &jobs(), Cursor::new(&bytes), |_| {
-            ControlFlow::Break(())
-        });
+    let stopped = Extractor::new()
+        .extract_stream(ID, &jobs(), Cursor::new(&bytes), |_| ControlFlow::Break(()));
     let error = stopped.unwrap_err();
-    assert!(matches!(error, logidx_extract::Error::Stopped { .. }), "{error:?}");
+    assert!(
+        matches!(error, logidx_extract::Error::Stopped { .. }),
+        "{error:?}"
+    );
 }
