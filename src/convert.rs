@@ -2,9 +2,9 @@
 //! the index's steps.
 
 use jiff::Timestamp;
-use logidx_extract::{AttemptLog, JobInfo, Part, Section, StepInfo};
+use logidx_extract::{Batch, JobInfo, PartInfo, Section, StepInfo};
 use logidx_fetch::{Job, RepoName, Run};
-use logidx_index::{RunAttempt, StepMeta, StepSource};
+use logidx_index::{RunAttempt, StepMeta};
 
 /// The step number of a job's lines outside its API steps (preamble, `system.txt`, a
 /// whole-job log of a job the API lists no steps for, a file that matches no job). GitHub
@@ -53,55 +53,37 @@ pub(crate) fn job_infos(jobs: &[Job]) -> Vec<JobInfo> {
         .collect()
 }
 
-/// One part of an extracted attempt as the index takes it: its lines lent from extract's
-/// buffers, not copied.
-pub(crate) struct PartStep<'a> {
-    meta: StepMeta,
-    part: &'a Part,
-    /// For lines before the part's first timestamp.
-    fallback: Timestamp,
+/// The index's step of a part of an extracted attempt, named from the API's jobs.
+pub(crate) fn step_meta_of(part: &PartInfo, jobs: &[Job]) -> StepMeta {
+    let job = part.job_id.and_then(|id| jobs.iter().find(|j| j.id == id));
+    step_meta(part.section, &part.entry, job)
 }
 
-impl StepSource for PartStep<'_> {
-    fn meta(&self) -> &StepMeta {
-        &self.meta
-    }
-
-    fn lines(&self) -> impl Iterator<Item = (Timestamp, &str)> {
-        self.part
-            .lines()
-            .map(|line| (line.timestamp.unwrap_or(self.fallback), line.text))
-    }
-}
-
-/// The index's steps of an extracted attempt: one per part, each named from the API's jobs.
+/// A batch's lines as the index takes them, lent from extract's buffers, not copied.
 ///
 /// Lines before the first timestamp of their part (rare: a file starting with continuation
-/// lines) take the part's first timestamp, else the run's creation time, so that time filters
-/// and ordering keep working.
-pub(crate) fn steps<'a>(
-    log: &'a AttemptLog,
-    jobs: &[Job],
-    run_created_at: Timestamp,
-) -> Vec<PartStep<'a>> {
-    log.parts()
-        .map(|part| {
-            let job = part.job_id.and_then(|id| jobs.iter().find(|j| j.id == id));
-            PartStep {
-                meta: step_meta(part, job),
-                part,
-                fallback: part
-                    .lines()
-                    .find_map(|line| line.timestamp)
-                    .unwrap_or(run_created_at),
-            }
-        })
-        .collect()
+/// lines) take `fallback`: the part's first timestamp if its first batch has one, else the
+/// run's creation time, so that time filters and ordering keep working.
+pub(crate) fn batch_lines(
+    batch: &Batch,
+    fallback: Timestamp,
+) -> impl Iterator<Item = (Timestamp, &str)> {
+    batch
+        .lines()
+        .map(move |line| (line.timestamp.unwrap_or(fallback), line.text))
 }
 
-fn step_meta(part: &Part, job: Option<&Job>) -> StepMeta {
+/// The timestamp of a part's lines before its first: see [`batch_lines`].
+pub(crate) fn fallback_time(first_batch: &Batch, run_created_at: Timestamp) -> Timestamp {
+    first_batch
+        .lines()
+        .find_map(|line| line.timestamp)
+        .unwrap_or(run_created_at)
+}
+
+fn step_meta(section: Section, entry: &str, job: Option<&Job>) -> StepMeta {
     let api_step = |number| job.and_then(|j| j.steps.iter().find(|s| s.number == number));
-    let (step_number, step_name, step_conclusion) = match part.section {
+    let (step_number, step_name, step_conclusion) = match section {
         Section::Step(number) => {
             let step = api_step(number);
             (
@@ -113,11 +95,11 @@ fn step_meta(part: &Part, job: Option<&Job>) -> StepMeta {
         Section::Preamble => (OUTSIDE_STEPS, "Job preamble".to_owned(), String::new()),
         Section::Unattributed => (OUTSIDE_STEPS, "Job log".to_owned(), String::new()),
         Section::System => (OUTSIDE_STEPS, "system.txt".to_owned(), String::new()),
-        Section::File => (OUTSIDE_STEPS, part.entry.clone(), String::new()),
+        Section::File => (OUTSIDE_STEPS, entry.to_owned(), String::new()),
     };
     StepMeta {
         job_id: job.map_or(0, |j| j.id),
-        job_name: job.map_or_else(|| part.entry.clone(), |j| j.name.clone()),
+        job_name: job.map_or_else(|| entry.to_owned(), |j| j.name.clone()),
         job_conclusion: job.and_then(|j| j.conclusion.clone()).unwrap_or_default(),
         step_number,
         step_name,

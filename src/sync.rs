@@ -2,10 +2,14 @@
 //! stages joined by bounded queues so that memory stays flat whatever the repository's size.
 //!
 //! ```text
-//! fetch (tokio: list runs, `downloads` attempts in flight)
-//!   → queue of `downloads` archives → extract (rayon, one archive per core)
-//!   → queue of 2 extracted attempts → index (this thread, the one writer)
+//! fetch (tokio: list runs, `downloads` attempts in flight, large archives spooled to disk)
+//!   → queue of `downloads` archives → extract (rayon, one archive per core, streamed)
+//!   → queue of 2 attempts, each with its queue of `BATCHES_PER_ATTEMPT` batches of lines
+//!   → index (this thread, the one writer, one attempt at a time)
 //! ```
+//! An archive is never inflated whole: each worker inflates its entries in chunks and hands
+//! its lines on in batches of about 1 MiB, and waits when its attempt's queue is full, so
+//! memory per worker is bounded whatever the size of an entry, an archive or a repository.
 //! The index's own attempt records say what is done: an attempt indexed or gone is never
 //! fetched again, a failed one is retried by the next sync. The writer commits every
 //! [`SyncOptions::commit_interval`] and at the end, so a killed sync loses at most that much
@@ -13,6 +17,7 @@
 //! it waits for the segment merges its commits started.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -20,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use jiff::Timestamp;
-use logidx_extract::{AttemptLog, Extractor};
+use logidx_extract::{Batch, Extractor, Limits, Streamed};
 use logidx_fetch::{Client, ClientBuilder, Job, LogsOutcome, RepoName, Reporter, Run, RunFilter};
 use logidx_index::{AttemptState, Index, RunAttempt, WriterOptions};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -58,7 +63,13 @@ pub struct SyncOptions {
     /// Fetch again the attempts given up on after failing in [`SyncOptions::give_up_after`]
     /// syncs in a row.
     pub retry_failed: bool,
+    /// The caps on what an archive may inflate to, per entry and per archive.
+    pub limits: Limits,
 }
+
+/// Batches of lines (about 1 MiB each) an extracting worker gets ahead of the writer by, per
+/// attempt: what bounds a worker's memory.
+pub const BATCHES_PER_ATTEMPT: usize = 4;
 
 /// Syncs in a row that an attempt fails the same way before it is given up on, by default: a
 /// permanently corrupt archive is then no longer downloaded by every sync. A failure with
@@ -113,6 +124,7 @@ impl SyncOptions {
             gone_after: GoneRule::default(),
             give_up_after: GIVE_UP_AFTER,
             retry_failed: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -332,16 +344,20 @@ struct Item<S> {
 
 /// What the fetch stage got.
 enum Fetched {
-    Downloaded { jobs: Vec<Job>, bytes: Vec<u8> },
+    Downloaded {
+        jobs: Vec<Job>,
+        archive: logidx_fetch::Archive,
+    },
     Settled(ToIndex),
 }
 
 /// What the writer takes.
 enum ToIndex {
-    Extracted {
+    /// Its lines, as a worker extracts them.
+    Streaming {
         jobs: Vec<Job>,
-        log: AttemptLog,
         bytes: u64,
+        batches: mpsc::Receiver<Extracting>,
     },
     Gone {
         status: u16,
@@ -358,6 +374,12 @@ enum ToIndex {
     Deferred {
         reason: String,
     },
+}
+
+/// What an extracting worker sends the writer of an attempt: batches, then how it ended.
+enum Extracting {
+    Batch(Batch),
+    Done(Result<Streamed, String>),
 }
 
 /// What the fetch stage counted.
@@ -407,7 +429,8 @@ pub fn sync(
                 &runtime, &client, options, &known, &*reporter, &stop, fetched_tx,
             )
         });
-        scope.spawn(|| extract(fetched_rx, extracted_tx));
+        let extractor = Extractor::new().with_limits(options.limits);
+        scope.spawn(move || extract(&extractor, fetched_rx, extracted_tx));
         let indexed = index_all(
             &mut writer,
             extracted_rx,
@@ -527,15 +550,17 @@ fn fetch(
     (listed, result)
 }
 
-/// The extract stage, on rayon: extracts each downloaded archive, one per core.
+/// The extract stage, on rayon: extracts each downloaded archive, one per core, streaming
+/// its lines to the writer.
 fn extract(
+    extractor: &Extractor,
     mut fetched: tokio::sync::mpsc::Receiver<Item<Fetched>>,
     extracted: mpsc::SyncSender<Item<ToIndex>>,
 ) {
     let items = std::iter::from_fn(|| fetched.blocking_recv());
     items.par_bridge().for_each_with(extracted, |tx, item| {
         // The writer receives until every sender is gone (it drains after a failure).
-        let _ = tx.send(extract_item(item));
+        extract_item(extractor, item, tx);
     });
 }
 
@@ -581,7 +606,7 @@ fn index_all(
         }
         if let Some(item) = item {
             // The data's host, recorded before the data commits (not for a failed listing).
-            if matches!(item.stage, ToIndex::Extracted { .. })
+            if matches!(item.stage, ToIndex::Streaming { .. })
                 && linked.insert(item.meta.repo.clone())
                 && let Err(e) = writer.set_web_base(&item.meta.repo, web_base)
             {
@@ -763,12 +788,7 @@ async fn fetch_attempt(client: &Client, work: Work, rule: GoneRule) -> Item<Fetc
     let stage = match logs {
         Ok(LogsOutcome::Logs(archive)) => {
             match client.jobs(&work.repo, work.run.id, work.attempt).await {
-                Ok(jobs) => match archive.into_bytes() {
-                    Ok(bytes) => Fetched::Downloaded { jobs, bytes },
-                    Err(e) => Fetched::Settled(ToIndex::Failed {
-                        error: format!("cannot read the spooled log archive: {e}"),
-                    }),
-                },
+                Ok(jobs) => Fetched::Downloaded { jobs, archive },
                 Err(e) => Fetched::Settled(ToIndex::Failed {
                     error: failure_of(&e, e.hint()),
                 }),
@@ -809,15 +829,21 @@ fn not_found(earlier: Option<(Timestamp, u32)>, rule: GoneRule) -> ToIndex {
     }
 }
 
-/// Extracts a downloaded archive; passes everything else through.
-fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
-    let (jobs, bytes) = match item.stage {
-        Fetched::Downloaded { jobs, bytes } => (jobs, bytes),
+/// Extracts a downloaded archive, its lines streamed to the writer through a queue of its
+/// own; passes everything else through.
+fn extract_item(
+    extractor: &Extractor,
+    item: Item<Fetched>,
+    writer: &mpsc::SyncSender<Item<ToIndex>>,
+) {
+    let (jobs, archive) = match item.stage {
+        Fetched::Downloaded { jobs, archive } => (jobs, archive),
         Fetched::Settled(stage) => {
-            return Item {
+            let _ = writer.send(Item {
                 meta: item.meta,
                 stage,
-            };
+            });
+            return;
         }
     };
     let id = logidx_extract::ArchiveId {
@@ -825,34 +851,44 @@ fn extract_item(item: Item<Fetched>) -> Item<ToIndex> {
         attempt: item.meta.run_attempt,
     };
     let jobs_info = convert::job_infos(&jobs);
-    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Extractor::new().extract_bytes(id, &jobs_info, &bytes)
-    }));
-    let stage = match extracted {
-        // A bug, not the archive's fault; the other attempts go on.
-        Err(panic) => ToIndex::Failed {
-            error: format!(
-                "extracting the archive panicked (a bug in logidx: please report it): {}",
-                panic
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("no message")
-            ),
-        },
-        Ok(Ok(log)) => ToIndex::Extracted {
-            jobs,
-            log,
-            bytes: bytes.len() as u64,
-        },
-        Ok(Err(e)) => ToIndex::Failed {
-            error: failure_of(&e, e.hint()),
-        },
+    let (batches_tx, batches) = mpsc::sync_channel(BATCHES_PER_ATTEMPT);
+    let stage = ToIndex::Streaming {
+        jobs,
+        bytes: archive.len(),
+        batches,
     };
-    Item {
-        meta: item.meta,
-        stage,
+    if writer
+        .send(Item {
+            meta: item.meta,
+            stage,
+        })
+        .is_err()
+    {
+        return;
     }
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extractor.extract_stream(id, &jobs_info, archive, |batch| {
+            // The writer drops the queue when it stops: stop too.
+            match batches_tx.send(Extracting::Batch(batch)) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
+            }
+        })
+    }));
+    let done = match extracted {
+        // A bug, not the archive's fault; the other attempts go on.
+        Err(panic) => Err(format!(
+            "extracting the archive panicked (a bug in logidx: please report it): {}",
+            panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("no message")
+        )),
+        Ok(Ok(streamed)) => Ok(streamed),
+        Ok(Err(e)) => Err(failure_of(&e, e.hint())),
+    };
+    let _ = batches_tx.send(Extracting::Done(done));
 }
 
 /// Writes an attempt's lines or its state (a failure counted on from the `failed` of earlier
@@ -864,15 +900,18 @@ fn index_item(
 ) -> logidx_index::Result<Outcome> {
     let meta = &item.meta;
     Ok(match item.stage {
-        ToIndex::Extracted { jobs, log, bytes } => {
-            let steps = convert::steps(&log, &jobs, meta.run_created_at);
-            writer.add_attempt(meta, &steps)?;
-            Outcome::Indexed {
-                lines: log.parts().map(|part| part.lines.len() as u64).sum(),
+        ToIndex::Streaming {
+            jobs,
+            bytes,
+            batches,
+        } => match index_stream(writer, meta, &jobs, &batches)? {
+            Ok(streamed) => Outcome::Indexed {
+                lines: streamed.lines,
                 bytes,
-                warnings: log.warnings.iter().map(ToString::to_string).collect(),
-            }
-        }
+                warnings: streamed.warnings.iter().map(ToString::to_string).collect(),
+            },
+            Err(error) => record_failure(writer, meta, failed, error)?,
+        },
         ToIndex::Gone { status, reason } => {
             writer.mark_attempt(meta, AttemptState::Gone { reason })?;
             Outcome::Gone { status }
@@ -883,22 +922,64 @@ fn index_item(
         }
         ToIndex::NotReady => Outcome::NotReady,
         ToIndex::Deferred { .. } => Outcome::Deferred,
-        ToIndex::Failed { error } => {
-            // The same way as in the syncs before, or a new count.
-            let syncs = match failed.get(&attempt_key(meta)) {
-                Some((reason, syncs)) if *reason == error => syncs + 1,
-                _ => 1,
-            };
-            writer.mark_attempt(
-                meta,
-                AttemptState::Failed {
-                    reason: error.clone(),
-                    syncs,
-                },
-            )?;
-            Outcome::Failed { error }
-        }
+        ToIndex::Failed { error } => record_failure(writer, meta, failed, error)?,
     })
+}
+
+/// Indexes an attempt's lines as its worker sends them: `Ok(Err)` when extracting it failed
+/// (nothing of it is left indexed), `Err` when the index did.
+fn index_stream(
+    writer: &mut logidx_index::Writer<'_>,
+    meta: &RunAttempt,
+    jobs: &[Job],
+    batches: &mpsc::Receiver<Extracting>,
+) -> logidx_index::Result<Result<Streamed, String>> {
+    let mut adding = writer.begin_attempt(meta);
+    let mut part = None;
+    let mut fallback = meta.run_created_at;
+    loop {
+        match batches.recv() {
+            Ok(Extracting::Batch(batch)) => {
+                if part.as_ref().is_none_or(|p| !Arc::ptr_eq(p, &batch.part)) {
+                    adding.begin_step(convert::step_meta_of(&batch.part, jobs))?;
+                    fallback = convert::fallback_time(&batch, meta.run_created_at);
+                    part = Some(batch.part.clone());
+                }
+                adding.add_lines(convert::batch_lines(&batch, fallback))?;
+            }
+            Ok(Extracting::Done(Ok(streamed))) => {
+                adding.finish()?;
+                return Ok(Ok(streamed));
+            }
+            // Dropping `adding` leaves the attempt with nothing indexed.
+            Ok(Extracting::Done(Err(error))) => return Ok(Err(error)),
+            Err(mpsc::RecvError) => {
+                return Ok(Err("the extracting worker ended early".to_owned()));
+            }
+        }
+    }
+}
+
+/// Records an attempt's failure, counted on from the `failed` of earlier syncs when it failed
+/// the same way.
+fn record_failure(
+    writer: &mut logidx_index::Writer<'_>,
+    meta: &RunAttempt,
+    failed: &Failures,
+    error: String,
+) -> logidx_index::Result<Outcome> {
+    let syncs = match failed.get(&attempt_key(meta)) {
+        Some((reason, syncs)) if *reason == error => syncs + 1,
+        _ => 1,
+    };
+    writer.mark_attempt(
+        meta,
+        AttemptState::Failed {
+            reason: error.clone(),
+            syncs,
+        },
+    )?;
+    Ok(Outcome::Failed { error })
 }
 
 /// An error, its causes and its hint on one line, as a failure is recorded and summarised:

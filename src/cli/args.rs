@@ -163,6 +163,42 @@ pub(crate) struct SyncArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Refuse an archive entry that inflates to more than this (a zip bomb, or a log too
+    /// large to want): bytes, or with a unit (`512MiB`, `8GiB`, `1TiB`).
+    #[arg(long, default_value = "8GiB", value_name = "SIZE", value_parser = byte_size)]
+    pub(crate) max_entry_size: u64,
+    /// Refuse an archive whose entries inflate to more than this together (same forms).
+    #[arg(long, default_value = "32GiB", value_name = "SIZE", value_parser = byte_size)]
+    pub(crate) max_archive_size: u64,
+}
+
+/// A size as `--max-entry-size` takes it: bytes, or a number and a binary unit (`KiB`, `MiB`,
+/// `GiB`, `TiB`, or `K`, `M`, `G`, `T`; any case, an optional `B`).
+fn byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let unit = unit.trim();
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}`: use bytes, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write `8GiB`, `512MiB` or bytes"))?;
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[derive(Debug, Args)]
@@ -503,6 +539,24 @@ pub(crate) struct PruneArgs {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sizes_are_read_with_binary_units() {
+        let cases = [
+            ("8GiB", Ok(8 << 30)),
+            ("512 MiB", Ok(512 << 20)),
+            ("1000", Ok(1000)),
+            ("4k", Ok(4096)),
+            ("2tb", Ok(2 << 40)),
+        ];
+        for (text, size) in cases {
+            assert_eq!(byte_size(text), size, "{text}");
+        }
+        for bad in ["", "GiB", "8 parsecs", "-1", "99999999999TiB"] {
+            assert!(byte_size(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

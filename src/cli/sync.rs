@@ -57,6 +57,10 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     options.commit_interval = std::time::Duration::from_secs(args.commit_every);
     options.retry_gone = args.retry_gone;
     options.retry_failed = args.retry_failed;
+    options.limits = logidx::extract::Limits {
+        max_entry_bytes: args.max_entry_size,
+        max_archive_bytes: args.max_archive_size,
+    };
     let signalled = stop_on_signals(options.cancel.clone())?;
 
     let live = std::io::stderr().is_terminal() && !context.quiet;

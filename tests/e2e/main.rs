@@ -2,6 +2,7 @@
 
 mod env;
 
+mod caps;
 mod errors;
 mod failures;
 mod hostile;

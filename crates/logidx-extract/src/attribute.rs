@@ -8,6 +8,7 @@
 //! API step only when the name or the clock agrees: the next step is named `Run …` with the
 //! same text, or the current step's window is over, or the next step's has begun.
 
+#[cfg(test)]
 use std::ops::Range;
 
 use crate::input::StepInfo;
@@ -25,6 +26,7 @@ const PREAMBLE: [&str; 4] = [
 
 /// A run of consecutive lines of one section: the preamble, a step, or (when the API lists no
 /// steps) the rest of the job.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Segment {
     pub(crate) section: Section,
@@ -107,75 +109,91 @@ impl Window<'_> {
 
 /// Splits a whole-job log into the preamble and the steps' lines, in order; steps that wrote
 /// nothing get no segment.
+#[cfg(test)]
 pub(crate) fn attribute(lines: &Lines, steps: &[StepInfo]) -> Vec<Segment> {
-    let mut windows: Vec<Window<'_>> = steps
-        .iter()
-        .filter(|s| s.may_have_log())
-        .map(|s| Window {
-            number: s.number,
-            name: &s.name,
-            start: s.started_at.map(|t| t.as_second()),
-            end: s.completed_at.map(|t| t.as_second()),
-        })
-        .collect();
-    windows.sort_by_key(|w| w.number);
-
-    let preamble_end = preamble_len(lines);
-    let mut segments = Vec::new();
-    if preamble_end > 0 {
-        segments.push(Segment {
-            section: Section::Preamble,
-            lines: 0..preamble_end,
-        });
-    }
-    if windows.is_empty() {
-        if preamble_end < lines.len() {
-            segments.push(Segment {
-                section: Section::Unattributed,
-                lines: preamble_end..lines.len(),
-            });
+    let mut attributor = Attributor::new(steps);
+    let mut segments: Vec<Segment> = Vec::new();
+    for index in 0..lines.len() {
+        let section = attributor.section_of(lines, index);
+        match segments.last_mut() {
+            Some(last) if last.section == section => last.lines.end = index + 1,
+            _ => segments.push(Segment {
+                section,
+                lines: index..index + 1,
+            }),
         }
-        return segments;
-    }
-
-    let mut current = 0;
-    let mut start = preamble_end;
-    for index in preamble_end + 1..lines.len() {
-        if !StepStart::may_be(lines.marker(index), lines.text_len_of(index)) {
-            continue;
-        }
-        let line = lines.get(index);
-        let Some(start_of) = StepStart::of(line.text) else {
-            continue;
-        };
-        // The second it falls in: before 1970 jiff's whole seconds round toward zero.
-        let second = line
-            .timestamp
-            .map(|t| t.as_second() - i64::from(t.subsec_nanosecond() < 0));
-        let next = next_step(&windows, current, &start_of, second);
-        if let Some(next) = next {
-            segments.push(Segment {
-                section: Section::Step(windows[current].number),
-                lines: start..index,
-            });
-            current = next;
-            start = index;
-        }
-    }
-    if start < lines.len() {
-        segments.push(Segment {
-            section: Section::Step(windows[current].number),
-            lines: start..lines.len(),
-        });
     }
     segments
+}
+
+/// Which step wrote each line of a whole-job log, told line by line as the lines are read:
+/// the preamble's first, then each line's step from the step starts seen so far.
+pub(crate) struct Attributor<'a> {
+    windows: Vec<Window<'a>>,
+    current: usize,
+    /// Whether the lines so far are all preamble.
+    in_preamble: bool,
+}
+
+impl<'a> Attributor<'a> {
+    pub(crate) fn new(steps: &'a [StepInfo]) -> Attributor<'a> {
+        let mut windows: Vec<Window<'_>> = steps
+            .iter()
+            .filter(|s| s.may_have_log())
+            .map(|s| Window {
+                number: s.number,
+                name: &s.name,
+                start: s.started_at.map(|t| t.as_second()),
+                end: s.completed_at.map(|t| t.as_second()),
+            })
+            .collect();
+        windows.sort_by_key(|w| w.number);
+        Attributor {
+            windows,
+            current: 0,
+            in_preamble: true,
+        }
+    }
+
+    /// The section of line `index` of `lines`, the next line of the log.
+    pub(crate) fn section_of(&mut self, lines: &Lines, index: usize) -> Section {
+        if self.in_preamble {
+            if is_preamble(lines.get(index).text) {
+                return Section::Preamble;
+            }
+            // The first line after the preamble is the first step's, whatever it says.
+            self.in_preamble = false;
+        } else if !self.windows.is_empty()
+            && StepStart::may_be(lines.marker(index), lines.text_len_of(index))
+        {
+            let line = lines.get(index);
+            if let Some(start) = StepStart::of(line.text) {
+                // The second it falls in: before 1970 jiff's whole seconds round toward zero.
+                let second = line
+                    .timestamp
+                    .map(|t| t.as_second() - i64::from(t.subsec_nanosecond() < 0));
+                if let Some(next) = next_step(&self.windows, self.current, &start, second) {
+                    self.current = next;
+                }
+            }
+        }
+        match self.windows.get(self.current) {
+            Some(window) => Section::Step(window.number),
+            None => Section::Unattributed,
+        }
+    }
+}
+
+/// Whether a line is one of those the service writes before the first step.
+fn is_preamble(text: &str) -> bool {
+    PREAMBLE.iter().any(|p| text.starts_with(p))
 }
 
 /// How many leading lines are the job preamble.
 pub(crate) fn preamble_len(lines: &Lines) -> usize {
     lines
         .iter()
-        .position(|l| !PREAMBLE.iter().any(|p| l.text.starts_with(p)))
+        .position(|l| !is_preamble(l.text))
         .unwrap_or(lines.len())
 }
 

@@ -48,11 +48,11 @@ pub enum Error {
         source: Corruption,
     },
 
-    /// An entry declares more than [`Limits::max_entry_bytes`](crate::Limits) or more than
-    /// [`Limits::max_ratio`](crate::Limits) times its compressed size: a zip bomb, refused
-    /// before inflating it. (One that inflates to more than it declares is corrupt.)
+    /// An entry declares more than [`Limits::max_entry_bytes`](crate::Limits): refused before
+    /// it is inflated. (One that inflates to more than it declares is corrupt.)
     #[error(
-        "entry `{entry}` of the archive of run `{run_id}` attempt `{attempt}` is over the size limit ({limit})"
+        "entry `{entry}` of the archive of run `{run_id}` attempt `{attempt}` declares `{declared}` bytes, over the entry cap of `{}`",
+        Size(*cap)
     )]
     EntryTooLarge {
         /// Run id.
@@ -61,19 +61,37 @@ pub enum Error {
         attempt: u32,
         /// The entry's name in the zip.
         entry: String,
-        /// Which limit, with the numbers.
-        limit: SizeLimit,
+        /// Its declared size once inflated.
+        declared: u64,
+        /// [`Limits::max_entry_bytes`](crate::Limits).
+        cap: u64,
     },
 
-    /// The entries together inflate to more than [`Limits::max_total_bytes`](crate::Limits).
-    #[error("archive of run `{run_id}` attempt `{attempt}` inflates to more than `{limit}` bytes")]
+    /// The entries read would inflate, or inflated, to more than
+    /// [`Limits::max_archive_bytes`](crate::Limits): refused at the entry that crosses it.
+    #[error(
+        "archive of run `{run_id}` attempt `{attempt}` inflates past the archive cap of `{}` at entry `{entry}`",
+        Size(*cap)
+    )]
     ArchiveTooLarge {
         /// Run id.
         run_id: u64,
         /// Attempt number.
         attempt: u32,
-        /// The limit in bytes.
-        limit: u64,
+        /// The entry that crosses the cap.
+        entry: String,
+        /// [`Limits::max_archive_bytes`](crate::Limits).
+        cap: u64,
+    },
+
+    /// The caller's sink asked [`Extractor::extract_stream`](crate::Extractor::extract_stream)
+    /// to stop.
+    #[error("extracting the archive of run `{run_id}` attempt `{attempt}` was stopped")]
+    Stopped {
+        /// Run id.
+        run_id: u64,
+        /// Attempt number.
+        attempt: u32,
     },
 
     /// The thread pool could not be built.
@@ -93,10 +111,15 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::NotZip { .. } | Error::CorruptEntry { .. } => Some("download it again".into()),
-            Error::ArchiveTooLarge { .. } => {
-                Some("raise `Limits::max_total_bytes` if the logs are really that large".into())
-            }
-            Error::Read { .. } | Error::EntryTooLarge { .. } | Error::ThreadPool { .. } => None,
+            Error::EntryTooLarge { .. } => Some(
+                "raise the cap with `sync --max-entry-size` (`Limits::max_entry_bytes`) if the log is really that large"
+                    .into(),
+            ),
+            Error::ArchiveTooLarge { .. } => Some(
+                "raise the cap with `sync --max-archive-size` (`Limits::max_archive_bytes`) if the logs are really that large"
+                    .into(),
+            ),
+            Error::Read { .. } | Error::Stopped { .. } | Error::ThreadPool { .. } => None,
         }
     }
 }
@@ -126,63 +149,39 @@ pub enum Corruption {
     /// It is compressed some way other than stored or deflated.
     #[error("compression method `{0}` is not read")]
     Method(zip::CompressionMethod),
-    /// It inflates to more than it declares (inflating stops one byte past).
+    /// It inflates to more than it declares (inflating stops within a chunk past it).
     #[error("more than the `{declared}` bytes declared")]
     MoreThanDeclared {
         /// Its declared size.
-        declared: usize,
+        declared: u64,
     },
     /// It inflates to fewer bytes than it declares.
     #[error("`{inflated}` bytes where `{declared}` are declared")]
     SizeMismatch {
         /// What it inflated to.
-        inflated: usize,
+        inflated: u64,
         /// Its declared size.
-        declared: usize,
+        declared: u64,
     },
     /// Its CRC-32 is not the one it declares.
     #[error("CRC mismatch")]
     CrcMismatch,
 }
 
-/// Which size limit an entry is over ([`Error::EntryTooLarge`]).
+/// A size in bytes as a cap is written: in the largest binary unit that divides it
+/// (`8 GiB`, `1000 bytes`), as `sync --max-entry-size` reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SizeLimit {
-    /// It declares more than [`Limits::max_entry_bytes`](crate::Limits).
-    Entry {
-        /// Its declared size.
-        declared: u64,
-        /// The limit.
-        max_entry_bytes: u64,
-    },
-    /// It declares more than [`Limits::max_ratio`](crate::Limits) times its compressed size.
-    Ratio {
-        /// Its declared size.
-        declared: u64,
-        /// Its compressed size.
-        compressed: u64,
-        /// The limit.
-        max_ratio: u64,
-    },
-}
+pub struct Size(pub u64);
 
-impl fmt::Display for SizeLimit {
+impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SizeLimit::Entry {
-                declared,
-                max_entry_bytes,
-            } => write!(f, "`{declared}` bytes declared, limit `{max_entry_bytes}`"),
-            SizeLimit::Ratio {
-                declared,
-                compressed,
-                max_ratio,
-            } => write!(
-                f,
-                "`{declared}` bytes declared from `{compressed}` compressed, ratio limit `{max_ratio}`"
-            ),
+        const UNITS: [&str; 4] = ["TiB", "GiB", "MiB", "KiB"];
+        for (shift, unit) in [40, 30, 20, 10].into_iter().zip(UNITS) {
+            if self.0 >= 1 << shift && self.0 % (1 << shift) == 0 {
+                return write!(f, "{} {unit}", self.0 >> shift);
+            }
         }
+        write!(f, "{} bytes", self.0)
     }
 }
 
@@ -208,30 +207,51 @@ mod tests {
         let too_large = Error::ArchiveTooLarge {
             run_id: 7,
             attempt: 2,
-            limit: 10,
+            entry: "0_build.txt".into(),
+            cap: 10,
         };
         assert!(!too_large.to_string().contains("hint"));
-        assert_eq!(
-            too_large.hint().as_deref(),
-            Some("raise `Limits::max_total_bytes` if the logs are really that large")
-        );
+        assert!(!too_large.to_string().contains("--max"));
     }
 
     #[test]
-    fn size_limits_read_as_before() {
-        let entry = SizeLimit::Entry {
-            declared: 2_000,
-            max_entry_bytes: 1_000,
-        };
-        assert_eq!(entry.to_string(), "`2000` bytes declared, limit `1000`");
-        let ratio = SizeLimit::Ratio {
-            declared: 8,
-            compressed: 1,
-            max_ratio: 2,
+    fn caps_are_written_in_their_largest_unit() {
+        let cases = [
+            (8 << 30, "8 GiB"),
+            (1000, "1000 bytes"),
+            (1024, "1 KiB"),
+            (1536 << 20, "1536 MiB"),
+            (0, "0 bytes"),
+        ];
+        for (bytes, written) in cases {
+            assert_eq!(Size(bytes).to_string(), written);
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_entry_the_cap_and_the_flag() {
+        let entry = Error::EntryTooLarge {
+            run_id: 7,
+            attempt: 2,
+            entry: "0_build.txt".into(),
+            declared: 2000,
+            cap: 1024,
         };
         assert_eq!(
-            ratio.to_string(),
-            "`8` bytes declared from `1` compressed, ratio limit `2`"
+            entry.to_string(),
+            "entry `0_build.txt` of the archive of run `7` attempt `2` declares `2000` bytes, over the entry cap of `1 KiB`"
         );
+        assert!(entry.hint().unwrap().contains("--max-entry-size"));
+        let archive = Error::ArchiveTooLarge {
+            run_id: 7,
+            attempt: 2,
+            entry: "1_test.txt".into(),
+            cap: 32 << 30,
+        };
+        assert_eq!(
+            archive.to_string(),
+            "archive of run `7` attempt `2` inflates past the archive cap of `32 GiB` at entry `1_test.txt`"
+        );
+        assert!(archive.hint().unwrap().contains("--max-archive-size"));
     }
 }

@@ -11,8 +11,13 @@
 //!   attributed to steps from step markers and the API's step times ([`Attribution`]).
 //! - Each line: its [`jiff::Timestamp`] (impossible dates are no timestamp), BOM, CR and ANSI
 //!   codes removed, invalid UTF-8 replaced, lines over [`MAX_LINE_BYTES`] cut, its [`Marker`].
-//! - Zip bombs, corrupt entries and CRC mismatches are errors naming the run and attempt
-//!   ([`Limits`], [`Error`]); nothing is ever written to disk.
+//! - Zip bombs are refused by absolute caps on the bytes inflated, per entry and per archive
+//!   ([`Limits`]); corrupt entries, entries inflating past what they declare and CRC
+//!   mismatches are errors naming the run, attempt and entry ([`Error`]); nothing is ever
+//!   written to disk.
+//! - [`Extractor::extract_stream`] inflates entries in chunks and hands lines on in
+//!   [`Batch`]es as they are parsed: memory stays bounded whatever the size of an entry or a
+//!   line.
 //!
 //! No network or async dependency: parallelism is rayon's, over entries and over archives
 //! ([`Extractor::extract_all`] keeps memory bounded).
@@ -70,8 +75,8 @@ mod names;
 mod plan;
 mod timestamp;
 
-pub use error::{Corruption, Error, Result, SizeLimit};
-pub use extract::{Extractor, Limits};
+pub use error::{Corruption, Error, Result, Size};
+pub use extract::{Batch, Extractor, Limits, PartInfo, Streamed};
 pub use input::{Archive, ArchiveId, JobInfo, Source, StepInfo};
 pub use lines::{CUT_MARKER, Lines, LogLine, MAX_LINE_BYTES};
 pub use marker::Marker;

@@ -1,7 +1,8 @@
 //! One log file's bytes to clean lines: timestamp parsed, BOM, CR and ANSI codes removed,
 //! invalid UTF-8 replaced, overlong lines cut, marker recognised.
 //!
-//! All lines of a file share one text buffer, so parsing allocates per file, not per line.
+//! All lines of a file (or of a batch, when a [`LineParser`] is handed an entry in chunks)
+//! share one text buffer, so parsing allocates per file, not per line.
 
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -15,8 +16,14 @@ use crate::timestamp::{StampCache, timestamp_of};
 /// Longest line text kept, in bytes; longer lines are cut and end with [`CUT_MARKER`].
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// Starts the note appended to a cut line: `…[cut: 73216 bytes]`.
+/// Starts the note appended to a cut line: `…[cut: 73216 bytes]`, the line's length in the
+/// log after its timestamp (escape codes included), whatever was kept.
 pub const CUT_MARKER: &str = "…[cut: ";
+
+/// Most bytes of a line that a [`LineParser`] holds while waiting for its end: its head, of
+/// which the first [`MAX_LINE_BYTES`] of clean text are kept; the rest is only counted. Four
+/// times the text kept, for the escape codes that cleaning removes.
+const LINE_HEAD_BYTES: usize = 4 * MAX_LINE_BYTES;
 
 /// One line with where it belongs, borrowed from its [`Lines`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,35 +90,41 @@ pub struct Lines {
 impl Lines {
     /// Parses a whole log file.
     pub fn parse(raw: &[u8]) -> Lines {
+        let mut lines = Lines::default();
+        lines.parse_block(raw, 0, &mut BlockState::default());
+        lines
+    }
+
+    /// Appends the lines of `raw`, whole lines of a file starting at byte `offset` of it.
+    fn parse_block(&mut self, raw: &[u8], offset: u64, state: &mut BlockState) {
         // Log lines average 60–100 bytes; counting them first would cost another pass.
-        let mut lines = Lines {
-            text: String::with_capacity(raw.len()),
-            records: Vec::with_capacity(raw.len() / 64 + 1),
-        };
+        self.text.reserve(raw.len());
+        self.records.reserve(raw.len() / 64 + 1);
         // simdutf8 checks 32 bytes at a time where the processor can (std: 16 at most).
         match simdutf8::basic::from_utf8(raw) {
-            Ok(whole) => lines.parse_utf8(whole),
-            Err(_) => lines.parse_lossy(raw),
+            Ok(whole) => self.parse_utf8(whole, offset, state),
+            Err(_) => self.parse_lossy(raw, offset, state),
         }
-        lines
     }
 
     /// One scan of the whole file finds line ends, escape codes and CRs together (after the
     /// UTF-8 check and a search for BOMs, both over the whole file too): most lines hold an
     /// escape code, so searching each line again for them cost a second pass. The result is
     /// the same as [`Lines::parse_lossy`]'s, which property tests check.
-    fn parse_utf8(&mut self, whole: &str) {
+    fn parse_utf8(&mut self, whole: &str, offset: u64, state: &mut BlockState) {
         let raw = whole.as_bytes();
         // A BOM inside a line is rare (they start files and steps): such a line is cleaned
         // again the slow way.
         let mut boms = memchr::memmem::find_iter(raw, BOM).peekable();
         let mut controls = Controls::new(raw);
-        let mut last_timestamp = None;
-        let mut stamps = StampCache::default();
+        let BlockState {
+            stamps,
+            last_timestamp,
+        } = state;
         let mut start = 0;
         while start < raw.len() {
             // The prefix holds no byte below 0x20, and its parser stops at a line feed.
-            let body = start + skip_prefix(&raw[start..], &mut stamps, &mut last_timestamp);
+            let body = start + skip_prefix(&raw[start..], stamps, last_timestamp);
             controls.seek(body);
             let begin = self.text.len();
             let mut copied = body;
@@ -139,34 +152,69 @@ impl Lines {
                 self.text.truncate(begin);
                 clean_into(&whole[body..end], &mut self.text);
             }
-            self.finish_line(begin, start as u64, last_timestamp);
+            let raw_len = end - body;
+            self.finish_line(begin, offset + start as u64, *last_timestamp, raw_len);
             start = end + 1;
         }
     }
 
     /// Line by line, each decoded lossily: for files that are not valid UTF-8.
-    fn parse_lossy(&mut self, raw: &[u8]) {
-        let mut last_timestamp = None;
-        let mut stamps = StampCache::default();
+    fn parse_lossy(&mut self, raw: &[u8], offset: u64, state: &mut BlockState) {
+        let BlockState {
+            stamps,
+            last_timestamp,
+        } = state;
         let mut start = 0;
         while start < raw.len() {
             let end = memchr::memchr(b'\n', &raw[start..]).map_or(raw.len(), |i| start + i);
-            let body = start + skip_prefix(&raw[start..end], &mut stamps, &mut last_timestamp);
+            let body = start + skip_prefix(&raw[start..end], stamps, last_timestamp);
             let begin = self.text.len();
             clean_into(&String::from_utf8_lossy(&raw[body..end]), &mut self.text);
-            self.finish_line(begin, start as u64, last_timestamp);
+            let raw_len = end - body;
+            self.finish_line(begin, offset + start as u64, *last_timestamp, raw_len);
             start = end + 1;
         }
     }
 
-    /// Ends the line whose clean text starts at `begin`: cuts it if too long, notes its marker.
-    /// Inlined, with the rare cut out of line: a call per line cost 4% of parsing's
-    /// instructions.
+    /// Appends a line of which only `head`, its first bytes, is at hand: it is `raw_len`
+    /// bytes long in all, so it is cut whatever its head cleans to.
+    #[cold]
+    #[inline(never)]
+    fn push_cut_line(
+        &mut self,
+        head: &[u8],
+        raw_offset: u64,
+        raw_len: u64,
+        state: &mut BlockState,
+    ) {
+        let body = skip_prefix(head, &mut state.stamps, &mut state.last_timestamp);
+        let begin = self.text.len();
+        // The head may end inside a character: it is dropped, not replaced.
+        let head = &head[body..utf8_end(head).max(body)];
+        clean_into(&String::from_utf8_lossy(head), &mut self.text);
+        self.cut_line(begin, raw_len - body as u64);
+        self.push_record(begin, raw_offset, state.last_timestamp);
+    }
+
+    /// Ends the line whose clean text starts at `begin` and was `raw_len` bytes in the log
+    /// after its timestamp: cuts it if too long, notes its marker. Inlined, with the rare cut
+    /// out of line: a call per line cost 4% of parsing's instructions.
     #[inline(always)]
-    fn finish_line(&mut self, begin: usize, raw_offset: u64, timestamp: Option<i64>) {
+    fn finish_line(
+        &mut self,
+        begin: usize,
+        raw_offset: u64,
+        timestamp: Option<i64>,
+        raw_len: usize,
+    ) {
         if self.text.len() - begin > MAX_LINE_BYTES {
-            self.cut_line(begin);
+            self.cut_line(begin, raw_len as u64);
         }
+        self.push_record(begin, raw_offset, timestamp);
+    }
+
+    #[inline(always)]
+    fn push_record(&mut self, begin: usize, raw_offset: u64, timestamp: Option<i64>) {
         let marker = Marker::of(&self.text[begin..]);
         self.records.push(Record {
             end: self.text.len(),
@@ -176,17 +224,36 @@ impl Lines {
         });
     }
 
-    /// Cuts the line whose clean text starts at `begin` to [`MAX_LINE_BYTES`] and marks it.
+    /// Cuts the line whose clean text starts at `begin` to at most [`MAX_LINE_BYTES`] and
+    /// marks it with its length in the log, `raw_len`.
     #[cold]
     #[inline(never)]
-    fn cut_line(&mut self, begin: usize) {
-        let kept = self.text.len() - begin;
-        let mut cut = begin + MAX_LINE_BYTES;
+    fn cut_line(&mut self, begin: usize, raw_len: u64) {
+        let mut cut = (begin + MAX_LINE_BYTES).min(self.text.len());
         while !self.text.is_char_boundary(cut) {
             cut -= 1;
         }
         self.text.truncate(cut);
-        let _ = write!(self.text, "{CUT_MARKER}{kept} bytes]");
+        let _ = write!(self.text, "{CUT_MARKER}{raw_len} bytes]");
+    }
+
+    /// Appends `other`'s lines after these.
+    pub(crate) fn append(&mut self, other: &Lines) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.records.extend(other.records.iter().map(|r| Record {
+            end: r.end + base,
+            ..*r
+        }));
+    }
+
+    /// Moves lines `at..` into a `Lines` of their own.
+    pub(crate) fn split_off(&mut self, at: usize) -> Lines {
+        let tail = self.slice(at..self.len());
+        let text_end = at.checked_sub(1).map_or(0, |i| self.records[i].end);
+        self.text.truncate(text_end);
+        self.records.truncate(at);
+        tail
     }
 
     /// Number of lines.
@@ -241,7 +308,7 @@ impl Lines {
 
     /// Copies lines `range` into a `Lines` of their own.
     pub(crate) fn slice(&self, range: Range<usize>) -> Lines {
-        if range.is_empty() {
+        if range.is_empty() || range.start >= self.len() {
             return Lines::default();
         }
         let text_start = self.range(range.start).start;
@@ -285,6 +352,100 @@ impl<'a> Iterator for LinesIter<'a> {
 }
 
 impl ExactSizeIterator for LinesIter<'_> {}
+
+/// What parsing carries from one block of lines to the next: the last timestamp, which a
+/// continuation line takes, and the cache of its minute.
+#[derive(Default)]
+struct BlockState {
+    stamps: StampCache,
+    last_timestamp: Option<i64>,
+}
+
+/// An entry's lines parsed as its bytes arrive, in chunks of any size: a line split across
+/// chunks is held until its end arrives, but only its first [`LINE_HEAD_BYTES`]: a line of
+/// any length costs bounded memory and one pass. The lines are those of [`Lines::parse`] over
+/// the whole entry, but that a line longer than [`LINE_HEAD_BYTES`] keeps the clean text of
+/// its head only.
+#[derive(Default)]
+pub(crate) struct LineParser {
+    state: BlockState,
+    /// Offset in the entry of the line not yet ended.
+    offset: u64,
+    /// That line's first bytes.
+    partial: Vec<u8>,
+    /// Its bytes past `partial`, counted and dropped.
+    dropped: u64,
+}
+
+impl LineParser {
+    /// Appends to `out` the lines that `chunk`, the entry's next bytes, ends.
+    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Lines) {
+        let mut rest = chunk;
+        if !self.partial.is_empty() || self.dropped > 0 {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.hold(rest);
+                return;
+            };
+            self.hold(&rest[..end]);
+            self.end_partial(out);
+            self.offset += 1;
+            rest = &rest[end + 1..];
+        }
+        if let Some(last) = memchr::memrchr(b'\n', rest) {
+            out.parse_block(&rest[..=last], self.offset, &mut self.state);
+            self.offset += last as u64 + 1;
+            rest = &rest[last + 1..];
+        }
+        self.hold(rest);
+    }
+
+    /// Appends to `out` the entry's last line, if it does not end with a line feed.
+    pub(crate) fn finish(&mut self, out: &mut Lines) {
+        if !self.partial.is_empty() || self.dropped > 0 {
+            self.end_partial(out);
+        }
+    }
+
+    /// Holds `bytes`, the next of a line not yet ended, up to its first [`LINE_HEAD_BYTES`].
+    fn hold(&mut self, bytes: &[u8]) {
+        let room = LINE_HEAD_BYTES - self.partial.len();
+        let kept = bytes.len().min(room);
+        self.partial.extend_from_slice(&bytes[..kept]);
+        self.dropped += (bytes.len() - kept) as u64;
+    }
+
+    /// Ends the line held: parsed as any, or cut when some of it was dropped.
+    fn end_partial(&mut self, out: &mut Lines) {
+        let len = self.partial.len() as u64 + self.dropped;
+        if self.dropped == 0 {
+            out.parse_block(&self.partial, self.offset, &mut self.state);
+        } else {
+            out.push_cut_line(&self.partial, self.offset, len, &mut self.state);
+        }
+        self.offset += len;
+        self.partial.clear();
+        self.dropped = 0;
+    }
+}
+
+/// The end of the whole characters of `bytes`: its length, less an incomplete UTF-8
+/// sequence it ends with.
+fn utf8_end(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0xc0 == 0x80 {
+            continue; // a continuation byte: look further back for its lead
+        }
+        // A lead byte says how long its sequence is (2 to 4); any other byte ends nothing.
+        let needs = byte.leading_ones() as usize;
+        return if (2..=4).contains(&needs) && needs > back {
+            bytes.len() - back
+        } else {
+            bytes.len()
+        };
+    }
+    bytes.len()
+}
 
 /// Length of the BOMs and timestamp `line` starts with; notes the timestamp in `last`. `line`
 /// may run on past its line feed.
@@ -383,6 +544,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_line_longer_than_its_head_is_cut_and_the_next_keeps_its_number() {
+        let huge = 20 << 20;
+        let mut raw = b"2024-01-28T19:27:26.0547628Z first\n2024-01-28T19:27:27.0000000Z ".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', huge));
+        raw.extend_from_slice(b"\ncontinued\n2024-01-28T19:27:28.0000000Z last");
+        let mut lines = Lines::default();
+        let mut parser = LineParser::default();
+        for chunk in raw.chunks(256 << 10) {
+            parser.push(chunk, &mut lines);
+            assert!(parser.partial.len() <= LINE_HEAD_BYTES);
+        }
+        parser.finish(&mut lines);
+        assert_eq!(lines.len(), 4);
+        let cut = lines.get(1);
+        let marker = format!("{CUT_MARKER}{huge} bytes]");
+        assert_eq!(cut.text, format!("{}{marker}", "x".repeat(MAX_LINE_BYTES)));
+        assert_eq!(cut.timestamp, "2024-01-28T19:27:27Z".parse().ok());
+        let (next, last) = (lines.get(2), lines.get(3));
+        assert_eq!((next.text, next.line_number), ("continued", 3));
+        assert_eq!(next.timestamp, cut.timestamp);
+        assert_eq!(next.raw_offset, 64 + huge as u64 + 1);
+        assert_eq!((last.text, last.line_number), ("last", 4));
+        // The same bytes whole give the same lines.
+        assert_eq!(Lines::parse(&raw), lines);
+    }
+
+    #[test]
+    fn a_head_ending_inside_a_character_drops_it() {
+        assert_eq!(utf8_end("abé".as_bytes()), 4);
+        assert_eq!(utf8_end(&"abé".as_bytes()[..3]), 2);
+        assert_eq!(utf8_end(&"a🔥".as_bytes()[..3]), 1);
+        assert_eq!(utf8_end(b"\xff"), 1);
+    }
+
     proptest! {
         #[test]
         fn random_bytes_never_panic_and_give_one_record_per_line(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
@@ -405,15 +601,36 @@ mod tests {
         ], 0..60)) {
             let raw = pieces.concat();
             let mut by_line = Lines::default();
-            by_line.parse_lossy(raw.as_bytes());
+            by_line.parse_lossy(raw.as_bytes(), 0, &mut BlockState::default());
             prop_assert_eq!(Lines::parse(raw.as_bytes()), by_line);
         }
 
         #[test]
         fn one_scan_cleans_any_text_as_line_by_line(raw in any::<String>()) {
             let mut by_line = Lines::default();
-            by_line.parse_lossy(raw.as_bytes());
+            by_line.parse_lossy(raw.as_bytes(), 0, &mut BlockState::default());
             prop_assert_eq!(Lines::parse(raw.as_bytes()), by_line);
+        }
+
+        #[test]
+        fn chunks_of_any_size_parse_as_the_whole(
+            raw in proptest::collection::vec(prop_oneof![
+                Just(b"\n".to_vec()), Just(b"\r\n".to_vec()), Just("é".into()), Just(vec![0xff]),
+                Just(b"\x1b[31m".to_vec()), Just("\u{feff}".into()), Just(b"text ".to_vec()),
+                Just(b"2024-01-28T19:27:26.0547628Z ".to_vec()),
+            ], 0..80).prop_map(|pieces| pieces.concat()),
+            sizes in proptest::collection::vec(1usize..40, 1..10),
+        ) {
+            let mut chunked = Lines::default();
+            let mut parser = LineParser::default();
+            let (mut at, mut sizes) = (0, sizes.iter().cycle());
+            while at < raw.len() {
+                let end = (at + sizes.next().unwrap()).min(raw.len());
+                parser.push(&raw[at..end], &mut chunked);
+                at = end;
+            }
+            parser.finish(&mut chunked);
+            prop_assert_eq!(chunked, Lines::parse(&raw));
         }
 
         #[test]

@@ -2,10 +2,10 @@
 //! and the API's jobs before anything is inflated; then the lines read, assembled into jobs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::attribute::{attribute, preamble_len};
+use crate::extract::Batch;
 use crate::input::{ArchiveId, JobInfo};
-use crate::lines::Lines;
 use crate::model::{AttemptLog, Attribution, JobLog, Part, Section, Summary, Warning};
 use crate::names::{EntryKind, FileNames, classify};
 
@@ -37,7 +37,7 @@ pub(crate) enum Destination {
 /// Which entries to read and where their lines go.
 pub(crate) struct Plan {
     pub(crate) tasks: Vec<(Task, Destination)>,
-    warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 impl Plan {
@@ -163,37 +163,37 @@ impl Plan {
         Plan { tasks, warnings }
     }
 
-    pub(crate) fn assemble(self, id: ArchiveId, jobs: &[JobInfo], read: Vec<Lines>) -> AttemptLog {
+    /// Orders the tasks as [`Plan::assemble`] orders parts: job after job, each job's
+    /// preamble, then its steps by number, then `system.txt`; unmatched files last.
+    pub(crate) fn order(&mut self) {
+        self.tasks
+            .sort_by_key(|(_, destination)| match *destination {
+                Destination::Job { job, section } => (job, section_rank(section)),
+                Destination::Attributed { job } => (job, (1, 0)),
+                Destination::Unmatched => (usize::MAX, (0, 0)),
+            });
+    }
+
+    /// The attempt from each task's parts, in the tasks' order.
+    pub(crate) fn assemble(
+        self,
+        id: ArchiveId,
+        jobs: &[JobInfo],
+        read: Vec<Vec<Batch>>,
+    ) -> AttemptLog {
         let mut parts: Vec<Vec<Part>> = vec![Vec::new(); jobs.len()];
         let mut attributed = vec![false; jobs.len()];
         let mut unmatched = Vec::new();
-        for ((task, destination), lines) in self.tasks.into_iter().zip(read) {
-            match destination {
-                Destination::Job { job, section } => {
-                    let lines = if section == Section::Preamble {
-                        preamble_of(&lines)
-                    } else {
-                        lines
-                    };
-                    if section != Section::Preamble || !lines.is_empty() {
-                        parts[job].push(Part::new(Some(jobs[job].id), section, task.entry, lines));
-                    }
-                }
-                Destination::Attributed { job } => {
-                    attributed[job] = true;
-                    let job_id = Some(jobs[job].id);
-                    for segment in attribute(&lines, &jobs[job].steps) {
-                        let part_lines = lines.slice(segment.lines);
-                        parts[job].push(Part::new(
-                            job_id,
-                            segment.section,
-                            task.entry.clone(),
-                            part_lines,
-                        ));
-                    }
-                }
-                Destination::Unmatched => {
-                    unmatched.push(Part::new(None, Section::File, task.entry, lines));
+        for ((_, destination), batches) in self.tasks.into_iter().zip(read) {
+            if let Destination::Attributed { job } = destination {
+                attributed[job] = true;
+            }
+            for batch in batches {
+                let info = Arc::unwrap_or_clone(batch.part);
+                let part = Part::new(info.job_id, info.section, info.entry, batch.lines);
+                match info.job {
+                    Some(job) => parts[job].push(part),
+                    None => unmatched.push(part),
                 }
             }
         }
@@ -209,12 +209,7 @@ impl Plan {
                 log.missing_jobs.push(job.id);
                 continue;
             }
-            parts.sort_by_key(|p| match p.section {
-                Section::Preamble => (0, 0),
-                Section::Step(number) => (1, number),
-                Section::Unattributed => (1, u32::MAX),
-                Section::System | Section::File => (2, 0),
-            });
+            parts.sort_by_key(|p| section_rank(p.section));
             let mut summary = Summary::default();
             for part in &parts {
                 summary.add(&part.summary);
@@ -235,7 +230,12 @@ impl Plan {
     }
 }
 
-/// The leading preamble lines of the head of a whole-job file.
-fn preamble_of(head: &Lines) -> Lines {
-    head.slice(0..preamble_len(head))
+/// Where a section's part goes among its job's: preamble, steps by number, the rest.
+fn section_rank(section: Section) -> (u8, u32) {
+    match section {
+        Section::Preamble => (0, 0),
+        Section::Step(number) => (1, number),
+        Section::Unattributed => (1, u32::MAX),
+        Section::System | Section::File => (2, 0),
+    }
 }

@@ -94,4 +94,4 @@ pub use signature::{is_error_line, mask, signature};
 pub use text_query::Note;
 pub use time::{End, TimeBoundError, TimeContext, parse_time_bound};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
-pub use writer::{DeleteStats, Deletion, Writer, WriterOptions};
+pub use writer::{AttemptWriter, DeleteStats, Deletion, READY_STEP_BYTES, Writer, WriterOptions};

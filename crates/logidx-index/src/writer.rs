@@ -17,7 +17,7 @@ use crate::dictionary::{Dictionary, for_each_text};
 use crate::error::{Result, TantivyContext};
 use crate::index::Index;
 use crate::lock::WriterLock;
-use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepSource};
+use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, keyword_query as term};
 use crate::sequence::{self, Occurrence};
 use crate::step_doc::{AttemptSteps, record_doc};
@@ -177,80 +177,56 @@ impl<'a> Writer<'a> {
     /// `steps` are [`Step`](crate::Step)s, or anything that lends its lines as a [`StepSource`] (a sync
     /// hands over extract's buffers without a `String` per line).
     pub fn add_attempt<S: StepSource>(&mut self, attempt: &RunAttempt, steps: &[S]) -> Result<()> {
-        let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
-        self.steps.delete_term(Term::from_field_text(
-            self.index.step_fields.attempt_key,
-            &key,
-        ));
-        // On an error no step has been sent (they go all at once, last), and the earlier
-        // version is deleted: the attempt is left with nothing indexed.
-        let lines = self.add_steps(attempt, &key, steps)?;
-        self.pending_lines += lines;
-        if self
-            .options
-            .commit_every_lines
-            .is_some_and(|every| self.pending_lines >= every)
-        {
-            self.commit()?;
+        let mut adding = self.begin_attempt(attempt);
+        for step in steps {
+            adding.begin_step(step.meta().clone())?;
+            adding.add_lines(step.lines())?;
         }
-        Ok(())
+        adding.finish()
     }
 
-    /// Adds an attempt's steps and its record, the texts of each step as it is built, the
-    /// steps all at once at the end; returns its count of lines.
-    fn add_steps<S: StepSource>(
-        &mut self,
-        attempt: &RunAttempt,
-        key: &str,
-        steps: &[S],
-    ) -> Result<u64> {
-        let fields = self.index.step_fields;
-        let mut lines = 0u64;
-        let mut occurrences = Vec::new();
-        // Documents go to tantivy's indexing threads in batches: a step's new texts in one
-        // (before any step that refers to them), an attempt's steps in one. Sent one by one,
-        // each woke an idle thread, and the wake-ups were 8% of the writer thread's time.
-        let mut step_docs = Vec::with_capacity(steps.len() + 1);
-        let attempt_steps = AttemptSteps::new(fields, key, attempt);
-        for step in steps {
-            occurrences.clear();
-            for (at, text) in step.lines() {
-                let text_id = self.dictionary.id_of(text, self.index)?;
-                let timestamp = time::to_nanos(at);
-                occurrences.push(Occurrence { text_id, timestamp });
-            }
-            if !self.dictionary.new_texts.is_empty() {
-                let new_texts = self.dictionary.new_texts.take(self.index.text_fields);
-                self.texts
-                    .run(new_texts.map(UserOperation::Add))
-                    .doing("adding texts")?;
-            }
-            lines += occurrences.len() as u64;
-            let doc = attempt_steps.step(step.meta(), &occurrences);
-            step_docs.push(UserOperation::Add(doc));
-        }
-        let mut jobs: Vec<JobOutcome> = Vec::new();
-        for step in steps {
-            let meta = step.meta();
-            if !jobs.iter().any(|j| j.job_id == meta.job_id) {
-                jobs.push(JobOutcome {
-                    job_id: meta.job_id,
-                    job_name: meta.job_name.clone(),
-                    conclusion: meta.job_conclusion.clone(),
-                });
-            }
-        }
-        let record = AttemptRecord {
+    /// Starts adding an attempt whose lines come as they are read, step after step, in
+    /// batches: [`AttemptWriter::begin_step`], [`AttemptWriter::add_lines`], then
+    /// [`AttemptWriter::finish`]. What the index held for the attempt is deleted now; until
+    /// `finish`, nothing of the new one is visible, and dropping the `AttemptWriter` (an
+    /// error on the way) leaves the attempt with nothing indexed. Memory: the open step's
+    /// lines, 16 bytes each, and at most [`READY_STEP_BYTES`] of finished steps.
+    pub fn begin_attempt(&mut self, attempt: &RunAttempt) -> AttemptWriter<'_, 'a> {
+        let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
+        self.delete_attempt(&key);
+        AttemptWriter {
+            steps: AttemptSteps::new(self.index.step_fields, &key, attempt),
+            writer: self,
             attempt: attempt.clone(),
-            state: AttemptState::Indexed {
-                steps: steps.len() as u64,
-                lines,
-                jobs,
-            },
-        };
-        step_docs.push(UserOperation::Add(record_doc(&fields, key, &record)));
-        self.steps.run(step_docs).doing("adding steps")?;
-        Ok(lines)
+            key,
+            open: None,
+            occurrences: Vec::new(),
+            ready: Vec::new(),
+            ready_bytes: 0,
+            jobs: Vec::new(),
+            step_count: 0,
+            lines: 0,
+            finished: false,
+        }
+    }
+
+    fn delete_attempt(&mut self, key: &str) {
+        self.steps.delete_term(Term::from_field_text(
+            self.index.step_fields.attempt_key,
+            key,
+        ));
+    }
+
+    /// Sends the texts the dictionary met since the last call, before any step that refers
+    /// to them.
+    fn send_new_texts(&mut self) -> Result<()> {
+        if !self.dictionary.new_texts.is_empty() {
+            let new_texts = self.dictionary.new_texts.take(self.index.text_fields);
+            self.texts
+                .run(new_texts.map(UserOperation::Add))
+                .doing("adding texts")?;
+        }
+        Ok(())
     }
 
     /// Records that an attempt has no logs to index (`Gone`) or could not be fetched
@@ -364,6 +340,131 @@ impl<'a> Writer<'a> {
         }
         self.commit()?;
         Ok(collected)
+    }
+}
+
+/// Encoded bytes of finished steps an [`AttemptWriter`] holds before sending them to tantivy
+/// together: sent one by one, each woke an idle indexing thread (8% of the writer thread's
+/// time); held whole, an attempt's steps would grow with it.
+pub const READY_STEP_BYTES: usize = 4 << 20;
+
+/// An attempt being added, its lines as they come ([`Writer::begin_attempt`]). Holds the
+/// writer: nothing commits in the middle of an attempt.
+pub struct AttemptWriter<'w, 'a> {
+    writer: &'w mut Writer<'a>,
+    attempt: RunAttempt,
+    key: String,
+    steps: AttemptSteps,
+    /// The step lines go to, and its lines so far.
+    open: Option<StepMeta>,
+    occurrences: Vec<Occurrence>,
+    /// Finished steps not sent yet, and their encoded bytes.
+    ready: Vec<UserOperation>,
+    ready_bytes: usize,
+    jobs: Vec<JobOutcome>,
+    step_count: u64,
+    lines: u64,
+    finished: bool,
+}
+
+impl std::fmt::Debug for AttemptWriter<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttemptWriter")
+            .field("attempt", &self.key)
+            .field("steps", &self.step_count)
+            .field("lines", &self.lines)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AttemptWriter<'_, '_> {
+    /// Ends the step before, if any, and opens `meta`'s: the lines added next are its.
+    pub fn begin_step(&mut self, meta: StepMeta) -> Result<()> {
+        self.end_step()?;
+        self.open = Some(meta);
+        Ok(())
+    }
+
+    /// Adds lines, as (when written, text), to the step opened last. Panics if none is.
+    pub fn add_lines<'t>(
+        &mut self,
+        lines: impl IntoIterator<Item = (jiff::Timestamp, &'t str)>,
+    ) -> Result<()> {
+        assert!(self.open.is_some(), "lines added before any step");
+        let (writer, occurrences) = (&mut *self.writer, &mut self.occurrences);
+        for (at, text) in lines {
+            let text_id = writer.dictionary.id_of(text, writer.index)?;
+            let timestamp = time::to_nanos(at);
+            occurrences.push(Occurrence { text_id, timestamp });
+        }
+        writer.send_new_texts()
+    }
+
+    /// Ends the last step and adds the attempt's record with its counts: the attempt is whole,
+    /// visible at the next commit. Commits if [`WriterOptions::commit_every_lines`] says so.
+    pub fn finish(mut self) -> Result<()> {
+        self.end_step()?;
+        let record = AttemptRecord {
+            attempt: self.attempt.clone(),
+            state: AttemptState::Indexed {
+                steps: self.step_count,
+                lines: self.lines,
+                jobs: std::mem::take(&mut self.jobs),
+            },
+        };
+        let fields = self.writer.index.step_fields;
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.push(UserOperation::Add(record_doc(&fields, &self.key, &record)));
+        self.writer.steps.run(ready).doing("adding steps")?;
+        self.finished = true;
+        let writer = &mut *self.writer;
+        writer.pending_lines += self.lines;
+        if writer
+            .options
+            .commit_every_lines
+            .is_some_and(|every| writer.pending_lines >= every)
+        {
+            writer.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Builds the open step's document, and sends the finished ones when they are many.
+    fn end_step(&mut self) -> Result<()> {
+        let Some(meta) = self.open.take() else {
+            return Ok(());
+        };
+        if !self.jobs.iter().any(|j| j.job_id == meta.job_id) {
+            self.jobs.push(JobOutcome {
+                job_id: meta.job_id,
+                job_name: meta.job_name.clone(),
+                conclusion: meta.job_conclusion.clone(),
+            });
+        }
+        self.lines += self.occurrences.len() as u64;
+        self.step_count += 1;
+        // About what the sequence encodes to: a few bytes a line.
+        self.ready_bytes += self.occurrences.len() * 4 + 256;
+        let doc = self.steps.step(&meta, &self.occurrences);
+        self.occurrences.clear();
+        self.ready.push(UserOperation::Add(doc));
+        if self.ready_bytes >= READY_STEP_BYTES {
+            self.ready_bytes = 0;
+            let ready = std::mem::take(&mut self.ready);
+            self.writer.steps.run(ready).doing("adding steps")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AttemptWriter<'_, '_> {
+    /// An attempt left unfinished is deleted again: the steps already sent are removed (a
+    /// deletion applies to what was added before it), so it is left with nothing indexed.
+    fn drop(&mut self) {
+        if !self.finished {
+            let key = std::mem::take(&mut self.key);
+            self.writer.delete_attempt(&key);
+        }
     }
 }
 
@@ -530,6 +631,116 @@ pub(crate) mod tests {
         let mut runs: Vec<u64> = hits.iter().map(|hit| hit.run.run_id).collect();
         runs.sort();
         runs
+    }
+
+    fn shown(index: &Index, run_id: u64) -> Vec<(u32, Vec<String>)> {
+        let selection = crate::Selection {
+            repo: "acme/widgets".to_owned(),
+            run_id,
+            run_attempt: None,
+            job_id: None,
+            step_number: None,
+        };
+        let steps = index.show(&selection).unwrap();
+        steps
+            .into_iter()
+            .map(|s| {
+                let texts = s.lines.into_iter().map(|l| l.text).collect();
+                (s.step.step_number, texts)
+            })
+            .collect()
+    }
+
+    fn meta(step_number: u32) -> StepMeta {
+        StepMeta {
+            step_number,
+            ..step(&[]).meta
+        }
+    }
+
+    /// An attempt streamed in batches, a step's lines over several, is the attempt added
+    /// whole: its lines in order, in their steps, with its record's counts.
+    #[test]
+    fn an_attempt_streamed_in_batches_is_the_attempt_added_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        let mut adding = writer.begin_attempt(&attempt(1));
+        adding.begin_step(meta(1)).unwrap();
+        adding.add_lines([(at, "one"), (at, "two")]).unwrap();
+        adding.add_lines([(at, "three")]).unwrap();
+        adding.begin_step(meta(2)).unwrap();
+        adding.add_lines([(at, "one")]).unwrap();
+        adding.finish().unwrap();
+        let whole = [
+            Step {
+                meta: meta(1),
+                ..step(&["one", "two", "three"])
+            },
+            Step {
+                meta: meta(2),
+                ..step(&["one"])
+            },
+        ];
+        writer.add_attempt(&attempt(2), &whole).unwrap();
+        writer.commit().unwrap();
+        let expected = [
+            (
+                1,
+                vec!["one".to_owned(), "two".to_owned(), "three".to_owned()],
+            ),
+            (2, vec!["one".to_owned()]),
+        ];
+        assert_eq!(shown(&index, 1), expected);
+        assert_eq!(shown(&index, 2), expected);
+        let record = index.attempt("acme/widgets", 1, 1).unwrap().unwrap();
+        assert!(
+            matches!(
+                record.state,
+                AttemptState::Indexed {
+                    steps: 2,
+                    lines: 4,
+                    ..
+                }
+            ),
+            "{record:?}"
+        );
+    }
+
+    /// An attempt dropped before its end leaves nothing: not the steps already sent to
+    /// tantivy (more than [`READY_STEP_BYTES`] of them), nor its earlier version.
+    #[test]
+    fn an_attempt_dropped_unfinished_leaves_nothing_even_of_the_steps_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        writer
+            .add_attempt(&attempt(1), &[step(&["earlier version"])])
+            .unwrap();
+        writer.commit().unwrap();
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        let mut adding = writer.begin_attempt(&attempt(1));
+        let texts = ["a", "b", "c", "d"];
+        let lines = READY_STEP_BYTES / 4 / 8 + 1; // 8 steps' worth: sent by the 9th
+        for number in 1..=10 {
+            adding.begin_step(meta(number)).unwrap();
+            adding
+                .add_lines((0..lines).map(|i| (at, texts[i % 4])))
+                .unwrap();
+        }
+        assert!(
+            adding.ready.len() < adding.step_count as usize,
+            "finished steps were sent"
+        );
+        drop(adding);
+        writer
+            .add_attempt(&attempt(2), &[step(&["other"])])
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(shown(&index, 1), []);
+        assert!(index.attempt("acme/widgets", 1, 1).unwrap().is_none());
+        assert_eq!(shown(&index, 2), [(1, vec!["other".to_owned()])]);
     }
 
     /// Writers that each commit one attempt and wait for merges leave the segments few: the

@@ -4,3 +4,4 @@ mod fakehub_archives;
 mod fixtures;
 mod random_archives;
 mod safety;
+mod streaming;

@@ -1,8 +1,9 @@
 //! Hostile and broken archives: refused with an error naming the attempt, never a panic.
 
 use std::io::{Cursor, Write};
+use std::ops::ControlFlow;
 
-use logidx_extract::{ArchiveId, Error, Extractor, JobInfo, Limits, Warning};
+use logidx_extract::{ArchiveId, Corruption, Error, Extractor, JobInfo, Limits, Warning};
 use proptest::prelude::*;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
@@ -35,42 +36,40 @@ fn names_the_attempt(error: &Error) {
 }
 
 #[test]
-fn an_entry_with_an_absurd_ratio_is_refused() {
-    let zeros = vec![b'0'; 8 << 20];
-    let bytes = zip_of(&[("0_build.txt", &zeros)], CompressionMethod::Deflated);
-    let error = Extractor::new()
-        .extract_bytes(ID, &jobs(), &bytes)
-        .unwrap_err();
-    assert!(matches!(error, Error::EntryTooLarge { .. }), "{error:?}");
-    names_the_attempt(&error);
-}
-
-#[test]
-fn an_entry_over_the_size_limit_is_refused() {
+fn an_entry_over_the_entry_cap_is_refused_naming_the_entry_the_cap_and_the_flag() {
     let bytes = zip_of(
         &[("0_build.txt", &[b'x'; 2_000])],
         CompressionMethod::Stored,
     );
     let limits = Limits {
-        max_entry_bytes: 1_000,
+        max_entry_bytes: 1_024,
         ..Limits::default()
     };
-    let error = Extractor::new()
-        .with_limits(limits)
-        .extract_bytes(ID, &jobs(), &bytes)
+    let extractor = Extractor::new().with_limits(limits);
+    let whole = extractor.extract_bytes(ID, &jobs(), &bytes).unwrap_err();
+    let streamed = extractor
+        .extract_stream(ID, &jobs(), Cursor::new(&bytes), |_| {
+            ControlFlow::Continue(())
+        })
         .unwrap_err();
-    assert!(matches!(error, Error::EntryTooLarge { .. }), "{error:?}");
-    names_the_attempt(&error);
+    for error in [whole, streamed] {
+        assert!(matches!(error, Error::EntryTooLarge { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "entry `0_build.txt` of the archive of run `7` attempt `2` declares `2000` bytes, over the entry cap of `1 KiB`"
+        );
+        assert!(error.hint().unwrap().contains("`sync --max-entry-size`"));
+    }
 }
 
 #[test]
-fn an_archive_over_the_total_limit_is_refused() {
+fn an_archive_over_the_archive_cap_is_refused_at_the_entry_that_crosses_it() {
     let bytes = zip_of(
         &[("0_build.txt", &[b'x'; 600]), ("notes.txt", &[b'y'; 600])],
         CompressionMethod::Stored,
     );
     let limits = Limits {
-        max_total_bytes: 1_000,
+        max_archive_bytes: 1_000,
         ..Limits::default()
     };
     let error = Extractor::new()
@@ -78,7 +77,11 @@ fn an_archive_over_the_total_limit_is_refused() {
         .extract_bytes(ID, &jobs(), &bytes)
         .unwrap_err();
     assert!(matches!(error, Error::ArchiveTooLarge { .. }), "{error:?}");
-    names_the_attempt(&error);
+    assert_eq!(
+        error.to_string(),
+        "archive of run `7` attempt `2` inflates past the archive cap of `1000 bytes` at entry `notes.txt`"
+    );
+    assert!(error.hint().unwrap().contains("`sync --max-archive-size`"));
 }
 
 /// Sets every size field of a one-entry zip (local header and central directory) to `size`.
@@ -93,15 +96,32 @@ fn lie_about_size(bytes: &mut [u8], size: u32) {
 }
 
 #[test]
-fn an_entry_that_lies_about_its_size_is_never_inflated_past_the_limit() {
+fn an_entry_that_lies_about_its_size_is_refused_and_never_handed_on() {
     let mut bytes = zip_of(
         &[("0_build.txt", &vec![b'0'; 8 << 20])],
         CompressionMethod::Deflated,
     );
     lie_about_size(&mut bytes, 100);
-    let result = Extractor::new().extract_bytes(ID, &jobs(), &bytes);
-    let error = result.unwrap_err();
-    names_the_attempt(&error);
+    let whole = Extractor::new().extract_bytes(ID, &jobs(), &bytes);
+    let mut handed_on = 0;
+    let streamed = Extractor::new().extract_stream(ID, &jobs(), Cursor::new(&bytes), |batch| {
+        handed_on += batch.lines.text_len();
+        ControlFlow::Continue(())
+    });
+    for error in [whole.unwrap_err(), streamed.unwrap_err()] {
+        assert!(
+            matches!(
+                error,
+                Error::CorruptEntry {
+                    source: Corruption::MoreThanDeclared { declared: 100 },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        names_the_attempt(&error);
+    }
+    assert!(handed_on <= 100, "{handed_on}");
 }
 
 #[test]
