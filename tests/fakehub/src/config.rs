@@ -74,6 +74,16 @@ pub struct Config {
     /// branch names, actor and commit message, and log lines with them and invalid UTF-8
     /// ([`crate::hostile`]).
     pub hostile_runs: usize,
+    /// A step of one run prints [`crate::REPEATED_TEXT`] this many times, all but the first
+    /// without a timestamp, so that its files compress about 1,030× ([`crate::BulkLog`]); 0 (none)
+    /// by default. [`crate::World::bulk_log`] says where.
+    pub repeated_lines: u64,
+    /// A step of one run prints varied lines until its job's whole-job log is this many bytes
+    /// (at most; within a line of it); 0 (none) by default. Served from a temporary file,
+    /// never held in memory.
+    pub huge_log_bytes: u64,
+    /// A step of one run prints one line of this many bytes; 0 (none) by default.
+    pub huge_line_bytes: usize,
 }
 
 impl Default for Config {
@@ -107,6 +117,9 @@ impl Default for Config {
             broken_archives: 0.0,
             faults: Vec::new(),
             hostile_runs: 0,
+            repeated_lines: 0,
+            huge_log_bytes: 0,
+            huge_line_bytes: 0,
         }
     }
 }
