@@ -1,11 +1,12 @@
 //! Log archives and job log files, laid out as GitHub's services lay them out.
 
-use std::io::{Cursor, Write};
+use std::io::{self, Seek, Write};
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::logs::{self, JobLog, LogLine};
+use crate::bulk::{BulkKind, BulkLog};
+use crate::logs::{self, JobLog, LogLine, Splice};
 use crate::model::{ArchiveBreak, Attempt, Job, Layout, Repo, Run};
 use crate::rng::Rng;
 use crate::time::LineClock;
@@ -95,18 +96,145 @@ pub(crate) fn pick_break(
 pub(crate) fn render(lines: &[LogLine], crlf: bool, bom_at_start: bool) -> Vec<u8> {
     let size: usize = lines.iter().map(|l| l.text.len() + 31).sum();
     let mut out = Vec::with_capacity(size + 3);
+    render_into(lines, crlf, bom_at_start, None, &mut out);
+    out
+}
+
+/// [`render`] into `out`; with `job_copy_of` a step's number, its lines as the whole-job
+/// file's copy stamps them ([`logs::job_copy_ticks`]).
+fn render_into(
+    lines: &[LogLine],
+    crlf: bool,
+    bom_at_start: bool,
+    job_copy_of: Option<u32>,
+    out: &mut Vec<u8>,
+) {
     let mut clock = LineClock::default();
     for (i, line) in lines.iter().enumerate() {
         if (i == 0 && bom_at_start) || line.bom {
             out.extend_from_slice("\u{feff}".as_bytes());
         }
         if !line.continuation {
-            clock.write(line.ticks, &mut out);
+            let ticks =
+                job_copy_of.map_or(line.ticks, |step| logs::job_copy_ticks(line.ticks, step));
+            clock.write(ticks, out);
         }
         out.extend_from_slice(&line.text);
         out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
     }
-    out
+}
+
+/// Bytes of a job's whole-job file without the lines [`logs::stream_bulk`] makes.
+pub(crate) fn rendered_len(log: &JobLog, job: &Job) -> u64 {
+    let lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
+    render(&lines, job.crlf, job.bom).len() as u64
+}
+
+/// A file's contents as the archive or the job-logs endpoint holds them: bytes, or bytes around
+/// the lines of a bulk log made as they are written.
+pub(crate) enum Body<'a> {
+    Bytes(Vec<u8>),
+    Spliced {
+        before: Vec<u8>,
+        bulk: Streamed<'a>,
+        after: Vec<u8>,
+    },
+}
+
+impl Body<'_> {
+    /// Writes it all to `out`.
+    pub(crate) fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Body::Bytes(bytes) => out.write_all(bytes),
+            Body::Spliced {
+                before,
+                bulk,
+                after,
+            } => {
+                out.write_all(before)?;
+                bulk.write_to(out)?;
+                out.write_all(after)
+            }
+        }
+    }
+
+    /// All of it in memory.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Body::Bytes(bytes) => bytes,
+            spliced => {
+                let mut out = Vec::new();
+                spliced.write_to(&mut out).expect("writing to memory");
+                out
+            }
+        }
+    }
+}
+
+/// The lines of a bulk log that [`logs::stream_bulk`] makes, in a step's file or (with
+/// `job_file`) the whole-job file.
+pub(crate) struct Streamed<'a> {
+    repo: &'a Repo,
+    run: &'a Run,
+    job: &'a Job,
+    distinct: f64,
+    bulk: &'a BulkLog,
+    splice: Splice,
+    job_file: bool,
+}
+
+impl Streamed<'_> {
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut buffer = Vec::with_capacity(1 << 20);
+        let copy_of = self.job_file.then_some(self.bulk.step);
+        logs::stream_bulk(
+            self.repo,
+            self.run,
+            self.job,
+            self.distinct,
+            self.bulk,
+            &self.splice,
+            |lines| {
+                buffer.clear();
+                render_into(lines, self.job.crlf, false, copy_of, &mut buffer);
+                out.write_all(&buffer)
+            },
+        )
+    }
+}
+
+/// A job's whole-job file or one of its step files (`step`, an index into [`JobLog::steps`]),
+/// rendered, with `streamed` lines of a bulk log where its splice says.
+fn file_body<'a>(
+    log: &JobLog,
+    step: Option<usize>,
+    job: &Job,
+    bom_at_start: bool,
+    streamed: Option<Streamed<'a>>,
+) -> Body<'a> {
+    let lines: Vec<LogLine> = match step {
+        Some(i) => log.steps[i].lines.clone(),
+        None => log.job_file_lines().into_iter().map(|(_, l)| l).collect(),
+    };
+    let Some(mut bulk) = streamed.filter(|s| step.is_none_or(|i| i == s.splice.step)) else {
+        return Body::Bytes(render(&lines, job.crlf, bom_at_start));
+    };
+    let at = match step {
+        Some(_) => bulk.splice.at,
+        None => {
+            let earlier: usize = log.steps[..bulk.splice.step]
+                .iter()
+                .map(|s| s.lines.len())
+                .sum();
+            log.preamble.len() + earlier + bulk.splice.at
+        }
+    };
+    bulk.job_file = step.is_none();
+    Body::Spliced {
+        before: render(&lines[..at], job.crlf, bom_at_start),
+        bulk,
+        after: render(&lines[at..], job.crlf, false),
+    }
 }
 
 /// One file of an archive, before compression.
@@ -118,17 +246,36 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
+/// One file of an archive, before compression, its contents possibly made as they are written.
+pub(crate) struct Pending<'a> {
+    pub(crate) name: String,
+    pub(crate) body: Body<'a>,
+}
+
+impl Pending<'_> {
+    /// With its contents in memory.
+    pub(crate) fn into_entry(self) -> Entry {
+        Entry {
+            name: self.name,
+            data: self.body.into_bytes(),
+        }
+    }
+}
+
 /// The files of an attempt's archive, in the order the zip holds them, each with the job
 /// whose log it holds (`None` for the older service's "Prepare job" file of a job key, which
-/// is no one job's log), as the results service wrote it with `breaks`.
-pub(crate) fn attempt_entries(
-    repo: &Repo,
-    run: &Run,
-    attempt: &Attempt,
+/// is no one job's log), as the results service wrote it with `breaks`, with `bulk` when it
+/// is planted in one of its jobs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attempt_entries<'a>(
+    repo: &'a Repo,
+    run: &'a Run,
+    attempt: &'a Attempt,
     lines_per_job: usize,
     distinct: f64,
     breaks: &[ArchiveBreak],
-) -> Vec<(Entry, Option<u64>)> {
+    bulk: Option<&'a BulkLog>,
+) -> Vec<(Pending<'a>, Option<u64>)> {
     let layout = run.layout;
     let mut entries = Vec::new();
     let mut legacy_keys: Vec<&str> = Vec::new();
@@ -139,46 +286,59 @@ pub(crate) fn attempt_entries(
             continue;
         }
         let owner = Some(job.id);
-        let log = logs::job_log(repo, run, job, lines_per_job, distinct);
+        let (log, splice) = logs::job_log(repo, run, job, lines_per_job, distinct, bulk);
+        let streamed = || {
+            let bulk = bulk.filter(|b| b.job_id == job.id && b.streamed())?;
+            Some(Streamed {
+                repo,
+                run,
+                job,
+                distinct,
+                bulk,
+                splice: splice?,
+                job_file: false,
+            })
+        };
         let dir = if breaks.contains(&ArchiveBreak::Misnamed(job.id)) {
             misnamed_part(&job.name)
         } else {
             file_name_part(&job.name, layout)
         };
-        let job_lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
         if breaks.contains(&ArchiveBreak::BothServices(job.id)) {
+            let job_lines: Vec<LogLine> =
+                log.job_file_lines().into_iter().map(|(_, l)| l).collect();
             let half = job_lines
                 .len()
                 .div_ceil(2)
                 .min(job_lines.len().saturating_sub(1));
             old_copies.push((dir.clone(), job, job_lines[..half.max(1)].to_vec()));
         }
-        let job_file = Entry {
+        let job_file = Pending {
             name: format!("{ordinal}_{dir}.txt"),
-            data: render(&job_lines, job.crlf, job.bom),
+            body: file_body(&log, None, job, job.bom, streamed()),
         };
         match layout {
             Layout::JobOnly => {
                 entries.push((job_file, owner));
                 let system = logs::system_log(job);
                 entries.push((
-                    Entry {
+                    Pending {
                         name: format!("{dir}/system.txt"),
-                        data: render(&system, job.crlf, false),
+                        body: Body::Bytes(render(&system, job.crlf, false)),
                     },
                     owner,
                 ));
             }
             Layout::JobAndSteps | Layout::Underscored => {
                 entries.push((
-                    Entry {
+                    Pending {
                         name: format!("{dir}/"),
-                        data: Vec::new(),
+                        body: Body::Bytes(Vec::new()),
                     },
                     owner,
                 ));
                 entries.extend(
-                    step_entries(&dir, &log, job, layout)
+                    step_entries(&dir, &log, job, layout, streamed)
                         .into_iter()
                         .map(|e| (e, owner)),
                 );
@@ -201,18 +361,18 @@ pub(crate) fn attempt_entries(
         }
         let lines = logs::prepare_log(run, key);
         entries.push((
-            Entry {
+            Pending {
                 name: format!("-2147483648_{key}.txt"),
-                data: render(&lines, false, false),
+                body: Body::Bytes(render(&lines, false, false)),
             },
             None,
         ));
     }
     for (dir, job, lines) in old_copies {
         entries.push((
-            Entry {
+            Pending {
                 name: format!("-2147483648_{dir}.txt"),
-                data: render(&lines, job.crlf, job.bom),
+                body: Body::Bytes(render(&lines, job.crlf, job.bom)),
             },
             Some(job.id),
         ));
@@ -220,23 +380,34 @@ pub(crate) fn attempt_entries(
     entries
 }
 
-fn step_entries(dir: &str, log: &JobLog, job: &Job, layout: Layout) -> Vec<Entry> {
+fn step_entries<'a>(
+    dir: &str,
+    log: &JobLog,
+    job: &Job,
+    layout: Layout,
+    streamed: impl Fn() -> Option<Streamed<'a>>,
+) -> Vec<Pending<'a>> {
     log.steps
         .iter()
-        .map(|step| Entry {
+        .enumerate()
+        .map(|(i, step)| Pending {
             name: format!(
                 "{dir}/{}_{}.txt",
                 step.number,
                 file_name_part(&step.name, layout)
             ),
-            data: render(&step.lines, job.crlf, job.bom),
+            body: file_body(log, Some(i), job, job.bom, streamed()),
         })
         .collect()
 }
 
-/// Compresses entries into a zip archive.
-pub(crate) fn zip(entries: &[Entry], layout: Layout) -> Vec<u8> {
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+/// Compresses entries into a zip archive written to `out`.
+pub(crate) fn write_zip<W: Write + Seek>(
+    out: W,
+    entries: &[Pending<'_>],
+    layout: Layout,
+) -> io::Result<W> {
+    let mut zip = ZipWriter::new(out);
     // The newer service stamps entries with the zero DOS date (cli/cli#10551).
     let when = match layout {
         Layout::JobAndSteps => {
@@ -249,30 +420,50 @@ pub(crate) fn zip(entries: &[Entry], layout: Layout) -> Vec<u8> {
         .last_modified_time(when);
     for entry in entries {
         if entry.name.ends_with('/') {
-            zip.add_directory(entry.name.trim_end_matches('/'), options)
-                .expect("writing to memory");
+            zip.add_directory(entry.name.trim_end_matches('/'), options)?;
         } else {
-            zip.start_file(entry.name.as_str(), options)
-                .expect("writing to memory");
-            zip.write_all(&entry.data).expect("writing to memory");
+            let mut options = options;
+            if let Body::Spliced { bulk, .. } = &entry.body {
+                // Zip64 sizes for an entry of 4 GiB or more (a huge log), as zip tools write them.
+                options = options.large_file(bulk.bulk.job_log_bytes >= u64::from(u32::MAX));
+                if bulk.bulk.kind == BulkKind::Repeated {
+                    // zlib's level 6 reaches deflate's ceiling (~1,030×) on a repeated line;
+                    // zlib-rs stops at ~230× below level 9.
+                    options = options.compression_level(Some(9));
+                }
+            }
+            zip.start_file(entry.name.as_str(), options)?;
+            entry.body.write_to(&mut zip)?;
         }
     }
-    zip.finish().expect("writing to memory").into_inner()
+    Ok(zip.finish()?)
 }
 
 /// The plain-text log of one job, as `/actions/jobs/{id}/logs` serves it: the whole-job
 /// file's lines, always after a UTF-8 BOM (`docs/github.md` section 10), whether or not the
-/// job's archive files have one.
-pub(crate) fn job_text(
-    repo: &Repo,
-    run: &Run,
-    job: &Job,
+/// job's archive files have one; with `bulk` when it is planted in this job.
+pub(crate) fn job_text<'a>(
+    repo: &'a Repo,
+    run: &'a Run,
+    job: &'a Job,
     lines_per_job: usize,
     distinct: f64,
-) -> Vec<u8> {
-    let log = logs::job_log(repo, run, job, lines_per_job, distinct);
-    let lines: Vec<LogLine> = log.job_file_lines().into_iter().map(|(_, l)| l).collect();
-    render(&lines, job.crlf, true)
+    bulk: Option<&'a BulkLog>,
+) -> Body<'a> {
+    let (log, splice) = logs::job_log(repo, run, job, lines_per_job, distinct, bulk);
+    let streamed = bulk
+        .filter(|b| b.job_id == job.id && b.streamed())
+        .zip(splice)
+        .map(|(bulk, splice)| Streamed {
+            repo,
+            run,
+            job,
+            distinct,
+            bulk,
+            splice,
+            job_file: true,
+        });
+    file_body(&log, None, job, true, streamed)
 }
 
 #[cfg(test)]

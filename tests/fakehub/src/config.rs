@@ -91,6 +91,16 @@ pub struct Config {
     /// then a failed run is re-run). `None` (the default): only `POST /_fakehub/tick` and the
     /// other control endpoints move it.
     pub live: Option<Duration>,
+    /// A step of one run prints [`crate::REPEATED_TEXT`] this many times, all but the first
+    /// without a timestamp, so that its files compress about 1,030× ([`crate::BulkLog`]); 0 (none)
+    /// by default. [`crate::World::bulk_log`] says where.
+    pub repeated_lines: u64,
+    /// A step of one run prints varied lines until its job's whole-job log is this many bytes
+    /// (at most; within a line of it); 0 (none) by default. Served from a temporary file,
+    /// never held in memory.
+    pub huge_log_bytes: u64,
+    /// A step of one run prints one line of this many bytes; 0 (none) by default.
+    pub huge_line_bytes: usize,
 }
 
 impl Default for Config {
@@ -128,6 +138,9 @@ impl Default for Config {
             owners: Vec::new(),
             app: None,
             live: None,
+            repeated_lines: 0,
+            huge_log_bytes: 0,
+            huge_line_bytes: 0,
         }
     }
 }

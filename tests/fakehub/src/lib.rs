@@ -19,7 +19,9 @@
 //! service breaks them ([`ArchiveBreak`]), matrix and composite job names, and log text as
 //! real CI writes it, repetitive across runs. [`World`] gives the
 //! same data without a server (archives for extract's and index's tests and benches), with the
-//! ground truth tests need ([`World::job_log`]'s line origins, [`Planted`] failures). Behaviour
+//! ground truth tests need ([`World::job_log`]'s line origins, [`Planted`] failures). On demand
+//! it plants logs far bigger than CI's usual ([`BulkLog`]: a line repeated millions of times, a
+//! job log of a GiB, a line of tens of MiB), served without holding them in memory. Behaviour
 //! follows `docs/github.md`; where this crate and that page disagree, the page wins.
 //!
 //! ```no_run
@@ -36,6 +38,7 @@
 
 mod app;
 mod archive;
+mod bulk;
 mod config;
 mod created;
 mod fault;
@@ -60,6 +63,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use archive::{Entry, NAME_LIMIT, file_name_part, misnamed_part};
+pub use bulk::{BulkKind, BulkLog, REPEATED_TEXT};
 pub use config::{
     App, Config, DEFAULT_DISTINCT, OTHER_PRIVATE_KEY, Owner, OwnerKind, TEST_APP_ID,
     TEST_APP_PRIVATE_KEY, TEST_APP_PRIVATE_KEY_PKCS8, TEST_APP_PUBLIC_KEY,

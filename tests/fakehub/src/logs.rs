@@ -5,6 +5,7 @@
 //! same in every run: crate versions, test names) or *volatile* (durations, temp paths, ids).
 //! [`Config::distinct`](crate::Config::distinct) sets how often they take fresh values.
 
+use crate::bulk::{self, BulkKind, BulkLog};
 use crate::generate::failure_mode;
 use crate::model::{Ecosystem, Job, JobSpec, Repo, Run, Script, StepKind};
 use crate::rng::{Rng, hash_bytes, mix};
@@ -96,8 +97,7 @@ impl JobLog {
         for step in &self.steps {
             for (i, line) in step.lines.iter().enumerate() {
                 let mut copy = line.clone();
-                // The job file is written separately: its stamps differ by microseconds.
-                copy.ticks += (mix(line.ticks as u64 ^ u64::from(step.number)) % 900) as i64 + 5;
+                copy.ticks = job_copy_ticks(line.ticks, step.number);
                 out.push((
                     LineOrigin {
                         step: Some(step.number),
@@ -116,14 +116,38 @@ impl JobLog {
     }
 }
 
-/// Generates the log of `job` of `run`.
+/// When the whole-job file's copy of a line of step `step` written at `ticks` was written: the
+/// job file is written separately, so its stamps differ by microseconds.
+pub(crate) fn job_copy_ticks(ticks: Ticks, step: u32) -> Ticks {
+    ticks + (mix(ticks as u64 ^ u64::from(step)) % 900) as i64 + 5
+}
+
+/// Where a job's log holds a [`BulkLog`]: what [`job_log`] gives has the bulk log's first line
+/// (a huge line, a repeated line's first copy) but not the lines [`stream_bulk`] makes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Splice {
+    /// Index into [`JobLog::steps`].
+    pub(crate) step: usize,
+    /// Index into that step's lines of the first bulk line.
+    pub(crate) first: usize,
+    /// Index into that step's lines where the streamed lines go.
+    pub(crate) at: usize,
+    /// The tick of the line the streamed lines follow.
+    pub(crate) start_tick: Ticks,
+}
+
+/// Generates the log of `job` of `run`, with `bulk` when it is planted in this job; the
+/// [`Splice`] says where its streamed lines go.
 pub(crate) fn job_log(
     repo: &Repo,
     run: &Run,
     job: &Job,
     lines_per_job: usize,
     distinct: f64,
-) -> JobLog {
+    bulk: Option<&BulkLog>,
+) -> (JobLog, Option<Splice>) {
+    let bulk = bulk.filter(|b| b.job_id == job.id);
+    let mut splice = None;
     let workflow = &repo.workflows[run.workflow];
     let spec = &workflow.jobs[job.spec];
     let mut rng = Rng::new(job.log_seed);
@@ -155,7 +179,18 @@ pub(crate) fn job_log(
         let mut lines = std::mem::take(&mut w.lines);
         let start = step.started_at.unwrap_or(job.started_at);
         let end = step.completed_at.unwrap_or(start);
-        cursor = stamp(&mut w.rng, &mut lines, start, end, cursor);
+        match bulk.filter(|b| b.step == step.number) {
+            Some(b) => {
+                let window = (start, end);
+                let (last, at) = plant_in_step(&mut w.rng, &mut lines, b, job, window, cursor);
+                cursor = last;
+                splice = Some(Splice {
+                    step: steps.len(),
+                    ..at
+                });
+            }
+            None => cursor = stamp(&mut w.rng, &mut lines, start, end, cursor),
+        }
         steps.push(StepLog {
             number: step.number,
             name: step.name.clone(),
@@ -195,7 +230,196 @@ pub(crate) fn job_log(
         job.started_at - 1,
         0,
     );
-    JobLog { preamble, steps }
+    (JobLog { preamble, steps }, splice)
+}
+
+/// Puts `bulk`'s first line among a step's own `lines` (after the script's header group, before
+/// its output) and stamps them over the step's `window` of seconds, never before `after`: a
+/// huge log's streamed lines go between two of the step's own lines, and the later ones move
+/// [`BulkLog::extra_secs`] on. Returns the step's last tick and where the bulk went (its `step`
+/// left for the caller).
+fn plant_in_step(
+    rng: &mut Rng,
+    lines: &mut Vec<LogLine>,
+    bulk: &BulkLog,
+    job: &Job,
+    window: (i64, i64),
+    after: Ticks,
+) -> (Ticks, Splice) {
+    let at = lines
+        .iter()
+        .position(|l| l.text == b"##[endgroup]")
+        .map_or(lines.len() / 2, |i| i + 1);
+    let first = |text: Vec<u8>| LogLine {
+        ticks: 0,
+        text,
+        continuation: false,
+        bom: false,
+    };
+    match bulk.kind {
+        BulkKind::HugeLine => {
+            let text = bulk::huge_line(job.log_seed, bulk.text_bytes as usize);
+            lines.insert(at, first(text));
+        }
+        BulkKind::Repeated => lines.insert(at, first(bulk::REPEATED_TEXT.into())),
+        BulkKind::HugeLog => {}
+    }
+    let (start, end) = window;
+    let mut last = stamp(rng, lines, start, end - bulk.extra_secs, after);
+    let start_tick = match bulk.kind {
+        BulkKind::HugeLog => {
+            let shift = bulk.extra_secs * TICKS_PER_SEC;
+            for line in &mut lines[at..] {
+                line.ticks += shift;
+            }
+            if at < lines.len() {
+                last += shift;
+            }
+            // Past the whole-job file's copy of the line before, too (at most 905 ticks on).
+            let before = at
+                .checked_sub(1)
+                .map_or(start * TICKS_PER_SEC, |i| lines[i].ticks);
+            before + 1_000
+        }
+        BulkKind::Repeated | BulkKind::HugeLine => lines[at].ticks,
+    };
+    let splice = Splice {
+        step: 0,
+        first: at,
+        at: at + usize::from(bulk.kind == BulkKind::Repeated),
+        start_tick,
+    };
+    (last, splice)
+}
+
+/// Lines a huge log's step prints per round of its script's output.
+const ROUND_LINES: usize = 400;
+
+/// Bytes of a line's timestamp prefix, `2024-01-28T19:27:26.0547628Z `.
+pub(crate) const PREFIX_BYTES: u64 = 29;
+
+/// Makes the lines of `bulk` that are not among [`job_log`]'s (see [`Splice`]), a chunk at a
+/// time, each chunk handed to `sink` and then dropped: the copies of a repeated line after its
+/// first, or a huge log's lines, as the step's own file has them (the whole-job file's copy
+/// stamps them as [`job_copy_ticks`] says). Nothing for a huge line.
+pub(crate) fn stream_bulk(
+    repo: &Repo,
+    run: &Run,
+    job: &Job,
+    distinct: f64,
+    bulk: &BulkLog,
+    splice: &Splice,
+    mut sink: impl FnMut(&[LogLine]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match bulk.kind {
+        BulkKind::HugeLine => Ok(()),
+        BulkKind::Repeated => {
+            let copy = LogLine {
+                ticks: splice.start_tick,
+                text: bulk::REPEATED_TEXT.into(),
+                continuation: true,
+                bom: false,
+            };
+            let chunk = vec![copy; 8_192];
+            let mut left = bulk.lines.saturating_sub(1);
+            while left > 0 {
+                let n = left.min(chunk.len() as u64) as usize;
+                sink(&chunk[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        }
+        BulkKind::HugeLog => {
+            let spec = &repo.workflows[run.workflow].jobs[job.spec];
+            let script = job
+                .steps
+                .iter()
+                .find(|s| s.number == bulk.step)
+                .and_then(|s| match spec.steps[s.spec].kind {
+                    StepKind::Script(script) => Some(script),
+                    _ => None,
+                })
+                .unwrap_or(Script::Test);
+            let salt = hash_bytes(b"huge log");
+            let stable = hash_bytes(repo.full_name().as_bytes());
+            let mut w = Writer::new(Rng::derive(job.log_seed, &[salt]), stable, distinct);
+            let mut gaps = Rng::derive(job.log_seed, &[salt, 1]);
+            let line_end = if job.crlf { 2 } else { 1 };
+            let mut tick = splice.start_tick;
+            let mut used = 0u64;
+            for round in 0.. {
+                // Each round its own seed, so that its rare lines (a state dump, binary
+                // output) come and go as in the job's other runs, not in every round.
+                let mut this = job.clone();
+                this.log_seed = mix(job.log_seed ^ mix(round));
+                this.planted = None;
+                let ctx = Ctx {
+                    repo,
+                    run,
+                    job: &this,
+                    spec,
+                    budget: ROUND_LINES,
+                };
+                w.lines.clear();
+                match script {
+                    Script::Install => install(&mut w, repo.ecosystem, ROUND_LINES),
+                    Script::Build => build(&mut w, &ctx, ROUND_LINES),
+                    Script::Test => test(&mut w, &ctx, ROUND_LINES),
+                    Script::Lint => lint(&mut w, repo.ecosystem, ROUND_LINES),
+                }
+                let mut lines = std::mem::take(&mut w.lines);
+                let mut kept = 0;
+                for line in &mut lines {
+                    let size = PREFIX_BYTES + line.text.len() as u64 + line_end;
+                    if used + size > bulk.budget {
+                        break;
+                    }
+                    used += size;
+                    // 100–200 µs a line: a program printing as fast as the runner reads.
+                    tick += 1_000 + gaps.below(1_000) as i64;
+                    line.ticks = tick;
+                    line.continuation = false;
+                    line.bom = false;
+                    kept += 1;
+                }
+                let full = kept < lines.len();
+                lines.truncate(kept);
+                sink(&lines)?;
+                if full {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Counts lines as a file holds them, for [`crate::bulk::plant`]'s ground truth.
+#[derive(Debug, Default)]
+pub(crate) struct LineCount {
+    pub(crate) lines: u64,
+    pub(crate) text_bytes: u64,
+    /// With timestamps, BOMs and line ends.
+    pub(crate) rendered_bytes: u64,
+    pub(crate) last_tick: Ticks,
+}
+
+impl LineCount {
+    pub(crate) fn add(&mut self, lines: &[LogLine], crlf: bool) {
+        let line_end = if crlf { 2 } else { 1 };
+        for line in lines {
+            self.lines += 1;
+            self.text_bytes += line.text.len() as u64;
+            self.rendered_bytes += line.text.len() as u64 + line_end;
+            if !line.continuation {
+                self.rendered_bytes += PREFIX_BYTES;
+            }
+            if line.bom {
+                self.rendered_bytes += 3;
+            }
+            self.last_tick = self.last_tick.max(line.ticks);
+        }
+    }
 }
 
 /// The lines of the legacy "Prepare job" file (`-2147483648_<job key>.txt`).

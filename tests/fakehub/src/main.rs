@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use fakehub::{App, Config, FakeHub, Fault, Layout, Owner};
+use fakehub::{App, Config, FakeHub, Fault, Layout, Owner, World};
 
 /// A faithful GitHub Actions REST API and blob-storage simulator.
 #[derive(Debug, Parser)]
@@ -91,6 +91,17 @@ struct Args {
     /// sequences in their names and log lines, as a fork's pull request can.
     #[arg(long, default_value_t = 0)]
     hostile_runs: usize,
+    /// A step of one run prints `y` this many times, all but the first without a timestamp (its
+    /// files compress about 1,030×).
+    #[arg(long, default_value_t = 0)]
+    repeated_lines: u64,
+    /// A step of one run prints varied lines until its job's log is this many bytes (written
+    /// once to a temporary file before fakehub answers, never held in memory).
+    #[arg(long, default_value_t = 0)]
+    huge_log_bytes: u64,
+    /// A step of one run prints one line of this many bytes.
+    #[arg(long, default_value_t = 0)]
+    huge_line_bytes: usize,
     /// Generate every log once and print the corpus size and distinct-line ratio first.
     #[arg(long)]
     summary: bool,
@@ -142,9 +153,33 @@ async fn main() -> std::io::Result<()> {
         live: args.live_ms.map(Duration::from_millis),
         faults: args.faults,
         hostile_runs: args.hostile_runs,
+        repeated_lines: args.repeated_lines,
+        huge_log_bytes: args.huge_log_bytes,
+        huge_line_bytes: args.huge_line_bytes,
         ..Config::default()
     };
-    let hub = FakeHub::start(config).await?;
+    let world = World::generate(config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let world = tokio::task::spawn_blocking(move || {
+        world.prepare_bulk();
+        world
+    })
+    .await?;
+    for bulk in world.bulk_logs() {
+        eprintln!(
+            "bulk: {:?} in run {} attempt {} job {} step {} from line {}: {} lines, {} bytes of text; job log {} bytes",
+            bulk.kind,
+            bulk.run_id,
+            bulk.attempt,
+            bulk.job_id,
+            bulk.step,
+            bulk.first_line,
+            bulk.lines,
+            bulk.text_bytes,
+            bulk.job_log_bytes
+        );
+    }
+    let hub = FakeHub::serve(world).await?;
     if args.summary {
         let s = hub.corpus_summary();
         eprintln!(

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::bulk::Spool;
 use crate::config::Config;
 use crate::created;
 use crate::fault::{Fault, FaultKind, Host};
@@ -18,7 +19,7 @@ use crate::json::{self, Urls};
 use crate::model::{Actions, Conclusion, Repo, Run, Status};
 use crate::rng::{hash_bytes, mix};
 use crate::stats::Stats;
-use crate::world::{Tick, World};
+use crate::world::{Blob, Tick, World};
 
 /// State both listeners share.
 pub(crate) struct Shared {
@@ -993,12 +994,26 @@ async fn blob_inner(
         .await
         .ok()
         .flatten();
-    let Some((mut data, content_type)) = made else {
+    let Some((blob, content_type)) = made else {
         let mut r = Response::new(Body::from(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>BlobNotFound</Code></Error>",
         ));
         *r.status_mut() = StatusCode::NOT_FOUND;
         return r;
+    };
+    let mut data = match blob {
+        // A spool is read as it is sent; a fault that changes the bytes needs them in memory.
+        Blob::Spooled(spool) if fault.is_none() => {
+            shared.stats.lock().expect("stats lock").blob_bytes += spool.len();
+            let mut r = Response::new(spooled_body(spool.clone()));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(spool.len()));
+            return r;
+        }
+        Blob::Spooled(spool) => spool.read_all().unwrap_or_default(),
+        Blob::Bytes(bytes) => bytes,
     };
     match fault {
         Some(FaultKind::Truncate) => data.truncate(data.len() / 2),
@@ -1064,19 +1079,43 @@ fn slow_body(data: Bytes, rate: u64) -> Body {
     Body::from_stream(stream)
 }
 
+/// Sends a spool in chunks of 256 KiB, each read when the last has gone.
+fn spooled_body(spool: Arc<Spool>) -> Body {
+    const CHUNK: usize = 256 << 10;
+    let stream = futures_util::stream::unfold(0u64, move |at| {
+        let spool = Arc::clone(&spool);
+        async move {
+            if at >= spool.len() {
+                return None;
+            }
+            let read = tokio::task::spawn_blocking(move || spool.read_at(at, CHUNK)).await;
+            let chunk = read.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match chunk {
+                Ok(bytes) => {
+                    let next = at + bytes.len() as u64;
+                    Some((Ok(Bytes::from(bytes)), next))
+                }
+                // Ends the stream: the client sees a body shorter than its length.
+                Err(e) => Some((Err(e), u64::MAX)),
+            }
+        }
+    });
+    Body::from_stream(stream)
+}
+
 /// Builds the bytes a blob path names: `/{repo}/runs/{run}/attempts/{n}/logs.zip` or
 /// `/{repo}/jobs/{job}/log.txt`.
-fn make_blob(shared: &Shared, path: &str) -> Option<(Vec<u8>, &'static str)> {
+fn make_blob(shared: &Shared, path: &str) -> Option<(Blob, &'static str)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let world = shared.world.read().expect("world lock");
     let repo_id: u64 = parts.first()?.parse().ok()?;
     let repo = world.repos().iter().find(|r| r.id == repo_id)?.full_name();
     match parts[1..] {
         ["runs", run, "attempts", n, "logs.zip"] => {
-            let archive = world.archive(&repo, run.parse().ok()?, n.parse().ok()?)?;
+            let archive = world.archive_blob(&repo, run.parse().ok()?, n.parse().ok()?)?;
             Some((archive, "application/zip"))
         }
-        ["jobs", job, "log.txt"] => Some((world.job_text(&repo, job.parse().ok()?)?, "text/plain")),
+        ["jobs", job, "log.txt"] => Some((world.job_blob(&repo, job.parse().ok()?)?, "text/plain")),
         _ => None,
     }
 }

@@ -2,9 +2,12 @@
 //! ground truth but no HTTP.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::fs::File;
+use std::io::{BufWriter, Cursor};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::archive::{self, Entry};
+use crate::archive::{self, Body, Entry, Pending};
+use crate::bulk::{self, BulkKind, BulkLog, Spool};
 use crate::config::{Config, OwnerKind};
 use crate::generate;
 use crate::logs::{self, JobLog};
@@ -24,6 +27,63 @@ pub struct World {
     completions: Vec<Completion>,
     /// Ticks of live mode so far ([`World::tick`]).
     ticks: u64,
+    /// The bulk logs planted ([`crate::bulk`]).
+    bulk: Vec<BulkLog>,
+    /// Archives and job logs with a bulk log's streamed lines, written once.
+    spools: SpoolCache,
+}
+
+/// What a blob path serves: bytes in memory, or a file written once.
+pub(crate) enum Blob {
+    Bytes(Vec<u8>),
+    Spooled(Arc<Spool>),
+}
+
+/// What a spool holds: an attempt's archive (repo, run, attempt) or a job's log (repo, job).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SpoolKey {
+    Archive(String, u64, u32),
+    JobText(String, u64),
+}
+
+/// Spools by what they hold, each written by the first request that needs it. A clone of a
+/// [`World`] starts with none, since it may change apart from the original.
+#[derive(Debug, Default)]
+struct SpoolCache(Mutex<HashMap<SpoolKey, Arc<OnceLock<Arc<Spool>>>>>);
+
+impl Clone for SpoolCache {
+    fn clone(&self) -> SpoolCache {
+        SpoolCache::default()
+    }
+}
+
+impl SpoolCache {
+    /// The spool of `key`, written with `write` if it was not yet.
+    fn get(
+        &self,
+        key: SpoolKey,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> Arc<Spool> {
+        let cell = Arc::clone(
+            self.0
+                .lock()
+                .expect("spool cache lock")
+                .entry(key)
+                .or_default(),
+        );
+        Arc::clone(cell.get_or_init(|| {
+            let spool = Spool::create(write)
+                .unwrap_or_else(|e| panic!("fakehub cannot write a spool to its temp dir: {e}"));
+            Arc::new(spool)
+        }))
+    }
+
+    /// Forgets the archives of a run, which changed.
+    fn forget_run(&self, repo: &str, run_id: u64) {
+        self.0.lock().expect("spool cache lock").retain(
+            |key, _| !matches!(key, SpoolKey::Archive(r, run, _) if r == repo && *run == run_id),
+        );
+    }
 }
 
 /// An attempt that completed while fakehub served (not one generated completed): when, to the
@@ -85,7 +145,8 @@ impl World {
         }
         config.end =
             Some(jiff::Timestamp::from_second(config.end_second()).expect("now is in range"));
-        let repos = generate::build(&config);
+        let mut repos = generate::build(&config);
+        let bulk = bulk::plant(&config, &mut repos);
         let mut breaks = HashMap::new();
         if config.broken_archives > 0.0 {
             for repo in &repos {
@@ -108,7 +169,42 @@ impl World {
             breaks,
             completions: Vec::new(),
             ticks: 0,
+            bulk,
+            spools: SpoolCache::default(),
         })
+    }
+
+    /// The bulk logs planted ([`Config::repeated_lines`], [`Config::huge_log_bytes`],
+    /// [`Config::huge_line_bytes`]): where each went and what it holds.
+    pub fn bulk_logs(&self) -> &[BulkLog] {
+        &self.bulk
+    }
+
+    /// The bulk log of one shape, if one was planted.
+    pub fn bulk_log(&self, kind: BulkKind) -> Option<&BulkLog> {
+        self.bulk.iter().find(|b| b.kind == kind)
+    }
+
+    /// The bulk log planted in a job, if any.
+    fn bulk_of_job(&self, full_name: &str, job_id: u64) -> Option<&BulkLog> {
+        self.bulk
+            .iter()
+            .find(|b| b.job_id == job_id && b.repo.eq_ignore_ascii_case(full_name))
+    }
+
+    /// The bulk log planted in an attempt, if any.
+    fn bulk_of_attempt(&self, full_name: &str, run_id: u64, attempt: u32) -> Option<&BulkLog> {
+        self.bulk.iter().find(|b| {
+            b.run_id == run_id && b.attempt == attempt && b.repo.eq_ignore_ascii_case(full_name)
+        })
+    }
+
+    /// Writes the archives that hold a repeated line or a huge log now, rather than when they
+    /// are first asked for: a huge one takes longer than a client waits for an answer.
+    pub fn prepare_bulk(&self) {
+        for b in self.bulk.iter().filter(|b| b.streamed()) {
+            self.archive_blob(&b.repo, b.run_id, b.attempt);
+        }
     }
 
     /// The configuration, with [`Config::end`] resolved.
@@ -144,20 +240,43 @@ impl World {
             .find(|r| r.full_name().eq_ignore_ascii_case(full_name))
     }
 
-    /// The log of one job, with the ground truth of every line's step.
+    /// The log of one job, with the ground truth of every line's step. A bulk log's lines are
+    /// all in it: a huge log's take as much memory as they are long.
     pub fn job_log(&self, full_name: &str, job_id: u64) -> Option<JobLog> {
         let repo = self.repo(full_name)?;
         let (run, job) = repo.job(job_id)?;
-        Some(logs::job_log(
+        let bulk = self.bulk_of_job(full_name, job_id);
+        let (mut log, splice) = logs::job_log(
             repo,
             run,
             job,
             self.config.lines_per_job,
             self.config.distinct,
-        ))
+            bulk,
+        );
+        if let (Some(bulk), Some(splice)) = (bulk, splice) {
+            let mut made = Vec::new();
+            logs::stream_bulk(
+                repo,
+                run,
+                job,
+                self.config.distinct,
+                bulk,
+                &splice,
+                |lines| {
+                    made.extend_from_slice(lines);
+                    Ok(())
+                },
+            )
+            .expect("writing to memory");
+            let step = &mut log.steps[splice.step].lines;
+            step.splice(splice.at..splice.at, made);
+        }
+        Some(log)
     }
 
-    /// The files of an attempt's archive, uncompressed, in the order the zip holds them.
+    /// The files of an attempt's archive, uncompressed, in the order the zip holds them (a
+    /// bulk log's lines all in memory).
     pub fn archive_entries(
         &self,
         full_name: &str,
@@ -167,7 +286,7 @@ impl World {
         Some(
             self.owned_entries(full_name, run_id, attempt)?
                 .into_iter()
-                .map(|(entry, _)| entry)
+                .map(|(entry, _)| entry.into_entry())
                 .collect(),
         )
     }
@@ -177,7 +296,7 @@ impl World {
         full_name: &str,
         run_id: u64,
         attempt: u32,
-    ) -> Option<Vec<(Entry, Option<u64>)>> {
+    ) -> Option<Vec<(Pending<'_>, Option<u64>)>> {
         let repo = self.repo(full_name)?;
         let run = repo.run(run_id)?;
         let number = attempt;
@@ -189,6 +308,7 @@ impl World {
             self.config.lines_per_job,
             self.config.distinct,
             self.archive_breaks(full_name, run_id, number),
+            self.bulk_of_attempt(full_name, run_id, number),
         ))
     }
 
@@ -265,30 +385,65 @@ impl World {
         self.recorded.insert(key, Arc::new(bytes));
     }
 
-    /// An attempt's archive, zipped as the blob host serves it.
+    /// An attempt's archive, zipped as the blob host serves it (in memory, even a huge one).
     pub fn archive(&self, full_name: &str, run_id: u64, attempt: u32) -> Option<Vec<u8>> {
-        let key = (full_name.to_lowercase(), run_id, attempt);
-        if let Some(bytes) = self.recorded.get(&key) {
-            return Some(bytes.to_vec());
-        }
-        let layout = self.repo(full_name)?.run(run_id)?.layout;
-        Some(archive::zip(
-            &self.archive_entries(full_name, run_id, attempt)?,
-            layout,
-        ))
+        Some(blob_bytes(self.archive_blob(full_name, run_id, attempt)?))
     }
 
-    /// One job's whole log as plain text, as the job-logs endpoint serves it.
+    /// An attempt's archive as the blob host serves it: one with a bulk log's streamed lines
+    /// is written to a spool the first time.
+    pub(crate) fn archive_blob(&self, full_name: &str, run_id: u64, attempt: u32) -> Option<Blob> {
+        let key = (full_name.to_lowercase(), run_id, attempt);
+        if let Some(bytes) = self.recorded.get(&key) {
+            return Some(Blob::Bytes(bytes.to_vec()));
+        }
+        let layout = self.repo(full_name)?.run(run_id)?.layout;
+        let entries = self.owned_entries(full_name, run_id, attempt)?;
+        let entries: Vec<Pending<'_>> = entries.into_iter().map(|(e, _)| e).collect();
+        let streamed = entries
+            .iter()
+            .any(|e| matches!(e.body, Body::Spliced { .. }));
+        if !streamed {
+            let zip = archive::write_zip(Cursor::new(Vec::new()), &entries, layout);
+            return Some(Blob::Bytes(zip.expect("writing to memory").into_inner()));
+        }
+        let (repo, ..) = key;
+        let spool = self
+            .spools
+            .get(SpoolKey::Archive(repo, run_id, attempt), |out| {
+                archive::write_zip(out, &entries, layout).map(drop)
+            });
+        Some(Blob::Spooled(spool))
+    }
+
+    /// One job's whole log as plain text, as the job-logs endpoint serves it (in memory).
     pub fn job_text(&self, full_name: &str, job_id: u64) -> Option<Vec<u8>> {
+        Some(blob_bytes(self.job_blob(full_name, job_id)?))
+    }
+
+    /// One job's whole log as the job-logs endpoint serves it: one with a bulk log's streamed
+    /// lines is written to a spool the first time.
+    pub(crate) fn job_blob(&self, full_name: &str, job_id: u64) -> Option<Blob> {
         let repo = self.repo(full_name)?;
         let (run, job) = repo.job(job_id)?;
-        Some(archive::job_text(
+        let bulk = self.bulk_of_job(full_name, job_id);
+        let body = archive::job_text(
             repo,
             run,
             job,
             self.config.lines_per_job,
             self.config.distinct,
-        ))
+            bulk,
+        );
+        Some(match body {
+            Body::Bytes(bytes) => Blob::Bytes(bytes),
+            spliced => Blob::Spooled(
+                self.spools
+                    .get(SpoolKey::JobText(full_name.to_lowercase(), job_id), |out| {
+                        spliced.write_to(out)
+                    }),
+            ),
+        })
     }
 
     /// Completes a run still in progress, now: its archive then answers 404 for
@@ -462,11 +617,13 @@ impl World {
 
     fn forget_recorded(&mut self, full_name: &str, run_id: u64) {
         let repo = full_name.to_lowercase();
+        self.spools.forget_run(&repo, run_id);
         self.recorded
             .retain(|(r, run, _), _| *r != repo || *run != run_id);
     }
 
-    /// Generates every archived job log once and measures it. Costs as much as serving them all.
+    /// Generates every archived job log once and measures it. Costs as much as serving them all
+    /// (a bulk log's lines are counted as they are made, not held).
     pub fn corpus_summary(&self) -> CorpusSummary {
         let mut summary = CorpusSummary {
             jobs: 0,
@@ -484,17 +641,30 @@ impl World {
                 {
                     for job in attempt.archived_jobs() {
                         summary.jobs += 1;
-                        let log = logs::job_log(
+                        let bulk = self.bulk_of_job(&repo.full_name(), job.id);
+                        let (log, splice) = logs::job_log(
                             repo,
                             run,
                             job,
                             self.config.lines_per_job,
                             self.config.distinct,
+                            bulk,
                         );
-                        for (_, line) in log.job_file_lines() {
+                        let mut add = |line: &logs::LogLine| {
                             summary.lines += 1;
                             summary.bytes += line.text.len() + 30;
                             seen.insert(hash_bytes(&logs::strip_ansi(&line.text)));
+                        };
+                        for (_, line) in log.job_file_lines() {
+                            add(&line);
+                        }
+                        if let (Some(bulk), Some(splice)) = (bulk, splice) {
+                            let distinct = self.config.distinct;
+                            logs::stream_bulk(repo, run, job, distinct, bulk, &splice, |lines| {
+                                lines.iter().for_each(&mut add);
+                                Ok(())
+                            })
+                            .expect("counting writes nothing");
                         }
                     }
                 }
@@ -502,5 +672,15 @@ impl World {
         }
         summary.distinct_lines = seen.len();
         summary
+    }
+}
+
+/// A blob's bytes in memory.
+fn blob_bytes(blob: Blob) -> Vec<u8> {
+    match blob {
+        Blob::Bytes(bytes) => bytes,
+        Blob::Spooled(spool) => spool
+            .read_all()
+            .unwrap_or_else(|e| panic!("fakehub cannot read its spool back: {e}")),
     }
 }

@@ -3,6 +3,7 @@
 mod api;
 mod blob;
 mod broken;
+mod bulk;
 mod corpus;
 mod in_progress;
 mod job_logs;
