@@ -14,3 +14,4 @@ mod query_filters;
 mod query_syntax;
 mod resilience;
 mod sync;
+mod watch;
