@@ -78,6 +78,7 @@ mod convert;
 mod intel;
 pub mod json;
 mod sync;
+mod watch;
 
 pub use convert::OUTSIDE_STEPS;
 pub use intel::{FlakyFilter, FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
@@ -86,6 +87,7 @@ pub use sync::{
     SyncReporter, SyncSummary, sync,
 };
 pub use sync::{GIVE_UP_AFTER, given_up};
+pub use watch::{Cycle, WatchOptions, WatchReporter, WatchSummary, watch};
 
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
@@ -93,7 +95,8 @@ pub use logidx_index as index;
 pub use logidx_urls as urls;
 
 pub use logidx_fetch::{
-    Client, ClientBuilder, GITHUB_API, RepoName, Reporter, RunFilter, Token, discover_token,
+    BudgetPolicy, BudgetStatus, Client, ClientBuilder, GITHUB_API, RepoName, Reporter, RunFilter,
+    Token, discover_token,
 };
 pub use logidx_index::{
     AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,

@@ -69,7 +69,7 @@ pub struct SyncOptions {
 
 /// Batches of lines (about 1 MiB each) an extracting worker gets ahead of the writer by, per
 /// attempt: what bounds a worker's memory.
-pub const BATCHES_PER_ATTEMPT: usize = 4;
+pub(crate) const BATCHES_PER_ATTEMPT: usize = 4;
 
 /// Syncs in a row that an attempt fails the same way before it is given up on, by default: a
 /// permanently corrupt archive is then no longer downloaded by every sync. A failure with
@@ -157,6 +157,18 @@ impl Cancel {
     /// Whether [`Cancel::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `wait`, or less when cancelled meanwhile (within 50 ms).
+    pub(crate) fn sleep(&self, wait: std::time::Duration) {
+        let end = Instant::now() + wait;
+        while !self.is_cancelled() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+        }
     }
 
     async fn cancelled(&self) {
@@ -278,6 +290,13 @@ pub struct SyncSummary {
     pub failures: Vec<SyncFailure>,
     /// Why downloads stopped before the end (blob storage failing), when they did.
     pub downloads_stopped: Option<String>,
+    /// API requests GitHub counted against the token's rate limit (every answer but a `304`).
+    pub requests: u64,
+    /// API requests answered `304`, which GitHub does not count.
+    pub requests_free: u64,
+    /// What was left of this client's share of the rate-limit window at the end, once GitHub
+    /// said it ([`logidx_fetch::BudgetPolicy`]).
+    pub budget_left: Option<u64>,
 }
 
 impl SyncSummary {
@@ -334,6 +353,48 @@ struct Work {
     attempt: u32,
     /// When earlier syncs met a 404 for its logs, and how many did.
     not_found: Option<(Timestamp, u32)>,
+    /// For a run with several attempts to fetch, the one listing of every attempt's jobs
+    /// they share (`filter=all`), made by the first that needs it.
+    run_jobs: Option<Arc<RunJobs>>,
+}
+
+/// Every attempt's jobs of one run, or why they could not be listed.
+type RunJobs = tokio::sync::OnceCell<Result<Vec<Job>, String>>;
+
+impl Work {
+    /// Whether its CI run failed: an earlier attempt of a re-run run, or a failed latest one.
+    /// Their logs are what a search of failures needs, so they are fetched first.
+    fn failed(&self) -> bool {
+        self.attempt < self.run.run_attempt || self.run.conclusion.as_deref() == Some("failure")
+    }
+
+    /// Its jobs: from the run's shared listing of every attempt's when it has one, else its
+    /// own listing.
+    async fn jobs(&self, client: &Client) -> Result<Vec<Job>, String> {
+        let failure = |e: logidx_fetch::Error| failure_of(&e, e.hint());
+        if let Some(shared) = &self.run_jobs {
+            let all = shared
+                .get_or_init(|| async {
+                    client
+                        .all_jobs(&self.repo, self.run.id)
+                        .await
+                        .map_err(failure)
+                })
+                .await;
+            match all {
+                Ok(all) => {
+                    if let Some(jobs) = logidx_fetch::jobs_of_attempt(all, self.attempt) {
+                        return Ok(jobs);
+                    }
+                }
+                Err(e) => return Err(e.clone()),
+            }
+        }
+        client
+            .jobs(&self.repo, self.run.id, self.attempt)
+            .await
+            .map_err(failure)
+    }
 }
 
 /// An attempt on its way to the writer: `S` is [`Fetched`], then [`ToIndex`].
@@ -405,10 +466,22 @@ pub fn sync(
     options: &SyncOptions,
     reporter: Arc<dyn SyncReporter>,
 ) -> Result<SyncSummary, SyncError> {
+    let client = options.client.clone().reporter(reporter.clone()).build()?;
+    sync_with(index, options, &client, reporter)
+}
+
+/// [`sync`] with a client built already (its reporter `reporter`): a watch keeps one across
+/// cycles, with its budget and `etag`s. The summary's requests are those of this sync.
+pub(crate) fn sync_with(
+    index: &Index,
+    options: &SyncOptions,
+    client: &Client,
+    reporter: Arc<dyn SyncReporter>,
+) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
+    let budget_before = client.budget();
     let mut writer = index.writer_with(options.writer.clone())?;
     let known = settled_attempts(index, options)?;
-    let client = options.client.clone().reporter(reporter.clone()).build()?;
     let web_base = logidx_urls::web_base(client.api_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -426,7 +499,7 @@ pub fn sync(
     let (listed, outcome) = std::thread::scope(|scope| {
         let fetched = scope.spawn(|| {
             fetch(
-                &runtime, &client, options, &known, &*reporter, &stop, fetched_tx,
+                &runtime, client, options, &known, &*reporter, &stop, fetched_tx,
             )
         });
         let extractor = Extractor::new().with_limits(options.limits);
@@ -462,6 +535,10 @@ pub fn sync(
     summary.attempts_in_progress = listed.in_progress;
     summary.failures.splice(0..0, listed.failures);
     summary.cancelled = listed.cancelled;
+    let budget = client.budget();
+    summary.requests = budget.spent - budget_before.spent;
+    summary.requests_free = budget.free - budget_before.free;
+    summary.budget_left = budget.left;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -698,7 +775,7 @@ async fn list_and_download(
         for repo in &options.repos {
             let repo_key = repo.to_string().to_lowercase();
             let mut runs = std::pin::pin!(client.runs(repo, &options.filter));
-            let mut queued = 0;
+            let mut works = Vec::new();
             while let Some(run) = runs.next().await {
                 let run = match run {
                     Ok(run) => Arc::new(run),
@@ -730,25 +807,39 @@ async fn list_and_download(
                     lock().in_progress += 1;
                     run.run_attempt.saturating_sub(1)
                 };
-                for attempt in 1..=last_complete {
-                    let key = (repo_key.clone(), run.id, attempt);
-                    if known.settled.contains(&key) {
-                        lock().skipped += 1;
-                        continue;
-                    }
-                    queued += 1;
-                    let work = Work {
+                let todo: Vec<u32> = (1..=last_complete)
+                    .filter(|&attempt| {
+                        let settled = known.settled.contains(&(repo_key.clone(), run.id, attempt));
+                        lock().skipped += u64::from(settled);
+                        !settled
+                    })
+                    .collect();
+                let run_jobs = (todo.len() > 1).then(|| Arc::new(RunJobs::new()));
+                for attempt in todo {
+                    works.push(Work {
                         repo: repo.clone(),
                         run: run.clone(),
                         attempt,
-                        not_found: known.not_found.get(&key).copied(),
-                    };
-                    if work_tx.send(work).await.is_err() {
-                        return Ok(());
-                    }
+                        not_found: known
+                            .not_found
+                            .get(&(repo_key.clone(), run.id, attempt))
+                            .copied(),
+                        run_jobs: run_jobs.clone(),
+                    });
                 }
             }
-            reporter.on_attempts_queued(repo, queued);
+            // When the budget cannot cover everything, what is worth most comes first: the
+            // failed attempts, then the newest.
+            works.sort_by_key(|w| {
+                let newest = std::cmp::Reverse((w.run.created_at, w.attempt));
+                (!w.failed(), newest)
+            });
+            reporter.on_attempts_queued(repo, works.len());
+            for work in works {
+                if work_tx.send(work).await.is_err() {
+                    return Ok(());
+                }
+            }
         }
         Ok(())
     };
@@ -786,14 +877,10 @@ async fn fetch_attempt(client: &Client, work: Work, rule: GoneRule) -> Item<Fetc
         tries += 1;
     };
     let stage = match logs {
-        Ok(LogsOutcome::Logs(archive)) => {
-            match client.jobs(&work.repo, work.run.id, work.attempt).await {
-                Ok(jobs) => Fetched::Downloaded { jobs, archive },
-                Err(e) => Fetched::Settled(ToIndex::Failed {
-                    error: failure_of(&e, e.hint()),
-                }),
-            }
-        }
+        Ok(LogsOutcome::Logs(archive)) => match work.jobs(client).await {
+            Ok(jobs) => Fetched::Downloaded { jobs, archive },
+            Err(error) => Fetched::Settled(ToIndex::Failed { error }),
+        },
         Ok(LogsOutcome::Gone { status }) => Fetched::Settled(ToIndex::Gone {
             status,
             reason: format!("GitHub answered HTTP {status}: the logs expired or were deleted"),
@@ -984,7 +1071,7 @@ fn record_failure(
 
 /// An error, its causes and its hint on one line, as a failure is recorded and summarised:
 /// `a: b: c; hint: h`. The hint is what the user can do, so it must not be lost on the way.
-fn failure_of(error: &dyn std::error::Error, hint: Option<String>) -> String {
+pub(crate) fn failure_of(error: &dyn std::error::Error, hint: Option<String>) -> String {
     let mut text = error_chain(error);
     if let Some(hint) = hint {
         text.push_str("; hint: ");

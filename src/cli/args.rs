@@ -170,6 +170,21 @@ pub(crate) struct SyncArgs {
     /// Refuse an archive whose entries inflate to more than this together (same forms).
     #[arg(long, default_value = "32GiB", value_name = "SIZE", value_parser = byte_size)]
     pub(crate) max_archive_size: u64,
+    /// Keep the index fresh until stopped (Ctrl-C, SIGTERM): sync again every INTERVAL
+    /// (`30s`, `5min`, `1h`; default 60s). Unchanged listings cost no counted request; with
+    /// -v, a line per cycle. A failing GitHub is retried less and less often.
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "60s",
+          value_parser = interval)]
+    pub(crate) watch: Option<std::time::Duration>,
+    /// At most N API requests an hour, paced evenly.
+    #[arg(long, value_name = "N", env = "LOGIDX_MAX_RATE",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_rate: Option<u32>,
+    /// Leave PERCENT of the token's rate limit to its other users: once only that much of the
+    /// hour's limit is left, wait for it to reset.
+    #[arg(long, value_name = "PERCENT", default_value_t = 20, env = "LOGIDX_RESERVE",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub(crate) reserve: u8,
 }
 
 /// A size as `--max-entry-size` takes it: bytes, or a number and a binary unit (`KiB`, `MiB`,
@@ -199,6 +214,29 @@ fn byte_size(text: &str) -> Result<u64, String> {
     number
         .checked_mul(1 << shift)
         .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A watch's interval: a whole number of `ms`, `s`, `min` or `h` (`30s`, `5min`).
+fn interval(text: &str) -> Result<std::time::Duration, String> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as `30s`, `5min` or `1h`"))?;
+    let seconds = match unit.trim() {
+        "ms" => return Ok(std::time::Duration::from_millis(n.max(1))),
+        "s" | "sec" | "" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3_600,
+        other => {
+            return Err(format!(
+                "`{other}` is not a unit of an interval: use `s`, `min` or `h` (`30s`, `5min`)"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_secs(seconds.max(1)))
 }
 
 #[derive(Debug, Args)]
@@ -592,5 +630,18 @@ mod tests {
                 .collect();
             assert_eq!(out.join(" "), *expected, "{input}");
         }
+    }
+
+    #[test]
+    fn intervals_read_as_users_write_them() {
+        let secs = |text| interval(text).map(|d| d.as_millis());
+        assert_eq!(secs("30s"), Ok(30_000));
+        assert_eq!(secs("5min"), Ok(300_000));
+        assert_eq!(secs("2m"), Ok(120_000));
+        assert_eq!(secs("1h"), Ok(3_600_000));
+        assert_eq!(secs("45"), Ok(45_000));
+        assert_eq!(secs("250ms"), Ok(250));
+        assert!(interval("soon").is_err());
+        assert!(interval("5days").unwrap_err().contains("`days`"));
     }
 }

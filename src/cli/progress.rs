@@ -2,11 +2,14 @@
 //! is closed or full, the sync stops (committing what it indexed) and says nothing more.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use logidx::{AttemptDone, Cancel, Outcome, RepoName, Reporter, SyncReporter};
+use logidx::{
+    AttemptDone, BudgetStatus, Cancel, Cycle, Outcome, RepoName, Reporter, SyncReporter,
+    WatchReporter,
+};
 
 use super::Colors;
 use super::color::inert;
@@ -25,6 +28,11 @@ pub(crate) struct Progress {
     archives: AtomicU64,
     bytes: AtomicU64,
     lines: AtomicU64,
+    /// API requests GitHub counted, and what is left of the budget (`u64::MAX`: not known).
+    requests: AtomicU64,
+    budget_left: AtomicU64,
+    /// A watch: each cycle's sync says its plain lines only with -v.
+    watching: AtomicBool,
 }
 
 impl Progress {
@@ -57,6 +65,38 @@ impl Progress {
             archives: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             lines: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            budget_left: AtomicU64::new(u64::MAX),
+            watching: AtomicBool::new(false),
+        }
+    }
+
+    /// From now on, progress of a watch: a line per cycle with -v, and the plain lines of
+    /// each cycle's sync only with -v.
+    pub(crate) fn watching(&self) {
+        self.watching.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a sync's plain progress lines are said: without a live line (and not in a
+    /// watch), or with -v.
+    fn plain(&self) -> bool {
+        !self.quiet
+            && ((self.bar.is_none() && !self.watching.load(Ordering::Relaxed)) || self.verbose)
+    }
+
+    /// ` · 120 API requests (3,880 left)`, once a request was made.
+    fn budget(&self) -> String {
+        let requests = self.requests.load(Ordering::Relaxed);
+        if requests == 0 {
+            return String::new();
+        }
+        match self.budget_left.load(Ordering::Relaxed) {
+            u64::MAX => format!(" · {} API requests", HumanCount(requests)),
+            left => format!(
+                " · {} API requests ({} left)",
+                HumanCount(requests),
+                HumanCount(left)
+            ),
         }
     }
 
@@ -108,11 +148,12 @@ impl Progress {
     fn refresh(&self) {
         if let Some(bar) = &self.bar {
             bar.set_message(format!(
-                "{} runs listed · {} archives ({}) · {} lines indexed",
+                "{} runs listed · {} archives ({}) · {} lines indexed{}",
                 self.runs.load(Ordering::Relaxed),
                 self.archives.load(Ordering::Relaxed),
                 mebibytes(self.bytes.load(Ordering::Relaxed)),
                 HumanCount(self.lines.load(Ordering::Relaxed)),
+                self.budget(),
             ));
         }
     }
@@ -127,6 +168,12 @@ impl Reporter for Progress {
     fn on_rate_limited(&self, resume_at: jiff::Timestamp) {
         let at = resume_at.strftime("%H:%M:%S UTC");
         self.warn(&format!("rate limited, resuming at {at}"));
+    }
+
+    fn on_budget(&self, budget: &BudgetStatus) {
+        self.requests.store(budget.spent, Ordering::Relaxed);
+        let left = budget.left.unwrap_or(u64::MAX);
+        self.budget_left.store(left, Ordering::Relaxed);
     }
 
     fn on_retry(&self, what: &str, try_number: u32, reason: &str, wait: Duration) {
@@ -146,7 +193,7 @@ impl Reporter for Progress {
 
 impl SyncReporter for Progress {
     fn on_attempts_queued(&self, repo: &RepoName, attempts: usize) {
-        if !self.quiet && (self.bar.is_none() || self.verbose) {
+        if self.plain() {
             let runs = self.runs.load(Ordering::Relaxed);
             self.say(&inert(&format!(
                 "{repo}: {runs} runs listed, {attempts} attempts to fetch"
@@ -203,13 +250,43 @@ impl SyncReporter for Progress {
 
     fn on_committed(&self, lines: u64) {
         // Without a live line, each commit is the plain progress line.
-        if !self.quiet && (self.bar.is_none() || self.verbose) {
+        if self.plain() {
             self.say(&format!(
-                "indexed {} archives ({}), {} lines; committed",
+                "indexed {} archives ({}), {} lines; committed{}",
                 self.archives.load(Ordering::Relaxed),
                 mebibytes(self.bytes.load(Ordering::Relaxed)),
-                HumanCount(lines)
+                HumanCount(lines),
+                self.budget(),
             ));
+        }
+    }
+}
+
+impl WatchReporter for Progress {
+    fn on_cycle(&self, cycle: &Cycle) {
+        let next = format!("next in {:.0} s", cycle.next_in.as_secs_f64().ceil());
+        if let Some(error) = &cycle.error {
+            // GitHub is down: said without -v too, since the watch slows down.
+            self.warn(&format!("cycle {} failed: {error}; {next}", cycle.number));
+            return;
+        }
+        if self.verbose {
+            let s = &cycle.summary;
+            let left = s
+                .budget_left
+                .map(|left| format!(", {} left", HumanCount(left)))
+                .unwrap_or_default();
+            self.say(&inert(&format!(
+                "cycle {}: {} runs listed, {} attempts indexed ({} lines), {} in progress, {} failed; {} API requests ({} free{left}); {next}",
+                cycle.number,
+                HumanCount(s.runs),
+                HumanCount(s.attempts_indexed),
+                HumanCount(s.lines),
+                s.attempts_in_progress,
+                s.attempts_failed,
+                HumanCount(s.requests),
+                HumanCount(s.requests_free),
+            )));
         }
     }
 }

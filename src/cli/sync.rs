@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use logidx::{Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary};
+use logidx::{
+    BudgetPolicy, Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary, WatchOptions,
+    WatchSummary,
+};
 
 use super::args::SyncArgs;
 use indicatif::HumanCount;
@@ -50,7 +53,13 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         .api_url(context.api_url())
         .token(token)
         .download_concurrency(usize::from(args.jobs))
-        .etag_dir(index.path().join("etags"));
+        .etag_dir(index.path().join("etags"))
+        .budget(BudgetPolicy {
+            reserve_percent: args.reserve,
+            max_rate: args.max_rate,
+            // A watch runs for hours: it spreads its requests over each window.
+            even: args.watch.is_some(),
+        });
     let mut options = SyncOptions::new(repos, client);
     options.filter = filter;
     options.downloads = usize::from(args.jobs);
@@ -71,6 +80,27 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         context.quiet,
         options.cancel.clone(),
     ));
+    if let Some(interval) = args.watch {
+        let watch = WatchOptions {
+            interval,
+            ..WatchOptions::default()
+        };
+        progress.watching();
+        let result = logidx::watch(&index, &options, &watch, progress.clone());
+        progress.finish();
+        let summary = result?;
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            logidx::json::write_line(&mut out, &summary)?;
+        } else if !context.quiet {
+            print_watch_summary(&mut out, &summary)?;
+        }
+        // Stopped by a signal is how a watch ends.
+        return Ok(match progress.stderr_gone() {
+            Some(gone) if gone != std::io::ErrorKind::BrokenPipe => ExitCode::from(FAILED),
+            _ => ExitCode::SUCCESS,
+        });
+    }
     let result = logidx::sync(&index, &options, progress.clone());
     progress.finish();
     let summary = result?;
@@ -124,6 +154,18 @@ fn print_summary(
         summary.attempts_not_ready,
         summary.attempts_failed,
     )?;
+    if summary.requests + summary.requests_free > 0 {
+        let left = summary
+            .budget_left
+            .map(|left| format!("; {} left of the budget this hour", HumanCount(left)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "API requests: {} counted, {} answered 304 (free){left}",
+            HumanCount(summary.requests),
+            HumanCount(summary.requests_free),
+        )?;
+    }
     for failure in &summary.failures {
         let what = match (failure.run_id, failure.attempt) {
             (Some(run), Some(attempt)) => format!("{} run {run} attempt {attempt}", failure.repo),
@@ -148,6 +190,24 @@ fn print_summary(
         )?;
     }
     Ok(())
+}
+
+fn print_watch_summary(out: &mut impl Write, summary: &WatchSummary) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "watched for {:.1} s: {} cycles ({} failed); {} attempts indexed ({} lines); API requests: {} counted, {} answered 304 (free)",
+        summary.seconds,
+        summary.cycles,
+        summary.cycles_failed,
+        HumanCount(summary.attempts_indexed),
+        HumanCount(summary.lines),
+        HumanCount(summary.requests),
+        HumanCount(summary.requests_free),
+    )?;
+    writeln!(
+        out,
+        "what was indexed is committed; the next sync or watch goes on from there"
+    )
 }
 
 /// First SIGINT (Ctrl-C), SIGTERM or SIGHUP: stop and commit, then exit with 128 + its

@@ -15,3 +15,4 @@ mod query_filters;
 mod query_syntax;
 mod resilience;
 mod sync;
+mod watch;
