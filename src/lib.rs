@@ -77,6 +77,7 @@
 mod convert;
 mod intel;
 pub mod json;
+pub mod owners;
 mod sync;
 
 pub use convert::OUTSIDE_STEPS;
