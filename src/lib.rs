@@ -77,6 +77,7 @@
 mod convert;
 mod intel;
 pub mod json;
+pub mod owners;
 mod sync;
 mod watch;
 

@@ -33,12 +33,18 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::convert;
+use crate::owners::{self, OwnerFilter, SkipReason, SkippedRepo, Target};
 
 /// What to sync and how.
 #[derive(Clone)]
 pub struct SyncOptions {
     /// The repositories, listed one after the other; their downloads overlap.
     pub repos: Vec<RepoName>,
+    /// Organisations and users whose repositories are synced too, narrowed by
+    /// [`SyncOptions::owner_filter`]: listed when the sync starts ([`crate::owners`]).
+    pub owners: Vec<String>,
+    /// Which of the owners' repositories are left out.
+    pub owner_filter: OwnerFilter,
     /// Which runs (created window, branch, event, workflow, status, actor).
     pub filter: RunFilter,
     /// The GitHub client: API base, token, concurrency, retries. Its reporter is replaced by
@@ -114,6 +120,8 @@ impl SyncOptions {
     pub fn new(repos: Vec<RepoName>, client: ClientBuilder) -> SyncOptions {
         SyncOptions {
             repos,
+            owners: Vec::new(),
+            owner_filter: OwnerFilter::default(),
             filter: RunFilter::default(),
             client,
             downloads: 4,
@@ -133,6 +141,7 @@ impl std::fmt::Debug for SyncOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncOptions")
             .field("repos", &self.repos)
+            .field("owners", &self.owners)
             .field("filter", &self.filter)
             .field("downloads", &self.downloads)
             .field("commit_interval", &self.commit_interval)
@@ -191,6 +200,8 @@ pub trait SyncReporter: Reporter {
     fn on_attempt_done(&self, _done: &AttemptDone) {}
     /// Listing a repository's runs failed; the other repositories go on.
     fn on_repo_failed(&self, _repo: &RepoName, _error: &str) {}
+    /// An owner's repository is left out, and why (never a failure).
+    fn on_repo_skipped(&self, _repo: &str, _reason: &SkipReason) {}
     /// Everything indexed so far is committed: `lines` lines in all this sync.
     fn on_committed(&self, _lines: u64) {}
     /// Blob storage is down (`reason`): this sync downloads nothing more and leaves the
@@ -297,6 +308,10 @@ pub struct SyncSummary {
     /// What was left of this client's share of the rate-limit window at the end, once GitHub
     /// said it ([`logidx_fetch::BudgetPolicy`]).
     pub budget_left: Option<u64>,
+    /// Repositories synced: those named and the owners' not left out.
+    pub repos_synced: u64,
+    /// The owners' repositories left out (excluded, archived, forks, without Actions or runs).
+    pub repos_skipped: Vec<SkippedRepo>,
 }
 
 impl SyncSummary {
@@ -450,6 +465,8 @@ struct Listed {
     skipped: u64,
     in_progress: u64,
     failures: Vec<SyncFailure>,
+    /// Owners' repositories found to have no Actions or no runs.
+    repos_skipped: Vec<SkippedRepo>,
     /// Whether the caller's [`Cancel`] cut the listing and downloads short (not merely came
     /// late).
     cancelled: bool,
@@ -481,7 +498,7 @@ pub(crate) fn sync_with(
     let started = Instant::now();
     let budget_before = client.budget();
     let mut writer = index.writer_with(options.writer.clone())?;
-    let known = settled_attempts(index, options)?;
+
     let web_base = logidx_urls::web_base(client.api_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -489,6 +506,10 @@ pub(crate) fn sync_with(
         .enable_all()
         .build()
         .map_err(SyncError::Runtime)?;
+    let (with_owners, owned) = with_owners(&runtime, &client, options, &*reporter)?;
+    let options = with_owners.as_ref().unwrap_or(options);
+    let mut known = settled_attempts(index, options)?;
+    known.from_owners = owned.from_owners;
     let downloads = options.downloads.max(1);
     let (fetched_tx, fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
     let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
@@ -534,6 +555,10 @@ pub(crate) fn sync_with(
     summary.attempts_skipped = listed.skipped;
     summary.attempts_in_progress = listed.in_progress;
     summary.failures.splice(0..0, listed.failures);
+    summary.failures.splice(0..0, owned.failures);
+    summary.repos_synced = options.repos.len() as u64;
+    summary.repos_skipped = owned.skipped;
+    summary.repos_skipped.extend(listed.repos_skipped);
     summary.cancelled = listed.cancelled;
     let budget = client.budget();
     summary.requests = budget.spent - budget_before.spent;
@@ -555,6 +580,9 @@ struct Known {
     not_found: HashMap<AttemptKey, (Timestamp, u32)>,
     /// They failed in earlier syncs: why, and in how many in a row.
     failed: Failures,
+    /// Repositories an owner's listing gave: a 404 on their runs means Actions is disabled,
+    /// noted and skipped rather than failed.
+    from_owners: HashSet<RepoName>,
 }
 
 /// Attempts that failed in earlier syncs: the reason, and in how many syncs in a row.
@@ -776,16 +804,22 @@ async fn list_and_download(
             let repo_key = repo.to_string().to_lowercase();
             let mut runs = std::pin::pin!(client.runs(repo, &options.filter));
             let mut works = Vec::new();
+            let owned = known.from_owners.contains(repo);
+            let (mut listed_runs, mut no_actions) = (0, false);
             while let Some(run) = runs.next().await {
                 let run = match run {
                     Ok(run) => Arc::new(run),
                     // No repository can be synced: the token is refused, the API unreachable.
-                    Err(
-                        e @ (logidx_fetch::Error::Unauthorized { .. }
-                        | logidx_fetch::Error::NoToken
-                        | logidx_fetch::Error::Unreachable { .. }),
-                    ) => {
-                        return Err(SyncError::Fetch(e));
+                    Err(e) if stops_everything(&e) => return Err(SyncError::Fetch(e)),
+                    Err(logidx_fetch::Error::RepoNotFound { .. }) if owned => {
+                        skip_repo(
+                            reporter,
+                            &mut lock().repos_skipped,
+                            repo,
+                            SkipReason::NoActions,
+                        );
+                        no_actions = true;
+                        break;
                     }
                     Err(e) => {
                         let error = failure_of(&e, e.hint());
@@ -800,6 +834,7 @@ async fn list_and_download(
                     }
                 };
                 lock().runs += 1;
+                listed_runs += 1;
                 // Earlier attempts are complete even while the latest one runs.
                 let last_complete = if run.is_completed() {
                     run.run_attempt
@@ -840,6 +875,14 @@ async fn list_and_download(
                     return Ok(());
                 }
             }
+            if owned && !no_actions && listed_runs == 0 {
+                skip_repo(
+                    reporter,
+                    &mut lock().repos_skipped,
+                    repo,
+                    SkipReason::NoRuns,
+                );
+            }
         }
         Ok(())
     };
@@ -856,6 +899,84 @@ async fn list_and_download(
         });
     let (listed, ()) = tokio::join!(list, download);
     listed
+}
+
+/// Whether a fetch error stops every request, not one repository's: no token, a refused one
+/// or a refused App, an API that cannot be reached.
+pub(crate) fn stops_everything(error: &logidx_fetch::Error) -> bool {
+    use logidx_fetch::Error;
+    matches!(
+        error,
+        Error::Unauthorized { .. }
+            | Error::NoToken
+            | Error::Unreachable { .. }
+            | Error::BadAppKey { .. }
+            | Error::AppRefused { .. }
+            | Error::NotInstalled { .. }
+    )
+}
+
+/// The owners' repositories when the sync has owners: the options with them among
+/// [`SyncOptions::repos`], and what the listings left out or failed on, each left out told.
+fn with_owners(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    options: &SyncOptions,
+    reporter: &dyn SyncReporter,
+) -> Result<(Option<SyncOptions>, Owned), SyncError> {
+    if options.owners.is_empty() {
+        return Ok((None, Owned::default()));
+    }
+    let mut targets: Vec<Target> = options.repos.iter().cloned().map(Target::Repo).collect();
+    targets.extend(options.owners.iter().cloned().map(Target::Owner));
+    let resolved = runtime.block_on(owners::resolve(client, &targets, &options.owner_filter))?;
+    for skipped in &resolved.skipped {
+        reporter.on_repo_skipped(&skipped.repo, &skipped.reason);
+    }
+    let failures = resolved
+        .failed
+        .into_iter()
+        .map(|(owner, e)| {
+            let error = failure_of(&e, e.hint());
+            SyncFailure {
+                repo: owner,
+                run_id: None,
+                attempt: None,
+                error,
+            }
+        })
+        .collect();
+    let owned = Owned {
+        from_owners: resolved.from_owners,
+        skipped: resolved.skipped,
+        failures,
+    };
+    let options = SyncOptions {
+        repos: resolved.repos,
+        ..options.clone()
+    };
+    Ok((Some(options), owned))
+}
+
+/// What resolving the owners gave besides the repositories.
+#[derive(Default)]
+struct Owned {
+    from_owners: HashSet<RepoName>,
+    skipped: Vec<SkippedRepo>,
+    failures: Vec<SyncFailure>,
+}
+
+fn skip_repo(
+    reporter: &dyn SyncReporter,
+    skipped: &mut Vec<SkippedRepo>,
+    repo: &RepoName,
+    reason: SkipReason,
+) {
+    reporter.on_repo_skipped(&repo.to_string(), &reason);
+    skipped.push(SkippedRepo {
+        repo: repo.to_string(),
+        reason,
+    });
 }
 
 /// Downloads one attempt's archive, then its jobs (not needed when the logs are gone).

@@ -119,9 +119,49 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
-    /// Repositories, as OWNER/REPO.
-    #[arg(required = true, value_name = "OWNER/REPO")]
+    /// Repositories, as OWNER/REPO, and owners, as OWNER: every repository of an organisation
+    /// or a user, but archived ones and forks; one without Actions or runs is noted (-v) and
+    /// skipped.
+    #[arg(required = true, value_name = "OWNER[/REPO]")]
     pub(crate) repos: Vec<String>,
+    /// Leave out an OWNER's repositories whose name matches this glob (`*`, `?`; any case):
+    /// `legacy-*`, or with a `/` matched against OWNER/REPO. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) exclude: Vec<String>,
+    /// Sync an OWNER's archived repositories too.
+    #[arg(long)]
+    pub(crate) include_archived: bool,
+    /// Sync an OWNER's forks too.
+    #[arg(long)]
+    pub(crate) include_forks: bool,
+    /// Authenticate as this GitHub App (its App id or client id) instead of with a token,
+    /// with --app-key.
+    #[arg(
+        long,
+        env = "LOGIDX_APP_ID",
+        value_name = "ID",
+        requires = "app_key",
+        help_heading = "GitHub App"
+    )]
+    pub(crate) app_id: Option<String>,
+    /// The App's private key: the PEM file GitHub issued (PKCS#1 or PKCS#8).
+    #[arg(
+        long,
+        env = "LOGIDX_APP_KEY",
+        value_name = "FILE.pem",
+        requires = "app_id",
+        help_heading = "GitHub App"
+    )]
+    pub(crate) app_key: Option<PathBuf>,
+    /// The App's installation [default: the one on the first OWNER or OWNER/REPO].
+    #[arg(
+        long,
+        env = "LOGIDX_APP_INSTALLATION",
+        value_name = "ID",
+        requires = "app_id",
+        help_heading = "GitHub App"
+    )]
+    pub(crate) installation: Option<u64>,
     /// Runs created since: an age (`30min`, `12h`, `7d`, `2w`, `3mo`), a day (from its start,
     /// in --tz) or a date-time [default: 30d].
     #[arg(long, value_name = "WHEN")]

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use logidx::owners::SkipReason;
 use logidx::{
     AttemptDone, BudgetStatus, Cancel, Cycle, Outcome, RepoName, Reporter, SyncReporter,
     WatchReporter,
@@ -238,6 +239,12 @@ impl SyncReporter for Progress {
     fn on_repo_failed(&self, repo: &RepoName, error: &str) {
         if self.verbose {
             self.fail(&format!("{repo}: {error}"));
+        }
+    }
+
+    fn on_repo_skipped(&self, repo: &str, reason: &SkipReason) {
+        if self.verbose {
+            self.say(&inert(&format!("skipped {repo}: {reason}")));
         }
     }
 

@@ -7,8 +7,11 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use anyhow::Context as _;
+use logidx::fetch::{AppKey, GitHubApp, Installation};
+use logidx::owners::{OwnerFilter, SkipReason, Target};
 use logidx::{
-    BudgetPolicy, Cancel, Client, RepoName, RunFilter, SyncOptions, SyncSummary, WatchOptions,
+    BudgetPolicy, Cancel, Client, RunFilter, SyncOptions, SyncSummary, WatchOptions,
     WatchSummary,
 };
 
@@ -20,10 +23,10 @@ use super::progress::{Progress, mebibytes};
 use super::{Context, FAILED, one_of};
 
 pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode> {
-    let repos = args
+    let targets = args
         .repos
         .iter()
-        .map(|r| RepoName::parse(r))
+        .map(|r| r.parse::<Target>())
         .collect::<Result<Vec<_>, _>>()?;
     let (since, until) = context.window(
         Some(args.since.as_deref().unwrap_or(super::DEFAULT_SINCE)),
@@ -47,11 +50,10 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
             .transpose()?,
         actor: args.actor.clone(),
     };
-    let token = logidx::discover_token(Some(&context.token_host()))?;
+    let app = github_app(args, &targets)?;
     let index = context.open_or_create_index()?;
     let client = Client::builder()
         .api_url(context.api_url())
-        .token(token)
         .download_concurrency(usize::from(args.jobs))
         .etag_dir(index.path().join("etags"))
         .budget(BudgetPolicy {
@@ -60,7 +62,24 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
             // A watch runs for hours: it spreads its requests over each window.
             even: args.watch.is_some(),
         });
+    let client = match app {
+        Some(app) => client.app(app),
+        None => client.token(logidx::discover_token(Some(&context.token_host()))?),
+    };
+    let (mut repos, mut owners) = (Vec::new(), Vec::new());
+    for target in targets {
+        match target {
+            Target::Repo(repo) => repos.push(repo),
+            Target::Owner(owner) => owners.push(owner),
+        }
+    }
     let mut options = SyncOptions::new(repos, client);
+    options.owners = owners;
+    options.owner_filter = OwnerFilter {
+        exclude: args.exclude.clone(),
+        include_archived: args.include_archived,
+        include_forks: args.include_forks,
+    };
     options.filter = filter;
     options.downloads = usize::from(args.jobs);
     options.commit_interval = std::time::Duration::from_secs(args.commit_every);
@@ -128,6 +147,25 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     })
 }
 
+/// The GitHub App of `--app-id` and `--app-key`, working as `--installation` or the one on
+/// the first target. The key's file is named in errors; what is in it never is.
+fn github_app(args: &SyncArgs, targets: &[Target]) -> anyhow::Result<Option<GitHubApp>> {
+    let (Some(id), Some(path)) = (&args.app_id, &args.app_key) else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read the GitHub App's key `{}`", path.display()))?;
+    let key = AppKey::from_pem(&pem)
+        .with_context(|| format!("cannot use the GitHub App's key `{}`", path.display()))?;
+    let installation = match (args.installation, targets.first()) {
+        (Some(id), _) => Installation::Id(id),
+        (None, Some(Target::Owner(owner))) => Installation::Owner(owner.clone()),
+        (None, Some(Target::Repo(repo))) => Installation::Repo(repo.clone()),
+        (None, None) => anyhow::bail!("nothing to sync"),
+    };
+    Ok(Some(GitHubApp::new(id.trim(), key, installation)))
+}
+
 fn print_summary(
     out: &mut impl Write,
     context: &Context,
@@ -164,6 +202,32 @@ fn print_summary(
             "API requests: {} counted, {} answered 304 (free){left}",
             HumanCount(summary.requests),
             HumanCount(summary.requests_free),
+        )?;
+    }
+    if !summary.repos_skipped.is_empty() {
+        // Counted by reason, in the order first met; -v named each on stderr.
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for skipped in &summary.repos_skipped {
+            let label = match &skipped.reason {
+                SkipReason::Excluded { .. } => "excluded",
+                SkipReason::Archived => "archived",
+                SkipReason::Fork => "fork",
+                SkipReason::NoActions => "without Actions",
+                SkipReason::NoRuns => "without runs",
+                _ => "other",
+            }
+            .to_owned();
+            match counts.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((label, 1)),
+            }
+        }
+        let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+        writeln!(
+            out,
+            "{} repositories synced; skipped: {}",
+            summary.repos_synced,
+            counts.join(", ")
         )?;
     }
     for failure in &summary.failures {

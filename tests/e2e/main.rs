@@ -10,6 +10,7 @@ mod library;
 mod machine_faults;
 mod output;
 mod output_cli;
+mod owners;
 mod process;
 mod query_filters;
 mod query_syntax;
