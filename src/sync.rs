@@ -266,6 +266,21 @@ pub struct SyncSummary {
     pub failures: Vec<SyncFailure>,
     /// Why downloads stopped before the end (blob storage failing), when they did.
     pub downloads_stopped: Option<String>,
+    /// The attempts indexed, for what looks at them next ([`crate::notify`]).
+    #[serde(skip)]
+    pub indexed: Vec<IndexedAttempt>,
+}
+
+/// An attempt a sync indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IndexedAttempt {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run.
+    pub run_id: u64,
+    /// The attempt.
+    pub attempt: u32,
 }
 
 impl SyncSummary {
@@ -638,6 +653,11 @@ impl SyncSummary {
         match &done.outcome {
             Outcome::Indexed { lines, bytes, .. } => {
                 self.attempts_indexed += 1;
+                self.indexed.push(IndexedAttempt {
+                    repo: done.repo.clone(),
+                    run_id: done.run_id,
+                    attempt: done.attempt,
+                });
                 self.lines += lines;
                 self.bytes += bytes;
             }

@@ -2,11 +2,13 @@
 
 mod env;
 
+mod config;
 mod errors;
 mod failures;
 mod hostile;
 mod library;
 mod machine_faults;
+mod notify;
 mod output;
 mod output_cli;
 mod process;
