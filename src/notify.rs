@@ -17,7 +17,7 @@
 //!
 //! [`signature`]: logidx_index::signature
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -260,7 +260,7 @@ impl Notifier {
         // rustls needs a process-wide crypto provider; the fetch client installs the same.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("logidx/", env!("CARGO_PKG_VERSION")))
@@ -301,16 +301,21 @@ impl Notifier {
         web_base: &str,
     ) -> Result<usize, NotifyError> {
         let messages = {
-            let queue = self.lock();
-            let told = |repo: &str, key: &str| {
-                let repo = repo.to_lowercase();
-                queue.state.sent.get(&repo).is_some_and(|s| s.contains(key))
-                    || queue
-                        .state
-                        .pending
-                        .iter()
-                        .any(|m| m.repo.to_lowercase() == repo && m.key() == key)
+            // A copy, so that sending goes on while the index is read.
+            let told: HashSet<(String, String)> = {
+                let queue = self.lock();
+                let sent = queue.state.sent.iter().flat_map(|(repo, keys)| {
+                    keys.iter().map(move |key| (repo.clone(), key.clone()))
+                });
+                let pending = queue
+                    .state
+                    .pending
+                    .iter()
+                    .map(|m| (m.repo.to_lowercase(), m.key()));
+                sent.chain(pending).collect()
             };
+            let told =
+                |repo: &str, key: &str| told.contains(&(repo.to_lowercase(), key.to_owned()));
             let default_branch =
                 |repo: &str, branch: &str| match self.default_branches.get(&repo.to_lowercase()) {
                     Some(default) => default == branch,
@@ -331,8 +336,9 @@ impl Notifier {
         Ok(queued)
     }
 
-    /// Sends what is due within `within` (retrying as usual, but not past it), then stops;
-    /// what is left is remembered for the next sync.
+    /// Sends what is due within `within` (retrying as usual, but not past it; a request in
+    /// flight then may take its own timeout, 5 s, more), then stops; what is left is
+    /// remembered for the next sync.
     pub fn finish(mut self, within: Duration) -> NotifySummary {
         {
             let mut queue = self.lock();

@@ -97,9 +97,10 @@ enum Source {
 /// The command line of `args`, with the values of the configuration file it names (or of the
 /// default one, when it exists).
 pub(crate) fn layered(args: &[OsString]) -> anyhow::Result<Layered> {
-    let path = config_path(args);
+    let (path, about_config) = config_path(args);
+    // A file named but missing is an error, but to the commands that say where it is.
     let config = match &path {
-        Some((path, source)) => Config::load(path, *source != Source::Default)?,
+        Some((path, source)) => Config::load(path, *source != Source::Default && !about_config)?,
         None => None,
     };
     let mut command = Cli::command();
@@ -141,17 +142,21 @@ pub(crate) fn layered(args: &[OsString]) -> anyhow::Result<Layered> {
     }
     Ok(Layered {
         command,
-        path: path.map(|(p, s)| (p, s)),
+        path,
         from_file,
     })
 }
 
-/// The configuration file `args` or the environment names, else the default location.
-fn config_path(args: &[OsString]) -> Option<(PathBuf, Source)> {
+/// The configuration file `args` or the environment names, else the default location; and
+/// whether the command is `config`'s own.
+fn config_path(args: &[OsString]) -> (Option<(PathBuf, Source)>, bool) {
     let matches = Cli::command()
         .ignore_errors(true)
         .try_get_matches_from(args)
         .ok();
+    let about_config = matches
+        .as_ref()
+        .is_some_and(|m| m.subcommand_name() == Some("config"));
     let given = matches.as_ref().and_then(|m| {
         let path = m.get_one::<PathBuf>("config")?.clone();
         Some(match m.value_source("config") {
@@ -165,9 +170,10 @@ fn config_path(args: &[OsString]) -> Option<(PathBuf, Source)> {
             .filter(|v| !v.is_empty())
             .map(|p| (PathBuf::from(p), Source::Env("LOGIDX_CONFIG".to_owned())))
     };
-    given
+    let path = given
         .or_else(from_env)
-        .or_else(|| logidx::config::default_path().map(|p| (p, Source::Default)))
+        .or_else(|| logidx::config::default_path().map(|p| (p, Source::Default)));
+    (path, about_config)
 }
 
 /// The command that defines a setting's option: its own, else the global options (an option
