@@ -38,7 +38,7 @@ pub struct NewLine {
 
 /// Branches a failed job is compared on when its own branch has no success of it: the usual
 /// default branches (the index does not know a repository's).
-const DEFAULT_BRANCHES: [&str; 2] = ["main", "master"];
+pub(crate) const DEFAULT_BRANCHES: [&str; 2] = ["main", "master"];
 
 /// For each failed job of an attempt (the latest indexed one unless `attempt` is given; only
 /// the jobs `job` names, as [`NamePattern::job`] matches them, when given): its error lines whose signatures do

@@ -74,9 +74,11 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 mod convert;
 mod intel;
 pub mod json;
+pub mod notify;
 pub mod owners;
 mod sync;
 mod watch;
@@ -84,8 +86,8 @@ mod watch;
 pub use convert::OUTSIDE_STEPS;
 pub use intel::{FlakyFilter, FlakyJob, NewInFailure, NewLine, flaky_jobs, new_in_failures};
 pub use sync::{
-    AttemptDone, Cancel, GoneRule, NoSyncReporter, Outcome, SyncError, SyncFailure, SyncOptions,
-    SyncReporter, SyncSummary, sync,
+    AttemptDone, Cancel, GoneRule, IndexedAttempt, NoSyncReporter, Outcome, SyncError, SyncFailure,
+    SyncOptions, SyncReporter, SyncSummary, sync,
 };
 pub use sync::{GIVE_UP_AFTER, given_up};
 pub use watch::{Cycle, WatchOptions, WatchReporter, WatchSummary, watch};

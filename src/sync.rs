@@ -312,6 +312,21 @@ pub struct SyncSummary {
     pub repos_synced: u64,
     /// The owners' repositories left out (excluded, archived, forks, without Actions or runs).
     pub repos_skipped: Vec<SkippedRepo>,
+    /// The attempts indexed, for what looks at them next ([`crate::notify`]).
+    #[serde(skip)]
+    pub indexed: Vec<IndexedAttempt>,
+}
+
+/// An attempt a sync indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IndexedAttempt {
+    /// `owner/name`.
+    pub repo: String,
+    /// The run.
+    pub run_id: u64,
+    /// The attempt.
+    pub attempt: u32,
 }
 
 impl SyncSummary {
@@ -768,6 +783,11 @@ impl SyncSummary {
         match &done.outcome {
             Outcome::Indexed { lines, bytes, .. } => {
                 self.attempts_indexed += 1;
+                self.indexed.push(IndexedAttempt {
+                    repo: done.repo.clone(),
+                    run_id: done.run_id,
+                    attempt: done.attempt,
+                });
                 self.lines += lines;
                 self.bytes += bytes;
             }

@@ -22,6 +22,11 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
+    /// The configuration file [default: $XDG_CONFIG_HOME/logidx/config.toml, else
+    /// ~/.config/logidx/config.toml]: values for the options that no flag or environment
+    /// variable sets (README.md, *Configuration*; `logidx config show`).
+    #[arg(long, env = "LOGIDX_CONFIG", global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// The index directory [default: $XDG_DATA_HOME/logidx, else ~/.local/share/logidx]. Only
     /// sync and prune write to it; the other commands need only read access.
     #[arg(long, env = "LOGIDX_INDEX", global = true, value_name = "DIR")]
@@ -110,6 +115,10 @@ pub(crate) enum Command {
     /// Check the index: every file whole, every attempt's steps there. Exit 0 when healthy,
     /// 1 when it found a problem (it says what to do), 2 on an error.
     Doctor(DoctorArgs),
+    /// The configuration in force: `config show` (each setting and where it came from),
+    /// `config path` (the file read).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print a shell completion script (bash, elvish, fish, powershell, zsh).
     Completions {
         /// The shell.
@@ -225,6 +234,30 @@ pub(crate) struct SyncArgs {
     #[arg(long, value_name = "PERCENT", default_value_t = 20, env = "LOGIDX_RESERVE",
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub(crate) reserve: u8,
+    /// POST a message to this webhook (Slack-compatible JSON) for each new error signature,
+    /// or job that starts failing, on a repository's default branch; repeatable. Sent in the
+    /// background, retried, at most once per signature.
+    #[arg(
+        long,
+        env = "LOGIDX_NOTIFY",
+        value_name = "URL",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub(crate) notify: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Every setting in force and where it came from: a flag, the environment, the
+    /// configuration file (with its line) or the default. Secrets are only said to be set.
+    Show {
+        /// One JSON object per setting per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The configuration file's path (whether it exists or not).
+    Path,
 }
 
 /// A size as `--max-entry-size` takes it: bytes, or a number and a binary unit (`KiB`, `MiB`,

@@ -2,6 +2,7 @@
 
 pub(crate) mod args;
 mod color;
+pub(crate) mod config;
 pub(crate) mod doctor;
 pub(crate) mod errors;
 pub(crate) mod flaky;
@@ -228,26 +229,43 @@ impl Context {
         }
     }
 
+    /// `warning: …` on stderr, unless `--quiet`: something went wrong that does not fail the
+    /// command.
+    pub(crate) fn warn(&self, warning: &str) {
+        if !self.quiet {
+            let warning = color::inert(warning).into_owned();
+            let _ = say(&format!(
+                "{} {warning}",
+                self.stderr_colors.warning("warning:")
+            ));
+        }
+    }
+
     /// `error: …` on stderr, then each cause on its own line, then the first hint that any of
     /// them gives.
     pub(crate) fn print_error(&self, error: &anyhow::Error) {
-        let colors = self.stderr_colors;
-        // Messages quote names and reasons that GitHub sent: each line is made inert.
-        let inert = |text: String| -> String {
-            let lines: Vec<_> = text.split('\n').map(color::inert).collect();
-            lines.join("\n")
-        };
-        let mut text = format!("{} {}", colors.error("error:"), inert(error.to_string()));
-        for cause in error.chain().skip(1) {
-            let cause = inert(cause.to_string());
-            text.push_str(&format!("\n  {} {cause}", colors.dim("caused by:")));
-        }
-        if let Some(hint) = error.chain().find_map(hint_of) {
-            text.push_str(&format!("\nhint: {}", inert(hint)));
-        }
-        // Nowhere left to say it when stderr is gone: the exit code does.
-        let _ = say(&text);
+        print_error(self.stderr_colors, error);
     }
+}
+
+/// `error: …` on stderr, as [`Context::print_error`] prints it; before there is a context (the
+/// configuration file is wrong), with colors as the environment asks.
+pub(crate) fn print_error(colors: Colors, error: &anyhow::Error) {
+    // Messages quote names and reasons that GitHub sent: each line is made inert.
+    let inert = |text: String| -> String {
+        let lines: Vec<_> = text.split('\n').map(color::inert).collect();
+        lines.join("\n")
+    };
+    let mut text = format!("{} {}", colors.error("error:"), inert(error.to_string()));
+    for cause in error.chain().skip(1) {
+        let cause = inert(cause.to_string());
+        text.push_str(&format!("\n  {} {cause}", colors.dim("caused by:")));
+    }
+    if let Some(hint) = error.chain().find_map(hint_of) {
+        text.push_str(&format!("\nhint: {}", inert(hint)));
+    }
+    // Nowhere left to say it when stderr is gone: the exit code does.
+    let _ = say(&text);
 }
 
 /// What the user can do about `error`, asked of the library errors that know. Libraries keep
@@ -267,6 +285,9 @@ fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
         return e.hint();
     }
     if let Some(e) = error.downcast_ref::<logidx::TimeBoundError>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<logidx::config::ConfigError>() {
         return e.hint();
     }
     None

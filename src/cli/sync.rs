@@ -4,15 +4,16 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use anyhow::Context as _;
 use logidx::fetch::{AppKey, GitHubApp, Installation};
+use logidx::notify::{Message, Notifier, NotifyReporter};
 use logidx::owners::{OwnerFilter, SkipReason, Target};
 use logidx::{
-    BudgetPolicy, Cancel, Client, RunFilter, SyncOptions, SyncSummary, WatchOptions,
-    WatchSummary,
+    BudgetPolicy, Cancel, Client, RunFilter, SyncOptions, SyncSummary, WatchOptions, WatchSummary,
 };
 
 use super::args::SyncArgs;
@@ -90,6 +91,16 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         max_archive_bytes: args.max_archive_size,
     };
     let signalled = stop_on_signals(options.cancel.clone())?;
+    // Started first, so that what an earlier sync could not deliver goes out meanwhile.
+    let notifier = (!args.notify.is_empty())
+        .then(|| {
+            let reporter = Arc::new(NotifyReport {
+                verbose: context.verbose,
+                quiet: context.quiet,
+            });
+            Notifier::start(args.notify.clone(), index.path(), reporter)
+        })
+        .transpose()?;
 
     let live = std::io::stderr().is_terminal() && !context.quiet;
     let progress = Arc::new(Progress::new(
@@ -123,6 +134,9 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     let result = logidx::sync(&index, &options, progress.clone());
     progress.finish();
     let summary = result?;
+    if let Some(notifier) = notifier {
+        notify(context, &index, notifier, &summary);
+    }
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -164,6 +178,62 @@ fn github_app(args: &SyncArgs, targets: &[Target]) -> anyhow::Result<Option<GitH
         (None, None) => anyhow::bail!("nothing to sync"),
     };
     Ok(Some(GitHubApp::new(id.trim(), key, installation)))
+}
+
+/// How long a sync waits at its end for webhooks to take its messages.
+const NOTIFY_FLUSH: Duration = Duration::from_secs(5);
+
+/// Queues the messages of what the sync indexed and waits a bounded time for them to go out.
+/// Failing to notify never fails the sync: it is said on stderr.
+fn notify(context: &Context, index: &logidx::Index, notifier: Notifier, summary: &SyncSummary) {
+    let queued = index
+        .reload()
+        .map_err(logidx::notify::NotifyError::from)
+        .and_then(|()| notifier.notify(index, &summary.indexed, &context.web_base()));
+    if let Err(error) = queued {
+        context.warn(&format!("cannot notify: {:#}", anyhow::Error::new(error)));
+    }
+    let done = notifier.finish(NOTIFY_FLUSH);
+    if context.verbose {
+        context.note(&format!("notify: {} messages sent", done.sent));
+    }
+    if done.pending > 0 {
+        context.warn(&format!(
+            "notify: {} messages not delivered yet; the next sync sends them",
+            done.pending
+        ));
+    }
+    if done.dropped > 0 {
+        context.warn(&format!(
+            "notify: {} messages dropped: more than a thousand were waiting",
+            done.dropped
+        ));
+    }
+}
+
+/// Says how webhooks answer: failures on stderr (unless `--quiet`), deliveries with `-v`.
+struct NotifyReport {
+    verbose: bool,
+    quiet: bool,
+}
+
+impl NotifyReporter for NotifyReport {
+    fn on_sent(&self, url: &str, message: &Message) {
+        if self.verbose {
+            let what = format!(
+                "notified {url}: {} run {} job {}",
+                message.repo, message.run_id, message.job_name
+            );
+            let _ = super::say(&inert(&what));
+        }
+    }
+
+    fn on_failed(&self, url: &str, _message: &Message, error: &str, retry: bool) {
+        if !self.quiet {
+            let then = if retry { "retrying" } else { "giving up on it" };
+            let _ = super::say(&inert(&format!("warning: notify {url}: {error} ({then})")));
+        }
+    }
 }
 
 fn print_summary(

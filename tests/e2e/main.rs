@@ -3,11 +3,13 @@
 mod env;
 
 mod caps;
+mod config;
 mod errors;
 mod failures;
 mod hostile;
 mod library;
 mod machine_faults;
+mod notify;
 mod output;
 mod output_cli;
 mod owners;

@@ -563,7 +563,6 @@ fn rate_headers(shared: &Shared, token: &str, response: &mut Response, take: boo
     !take || allowed
 }
 
-
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_bytes_response(
         status,
