@@ -521,7 +521,7 @@ pub(crate) fn sync_with(
         .enable_all()
         .build()
         .map_err(SyncError::Runtime)?;
-    let (with_owners, owned) = with_owners(&runtime, &client, options, &*reporter)?;
+    let (with_owners, owned) = with_owners(&runtime, client, options, &*reporter)?;
     let options = with_owners.as_ref().unwrap_or(options);
     let mut known = settled_attempts(index, options)?;
     known.from_owners = owned.from_owners;

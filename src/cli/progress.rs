@@ -34,7 +34,12 @@ pub(crate) struct Progress {
     budget_left: AtomicU64,
     /// A watch: each cycle's sync says its plain lines only with -v.
     watching: AtomicBool,
+    /// What runs after each watch cycle (the command's notifications).
+    after_cycle: std::sync::Mutex<Option<CycleHook>>,
 }
+
+/// Runs after a watch cycle, with the progress to warn through.
+pub(crate) type CycleHook = Box<dyn Fn(&Progress, &Cycle) + Send + Sync>;
 
 impl Progress {
     /// A live line when `live` (stderr is a terminal and not `--quiet`), else plain lines;
@@ -69,7 +74,23 @@ impl Progress {
             requests: AtomicU64::new(0),
             budget_left: AtomicU64::new(u64::MAX),
             watching: AtomicBool::new(false),
+            after_cycle: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Runs `hook` after each watch cycle from now on, until [`Progress::take_cycle_hook`].
+    pub(crate) fn after_each_cycle(&self, hook: CycleHook) {
+        *self.after_cycle.lock().expect("hook lock") = Some(hook);
+    }
+
+    /// Stops running the hook after cycles, and gives it back (with what it holds).
+    pub(crate) fn take_cycle_hook(&self) -> Option<CycleHook> {
+        self.after_cycle.lock().expect("hook lock").take()
+    }
+
+    /// Says a warning on stderr, unless `--quiet`.
+    pub(crate) fn warning(&self, line: &str) {
+        self.warn(line);
     }
 
     /// From now on, progress of a watch: a line per cycle with -v, and the plain lines of
@@ -271,6 +292,9 @@ impl SyncReporter for Progress {
 
 impl WatchReporter for Progress {
     fn on_cycle(&self, cycle: &Cycle) {
+        if let Some(hook) = &*self.after_cycle.lock().expect("hook lock") {
+            hook(self, cycle);
+        }
         let next = format!("next in {:.0} s", cycle.next_in.as_secs_f64().ceil());
         if let Some(error) = &cycle.error {
             // GitHub is down: said without -v too, since the watch slows down.

@@ -98,7 +98,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
                 verbose: context.verbose,
                 quiet: context.quiet,
             });
-            Notifier::start(args.notify.clone(), index.path(), reporter)
+            Notifier::start(args.notify.clone(), index.path(), reporter).map(Arc::new)
         })
         .transpose()?;
 
@@ -116,7 +116,22 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
             ..WatchOptions::default()
         };
         progress.watching();
+        if let Some(notifier) = notifier.clone() {
+            let (dir, web_base) = (index.path().to_path_buf(), context.web_base());
+            progress.after_each_cycle(Box::new(move |progress, cycle| {
+                let queued =
+                    queue_notifications(&dir, &notifier, &cycle.summary.indexed, &web_base);
+                if let Err(error) = queued {
+                    let error = anyhow::Error::new(error);
+                    progress.warning(&format!("cannot notify: {error:#}"));
+                }
+            }));
+        }
         let result = logidx::watch(&index, &options, &watch, progress.clone());
+        drop(progress.take_cycle_hook());
+        if let Some(notifier) = notifier.and_then(Arc::into_inner) {
+            finish_notifications(context, notifier);
+        }
         progress.finish();
         let summary = result?;
         let mut out = std::io::stdout().lock();
@@ -134,8 +149,17 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     let result = logidx::sync(&index, &options, progress.clone());
     progress.finish();
     let summary = result?;
-    if let Some(notifier) = notifier {
-        notify(context, &index, notifier, &summary);
+    if let Some(notifier) = notifier.and_then(Arc::into_inner) {
+        let queued = queue_notifications(
+            index.path(),
+            &notifier,
+            &summary.indexed,
+            &context.web_base(),
+        );
+        if let Err(error) = queued {
+            context.warn(&format!("cannot notify: {:#}", anyhow::Error::new(error)));
+        }
+        finish_notifications(context, notifier);
     }
 
     let mut out = std::io::stdout().lock();
@@ -183,16 +207,24 @@ fn github_app(args: &SyncArgs, targets: &[Target]) -> anyhow::Result<Option<GitH
 /// How long a sync waits at its end for webhooks to take its messages.
 const NOTIFY_FLUSH: Duration = Duration::from_secs(5);
 
-/// Queues the messages of what the sync indexed and waits a bounded time for them to go out.
-/// Failing to notify never fails the sync: it is said on stderr.
-fn notify(context: &Context, index: &logidx::Index, notifier: Notifier, summary: &SyncSummary) {
-    let queued = index
-        .reload()
-        .map_err(logidx::notify::NotifyError::from)
-        .and_then(|()| notifier.notify(index, &summary.indexed, &context.web_base()));
-    if let Err(error) = queued {
-        context.warn(&format!("cannot notify: {:#}", anyhow::Error::new(error)));
+/// Queues the messages of what a sync (or a watch cycle) indexed, from the index at `dir` as
+/// last committed; how many messages were queued.
+fn queue_notifications(
+    dir: &std::path::Path,
+    notifier: &Notifier,
+    indexed: &[logidx::IndexedAttempt],
+    web_base: &str,
+) -> Result<usize, logidx::notify::NotifyError> {
+    if indexed.is_empty() {
+        return Ok(0);
     }
+    let index = logidx::Index::open_read_only(dir)?;
+    notifier.notify(&index, indexed, web_base)
+}
+
+/// Waits a bounded time for webhooks to take the messages queued, and says what is left.
+/// Failing to notify never fails the sync: it is said on stderr.
+fn finish_notifications(context: &Context, notifier: Notifier) {
     let done = notifier.finish(NOTIFY_FLUSH);
     if context.verbose {
         context.note(&format!("notify: {} messages sent", done.sent));
