@@ -136,7 +136,7 @@ fn flags_beat_the_environment_which_beats_the_file_which_beats_defaults() {
     let output = env.logidx().args(["sync", "--json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        text(&output.stderr).contains("OWNER/REPO"),
+        text(&output.stderr).contains("OWNER[/REPO]"),
         "{}",
         text(&output.stderr)
     );
