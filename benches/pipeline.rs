@@ -16,6 +16,10 @@ use logidx::extract::{ArchiveId, Extractor, JobInfo, StepInfo};
 use logidx::{Index, Query};
 use logidx_test_support::PerLine;
 
+#[path = "support/process.rs"]
+mod process;
+use process::timed;
+
 /// The corpus's generator settings: fixed seeds, sizes of 50 MB, 1 GB and 5 GB of text.
 fn corpus_config(size: &str) -> fakehub::Config {
     let (runs, lines_per_job) = match size {
@@ -369,46 +373,6 @@ fn archive_key(zip: &Path) -> (u64, u32) {
     let name = zip.file_stem().unwrap().to_str().unwrap();
     let (run_id, attempt) = name.split_once('-').unwrap();
     (run_id.parse().unwrap(), attempt.parse().unwrap())
-}
-
-/// Runs `command` to the end under `/usr/bin/time` when there is one: its stdout, wall time and
-/// peak RSS in KiB.
-fn timed(mut command: Command) -> (Vec<u8>, Duration, Option<u64>) {
-    let time = Path::new("/usr/bin/time");
-    let mut command = if time.exists() {
-        let mut wrapped = Command::new(time);
-        wrapped
-            .args(["-f", "%M"])
-            .arg(command.get_program())
-            .args(command.get_args());
-        // Removals too: the commands above remove the token variables, so that no real token
-        // reaches fakehub.
-        for (key, value) in command.get_envs() {
-            match value {
-                Some(value) => wrapped.env(key, value),
-                None => wrapped.env_remove(key),
-            };
-        }
-        if let Some(dir) = command.get_current_dir() {
-            wrapped.current_dir(dir);
-        }
-        wrapped
-    } else {
-        std::mem::replace(&mut command, Command::new("true"))
-    };
-    let started = Instant::now();
-    let output = command.output().unwrap();
-    let wall = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rss = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok());
-    (output.stdout, wall, rss)
 }
 
 /// One search's figures, for its row of the table.
