@@ -88,11 +88,6 @@ impl Progress {
         self.after_cycle.lock().expect("hook lock").take()
     }
 
-    /// Says a warning on stderr, unless `--quiet`.
-    pub(crate) fn warning(&self, line: &str) {
-        self.warn(line);
-    }
-
     /// From now on, progress of a watch: a line per cycle with -v, and the plain lines of
     /// each cycle's sync only with -v.
     pub(crate) fn watching(&self) {
@@ -152,7 +147,7 @@ impl Progress {
     }
 
     /// Says `line` after `warning:`; `line` may quote GitHub's names and is made inert.
-    fn warn(&self, line: &str) {
+    pub(crate) fn warn(&self, line: &str) {
         if !self.quiet {
             self.say(&format!(
                 "{} {}",

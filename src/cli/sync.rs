@@ -123,7 +123,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
                     queue_notifications(&dir, &notifier, &cycle.summary.indexed, &web_base);
                 if let Err(error) = queued {
                     let error = anyhow::Error::new(error);
-                    progress.warning(&format!("cannot notify: {error:#}"));
+                    progress.warn(&format!("cannot notify: {error:#}"));
                 }
             }));
         }

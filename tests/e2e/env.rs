@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 use fakehub::{Config, FakeHub, Run, Status};
 
@@ -166,4 +167,19 @@ pub(crate) fn place(hit: &serde_json::Value) -> Place {
 
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Waits for `child` at most a minute: a sync or watch that outlives it hangs.
+pub(crate) fn wait_briefly(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the logidx process did not end within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

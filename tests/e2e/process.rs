@@ -4,13 +4,13 @@
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use fakehub::Status;
 
-use crate::env::{Env, text};
+use crate::env::{Env, text, wait_briefly};
 
 /// `sync -v --json`, committing only at its end (or when stopped), with `stdout` and `stderr`.
 fn spawn_sync(env: &Env, stdout: Stdio, stderr: Stdio) -> Child {
@@ -31,21 +31,6 @@ fn spawn_sync(env: &Env, stdout: Stdio, stderr: Stdio) -> Child {
         .stderr(stderr)
         .spawn()
         .unwrap()
-}
-
-/// Waits for `child` at most a minute: a sync that outlives it hangs.
-fn wait_briefly(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the sync did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Lines of `stream` as they come, on a thread of their own.

@@ -4,13 +4,13 @@
 //! first, and a run with several attempts costs one jobs listing.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fakehub::{Conclusion, Status};
 
-use crate::env::{Env, text};
+use crate::env::{Env, text, wait_briefly};
 
 /// Lines of `stream` as they come, on a thread of their own.
 fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -36,21 +36,6 @@ fn until_line(lines: &mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> 
         if wanted(&line) {
             return line;
         }
-    }
-}
-
-/// Waits for `child` at most a minute: a watch that outlives it hangs.
-fn wait_briefly(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the watch did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
