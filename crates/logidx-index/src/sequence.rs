@@ -49,38 +49,208 @@ fn in_unit(unit: usize, timestamp: i64) -> (i64, i64) {
 }
 
 /// Encodes `lines`; returns the bytes and the distinct ids ascending (the step's terms).
+#[cfg(test)]
 pub(crate) fn encode(lines: &[Occurrence]) -> (Vec<u8>, Vec<u32>) {
-    let mut ids: Vec<u32> = lines.iter().map(|l| l.text_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut coarsest = 0;
-    for line in lines {
+    let mut encoder = Encoder::default();
+    for &line in lines {
+        encoder.push(line);
+    }
+    let encoded = encoder.finish();
+    (encoded.bytes, encoded.ids)
+}
+
+/// A step's lines encoded as they come, so that an open step holds its encoding (a few bytes a
+/// line) rather than its lines (16 bytes each) and an encoding of them at its end.
+///
+/// The timestamps are kept in the coarsest unit that divides all those pushed so far; a
+/// timestamp that it does not divide makes the unit finer and the deltas so far are scaled to
+/// it (at most five times a step, usually at its first line). Scaling is exact in wrapping
+/// arithmetic, as the deltas are written.
+#[derive(Debug, Default)]
+pub(crate) struct Encoder {
+    count: u64,
+    /// Into [`UNITS`].
+    unit: usize,
+    ids: Vec<u8>,
+    times: Vec<u8>,
+    previous_id: i64,
+    /// In the unit.
+    previous_time: i64,
+    distinct: DistinctIds,
+    /// The earliest and latest timestamps, in nanoseconds.
+    span: Option<(i64, i64)>,
+}
+
+/// What an [`Encoder`] gives at the end of a step.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    /// The layout of this module's doc.
+    pub(crate) bytes: Vec<u8>,
+    /// The distinct text ids, ascending (the step's terms).
+    pub(crate) ids: Vec<u32>,
+    /// The earliest and latest timestamps, `None` for a step without lines.
+    pub(crate) span: Option<(i64, i64)>,
+}
+
+impl Encoder {
+    /// Adds the next line.
+    pub(crate) fn push(&mut self, line: Occurrence) {
+        self.count += 1;
+        let id = i64::from(line.text_id);
+        put_varint(&mut self.ids, zigzag(id - self.previous_id));
+        self.previous_id = id;
+        self.distinct.insert(line.text_id);
+        if in_unit(self.unit, line.timestamp).1 != 0 {
+            self.refine(line.timestamp);
+        }
+        let (time, _) = in_unit(self.unit, line.timestamp);
+        // Exact: the unit divides every timestamp; the difference of two quotients fits an i64.
+        put_varint(
+            &mut self.times,
+            zigzag(time.wrapping_sub(self.previous_time)),
+        );
+        self.previous_time = time;
+        self.span = Some(match self.span {
+            None => (line.timestamp, line.timestamp),
+            Some((first, last)) => (first.min(line.timestamp), last.max(line.timestamp)),
+        });
+    }
+
+    /// Lines pushed so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Bytes the encoding holds so far (its buffers' capacity).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.ids.capacity() + self.times.capacity() + self.distinct.held_bytes()
+    }
+
+    /// Makes the unit the coarsest that also divides `timestamp`, scaling the deltas so far.
+    fn refine(&mut self, timestamp: i64) {
+        let (_, old) = UNITS[self.unit];
         // Ends at the last unit, 1 ns, which divides every timestamp.
-        while in_unit(coarsest, line.timestamp).1 != 0 {
-            coarsest += 1;
+        while in_unit(self.unit, timestamp).1 != 0 {
+            self.unit += 1;
+        }
+        let ratio = old / UNITS[self.unit].1;
+        let mut scaled = Vec::with_capacity(self.times.len() + self.times.len() / 2 + 8);
+        let mut times = self.times.as_slice();
+        while let Some(delta) = take_varint(&mut times) {
+            put_varint(&mut scaled, zigzag(unzigzag(delta).wrapping_mul(ratio)));
+        }
+        self.times = scaled;
+        self.previous_time = self.previous_time.wrapping_mul(ratio);
+    }
+
+    /// The encoding of the lines pushed, in this module's layout.
+    pub(crate) fn finish(self) -> Encoded {
+        let Encoder {
+            count,
+            unit,
+            ids,
+            times,
+            distinct,
+            span,
+            ..
+        } = self;
+        let mut bytes = Vec::with_capacity(3 * 10 + ids.len() + times.len());
+        put_varint(&mut bytes, count);
+        put_varint(&mut bytes, UNITS[unit].0);
+        put_varint(&mut bytes, ids.len() as u64);
+        bytes.extend_from_slice(&ids);
+        drop(ids);
+        bytes.extend_from_slice(&times);
+        Encoded {
+            bytes,
+            ids: distinct.ascending(),
+            span,
         }
     }
-    let (exponent, _) = UNITS[coarsest];
-    let mut deltas = Vec::with_capacity(lines.len() + 4);
-    let mut previous_id = 0i64;
-    for line in lines {
-        let id = i64::from(line.text_id);
-        put_varint(&mut deltas, zigzag(id - previous_id));
-        previous_id = id;
+}
+
+/// Distinct ids below which a step's ids are kept as a list, and above which as a bitset over
+/// the dictionary's ids: memory bounded by the larger of 256 KiB and an eighth of a byte per
+/// text of the dictionary, whatever the step's lines.
+const FEW_IDS: usize = 1 << 16;
+
+/// The distinct text ids of a step being encoded.
+#[derive(Debug)]
+enum DistinctIds {
+    /// Ids as met, sorted and deduplicated when the list fills.
+    Few(Vec<u32>),
+    /// One bit per text id.
+    Many(Vec<u64>),
+}
+
+impl Default for DistinctIds {
+    fn default() -> DistinctIds {
+        DistinctIds::Few(Vec::new())
     }
-    let mut out = Vec::with_capacity(lines.len() * 4 + 16);
-    put_varint(&mut out, lines.len() as u64);
-    put_varint(&mut out, exponent);
-    put_varint(&mut out, deltas.len() as u64);
-    out.extend_from_slice(&deltas);
-    let mut previous_time = 0i64;
-    for line in lines {
-        // Exact: the unit divides every timestamp; the difference of two quotients fits an i64.
-        let (time, _) = in_unit(coarsest, line.timestamp);
-        put_varint(&mut out, zigzag(time.wrapping_sub(previous_time)));
-        previous_time = time;
+}
+
+impl DistinctIds {
+    fn insert(&mut self, id: u32) {
+        match self {
+            DistinctIds::Few(ids) => {
+                if ids.last() == Some(&id) {
+                    return;
+                }
+                ids.push(id);
+                if ids.len() >= FEW_IDS {
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.len() >= FEW_IDS / 2 {
+                        let mut bits = Vec::new();
+                        for &id in ids.iter() {
+                            set_bit(&mut bits, id);
+                        }
+                        *self = DistinctIds::Many(bits);
+                    }
+                }
+            }
+            DistinctIds::Many(bits) => set_bit(bits, id),
+        }
     }
-    (out, ids)
+
+    #[cfg(test)]
+    fn held_bytes(&self) -> usize {
+        match self {
+            DistinctIds::Few(ids) => ids.capacity() * 4,
+            DistinctIds::Many(bits) => bits.capacity() * 8,
+        }
+    }
+
+    fn ascending(self) -> Vec<u32> {
+        match self {
+            DistinctIds::Few(mut ids) => {
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            }
+            DistinctIds::Many(bits) => {
+                let mut ids = Vec::new();
+                for (word_at, &word) in bits.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        let bit = word.trailing_zeros();
+                        ids.push(word_at as u32 * 64 + bit);
+                        word &= word - 1;
+                    }
+                }
+                ids
+            }
+        }
+    }
+}
+
+fn set_bit(bits: &mut Vec<u64>, id: u32) {
+    let word = id as usize / 64;
+    if word >= bits.len() {
+        bits.resize((word + 1).next_power_of_two(), 0);
+    }
+    bits[word] |= 1 << (id % 64);
 }
 
 /// What [`encode`] wrote, in the two parts it is stored in: the header and the text ids (up to
@@ -234,6 +404,43 @@ mod tests {
         // 1 byte of id delta and 2 of time delta (123 ticks) a line, after the first.
         assert!(bytes.len() <= 20 + 999 * 3, "{} bytes", bytes.len());
         assert_eq!(decode_whole(&bytes), Some(lines));
+    }
+
+    /// An open step holds its encoding, not its lines: a few bytes a line however many lines
+    /// and distinct texts it has, and a unit made finer after many lines keeps every
+    /// timestamp exact.
+    #[test]
+    fn an_open_step_holds_a_few_bytes_a_line() {
+        let base = 1_700_000_000_000_000_000;
+        let lines: Vec<Occurrence> = (0..1_000_000u32)
+            .map(|n| Occurrence {
+                // Past FEW_IDS distinct texts, met in order as a step that repeats another.
+                text_id: n % 200_000,
+                // Whole seconds for the first 10,000 lines, then 100 ns ticks.
+                timestamp: base
+                    + if n < 10_000 {
+                        i64::from(n) * 1_000_000_000
+                    } else {
+                        i64::from(n) * 1_000_100
+                    },
+            })
+            .collect();
+        let mut encoder = Encoder::default();
+        for &line in &lines {
+            encoder.push(line);
+        }
+        let held = encoder.held_bytes();
+        assert!(
+            held < 6 * lines.len(),
+            "{held} bytes for {} lines",
+            lines.len()
+        );
+        let encoded = encoder.finish();
+        assert_eq!(encoded.ids, (0..200_000).collect::<Vec<u32>>());
+        let times = lines.iter().map(|l| l.timestamp);
+        let span = Some((times.clone().min().unwrap(), times.max().unwrap()));
+        assert_eq!(encoded.span, span);
+        assert_eq!(decode_whole(&encoded.bytes), Some(lines));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use tantivy::{TantivyDocument, doc};
 
 use crate::model::{AttemptRecord, RunAttempt, StepMeta};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, keyword};
-use crate::sequence::{self, Occurrence};
+use crate::sequence::Encoded;
 use crate::stored;
 use crate::text_postings;
 use crate::time;
@@ -29,16 +29,16 @@ impl AttemptSteps {
         }
     }
 
-    /// The document of a step whose lines are `occurrences`.
-    pub(crate) fn step(&self, meta: &StepMeta, occurrences: &[Occurrence]) -> TantivyDocument {
+    /// The document of a step whose lines are `lines`, encoded.
+    pub(crate) fn step(&self, meta: &StepMeta, lines: Encoded) -> TantivyDocument {
         let fields = &self.fields;
-        let (encoded, ids) = sequence::encode(occurrences);
         let mut doc = self.terms.clone();
         add_step_terms(&mut doc, fields, meta);
-        let times = occurrences.iter().map(|o| o.timestamp);
-        doc.add_i64(fields.first_time, times.clone().min().unwrap_or(i64::MAX));
-        doc.add_i64(fields.last_time, times.max().unwrap_or(i64::MIN));
-        doc.add_custom(fields.text_ids, &text_postings::pack(&ids));
+        let (first, last) = lines.span.unwrap_or((i64::MAX, i64::MIN));
+        doc.add_i64(fields.first_time, first);
+        doc.add_i64(fields.last_time, last);
+        doc.add_custom(fields.text_ids, &text_postings::pack(&lines.ids));
+        drop(lines.ids);
         let meta = stored::StepDocument {
             attempt: &*self.json,
             step: stored::Step::from(meta),
@@ -47,7 +47,7 @@ impl AttemptSteps {
             fields.meta,
             serde_json::to_string(&meta).expect("serializable"),
         );
-        doc.add_custom(fields.lines, &encoded);
+        doc.add_custom(fields.lines, &lines.bytes);
         doc
     }
 }

@@ -19,7 +19,7 @@ use crate::index::Index;
 use crate::lock::WriterLock;
 use crate::model::{AttemptRecord, AttemptState, JobOutcome, RunAttempt, StepMeta, StepSource};
 use crate::schema::{KIND_ATTEMPT, KIND_STEP, StepFields, attempt_key, keyword_query as term};
-use crate::sequence::{self, Occurrence};
+use crate::sequence::{self, Encoder, Occurrence};
 use crate::step_doc::{AttemptSteps, record_doc};
 use crate::store::StepStore;
 use crate::text_doc::TextDoc;
@@ -190,7 +190,9 @@ impl<'a> Writer<'a> {
     /// [`AttemptWriter::finish`]. What the index held for the attempt is deleted now; until
     /// `finish`, nothing of the new one is visible, and dropping the `AttemptWriter` (an
     /// error on the way) leaves the attempt with nothing indexed. Memory: the open step's
-    /// lines, 16 bytes each, and at most [`READY_STEP_BYTES`] of finished steps.
+    /// lines encoded as they come (a few bytes each, about 3 for a CI log; see
+    /// [`Encoder`]), copied into its document when it ends, and at most [`READY_STEP_BYTES`] of
+    /// finished steps.
     pub fn begin_attempt(&mut self, attempt: &RunAttempt) -> AttemptWriter<'_, 'a> {
         let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
         self.delete_attempt(&key);
@@ -200,7 +202,7 @@ impl<'a> Writer<'a> {
             attempt: attempt.clone(),
             key,
             open: None,
-            occurrences: Vec::new(),
+            open_lines: Encoder::default(),
             ready: Vec::new(),
             ready_bytes: 0,
             jobs: Vec::new(),
@@ -355,9 +357,9 @@ pub struct AttemptWriter<'w, 'a> {
     attempt: RunAttempt,
     key: String,
     steps: AttemptSteps,
-    /// The step lines go to, and its lines so far.
+    /// The step lines go to, and its lines so far, encoded as they come.
     open: Option<StepMeta>,
-    occurrences: Vec<Occurrence>,
+    open_lines: Encoder,
     /// Finished steps not sent yet, and their encoded bytes.
     ready: Vec<UserOperation>,
     ready_bytes: usize,
@@ -391,11 +393,11 @@ impl AttemptWriter<'_, '_> {
         lines: impl IntoIterator<Item = (jiff::Timestamp, &'t str)>,
     ) -> Result<()> {
         assert!(self.open.is_some(), "lines added before any step");
-        let (writer, occurrences) = (&mut *self.writer, &mut self.occurrences);
+        let (writer, open_lines) = (&mut *self.writer, &mut self.open_lines);
         for (at, text) in lines {
             let text_id = writer.dictionary.id_of(text, writer.index)?;
             let timestamp = time::to_nanos(at);
-            occurrences.push(Occurrence { text_id, timestamp });
+            open_lines.push(Occurrence { text_id, timestamp });
         }
         writer.send_new_texts()
     }
@@ -441,12 +443,11 @@ impl AttemptWriter<'_, '_> {
                 conclusion: meta.job_conclusion.clone(),
             });
         }
-        self.lines += self.occurrences.len() as u64;
+        self.lines += self.open_lines.count();
+        let lines = std::mem::take(&mut self.open_lines).finish();
         self.step_count += 1;
-        // About what the sequence encodes to: a few bytes a line.
-        self.ready_bytes += self.occurrences.len() * 4 + 256;
-        let doc = self.steps.step(&meta, &self.occurrences);
-        self.occurrences.clear();
+        self.ready_bytes += lines.bytes.len() + 256;
+        let doc = self.steps.step(&meta, lines);
         self.ready.push(UserOperation::Add(doc));
         if self.ready_bytes >= READY_STEP_BYTES {
             self.ready_bytes = 0;
@@ -722,7 +723,9 @@ pub(crate) mod tests {
         let at = jiff::Timestamp::UNIX_EPOCH;
         let mut adding = writer.begin_attempt(&attempt(1));
         let texts = ["a", "b", "c", "d"];
-        let lines = READY_STEP_BYTES / 4 / 8 + 1; // 8 steps' worth: sent by the 9th
+        // Two bytes a line (an id delta and a time delta of one byte each), 8 steps' worth:
+        // sent by the 9th.
+        let lines = READY_STEP_BYTES / 2 / 8 + 1;
         for number in 1..=10 {
             adding.begin_step(meta(number)).unwrap();
             adding
