@@ -514,11 +514,7 @@ pub(crate) struct Router<'a> {
 }
 
 impl<'a> Router<'a> {
-    pub(crate) fn new(
-        entry: &'a str,
-        destination: Destination,
-        jobs: &'a [JobInfo],
-    ) -> Router<'a> {
+    pub(crate) fn new(entry: &'a str, destination: Destination, jobs: &'a [JobInfo]) -> Router<'a> {
         let (job, section) = match destination {
             Destination::Job { job, section } => (Some(job), Some(section)),
             Destination::Attributed { job } => (Some(job), None),
@@ -554,7 +550,11 @@ impl<'a> Router<'a> {
 
     /// Puts the lines parsed since the last call in their parts, handing on each part's
     /// lines when its next part starts, and the batch when it is full (or `now`).
-    pub(crate) fn route(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>, now: bool) -> Result<()> {
+    pub(crate) fn route(
+        &mut self,
+        emit: &mut dyn FnMut(Batch) -> Result<()>,
+        now: bool,
+    ) -> Result<()> {
         // Taken out while lines are routed; an error abandons the router anyway.
         if let Some(mut attributor) = self.attributor.take() {
             let mut index = self.routed;

@@ -24,9 +24,8 @@ const CHUNK_BYTES: usize = 256 << 10;
 /// whose is a guess. Their own logs settle it.
 pub(crate) fn without_files(jobs: &[JobInfo], present: &[bool]) -> Vec<u64> {
     let names: Vec<FileNames> = jobs.iter().map(|j| FileNames::of(&j.name)).collect();
-    let collides = |i: usize| {
-        (names.iter().enumerate()).any(|(k, other)| k != i && other.collides(&names[i]))
-    };
+    let collides =
+        |i: usize| (names.iter().enumerate()).any(|(k, other)| k != i && other.collides(&names[i]));
     (jobs.iter().enumerate())
         .filter(|&(i, _)| !present[i] || collides(i))
         .map(|(_, job)| job.id)
@@ -180,7 +179,13 @@ mod tests {
             .unwrap();
         assert_eq!(lines, 4);
         let line = |step, number, text: &str| {
-            (Some(5), step, number, text.to_owned(), JOB_LOG_ENTRY.to_owned())
+            (
+                Some(5),
+                step,
+                number,
+                text.to_owned(),
+                JOB_LOG_ENTRY.to_owned(),
+            )
         };
         assert_eq!(
             got,

@@ -101,8 +101,7 @@ impl Plan {
             if let Some(j) = owner {
                 has_job_file[j] = true;
                 file_owner.insert(index, j);
-            } else if legacy
-                && let Some(j) = (0..jobs.len()).find(|&j| file_names[j].matches(name))
+            } else if legacy && let Some(j) = (0..jobs.len()).find(|&j| file_names[j].matches(name))
             {
                 duplicates.insert(index, j);
             }
