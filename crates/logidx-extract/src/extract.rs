@@ -17,6 +17,7 @@ use crate::attribute::{Attributor, preamble_len};
 use crate::error::{Corruption, Error, Result};
 use crate::inflate::{Declared, Inflater, Stop};
 use crate::input::{Archive, ArchiveId, JobInfo, Source};
+use crate::job_log;
 use crate::lines::{LineParser, Lines, LogLine};
 use crate::model::{AttemptLog, Section, Warning};
 use crate::plan::{Destination, Extent, Plan, Task};
@@ -110,6 +111,9 @@ pub struct Streamed {
     pub lines: u64,
     /// Jobs the caller listed that the archive lacks.
     pub missing_jobs: Vec<u64>,
+    /// Jobs whose lines the archive does not hold for sure: those it lacks, and those whose
+    /// names collide as file names ([`Extractor::jobs_without_files`]).
+    pub jobs_without_files: Vec<u64>,
     /// What was odd.
     pub warnings: Vec<Warning>,
 }
@@ -195,12 +199,39 @@ impl Extractor {
         Ok(Streamed {
             id,
             lines,
+            jobs_without_files: job_log::without_files(jobs, &present),
             missing_jobs: (jobs.iter().zip(present))
                 .filter(|(_, present)| !present)
                 .map(|(job, _)| job.id)
                 .collect(),
             warnings: plan.warnings,
         })
+    }
+
+    /// The jobs of `jobs` whose lines the archive in `source` does not hold for sure, from its
+    /// entry names alone, nothing inflated: those it has no file for, and those whose names
+    /// collide once turned into file names (which file is whose is a guess). The caller asks
+    /// for their own logs before or after streaming the archive.
+    pub fn jobs_without_files<R: Read + Seek>(
+        &self,
+        id: ArchiveId,
+        jobs: &[JobInfo],
+        source: R,
+    ) -> Result<Vec<u64>> {
+        let zip = ZipArchive::new(source).map_err(|e| not_zip(id, e))?;
+        let plan = Plan::new(jobs, &entry_names(id, &zip)?);
+        let mut present = vec![false; jobs.len()];
+        for (_, destination) in &plan.tasks {
+            if let Destination::Job { job, .. } | Destination::Attributed { job } = destination {
+                present[*job] = true;
+            }
+        }
+        Ok(job_log::without_files(jobs, &present))
+    }
+
+    /// The caps this extractor holds archives and job logs to.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Reads one archive held in memory.
@@ -466,14 +497,14 @@ fn not_zip(id: ArchiveId, source: zip::result::ZipError) -> Error {
 
 /// One entry's lines on their way out: parsed into `batch`, then handed on in batches, each
 /// to its part; a whole-job file's lines split into parts by step as they come.
-struct Router<'a> {
+pub(crate) struct Router<'a> {
     entry: &'a str,
     job: Option<usize>,
     job_id: Option<u64>,
     /// Tells each line's step, for a whole-job file to attribute.
     attributor: Option<Attributor<'a>>,
     /// Lines parsed, not handed on yet.
-    batch: Lines,
+    pub(crate) batch: Lines,
     /// Lines of `batch` whose part is known.
     routed: usize,
     /// The part `batch`'s lines are in.
@@ -483,7 +514,7 @@ struct Router<'a> {
 }
 
 impl<'a> Router<'a> {
-    fn new(entry: &'a str, destination: Destination, jobs: &'a [JobInfo]) -> Router<'a> {
+    pub(crate) fn new(entry: &'a str, destination: Destination, jobs: &'a [JobInfo]) -> Router<'a> {
         let (job, section) = match destination {
             Destination::Job { job, section } => (Some(job), Some(section)),
             Destination::Attributed { job } => (Some(job), None),
@@ -519,7 +550,11 @@ impl<'a> Router<'a> {
 
     /// Puts the lines parsed since the last call in their parts, handing on each part's
     /// lines when its next part starts, and the batch when it is full (or `now`).
-    fn route(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>, now: bool) -> Result<()> {
+    pub(crate) fn route(
+        &mut self,
+        emit: &mut dyn FnMut(Batch) -> Result<()>,
+        now: bool,
+    ) -> Result<()> {
         // Taken out while lines are routed; an error abandons the router anyway.
         if let Some(mut attributor) = self.attributor.take() {
             let mut index = self.routed;
@@ -561,7 +596,7 @@ impl<'a> Router<'a> {
 
     /// Hands on the last lines; a step file, `system.txt` or unmatched file without lines
     /// as one empty batch, so that its part exists.
-    fn finish(mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<()> {
+    pub(crate) fn finish(mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<()> {
         self.route(emit, true)?;
         let empty_part = self.first_line == 1
             && self.attributor.is_none()

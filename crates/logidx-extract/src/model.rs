@@ -167,6 +167,16 @@ pub enum Warning {
         /// Entry name.
         entry: String,
     },
+    /// A job's log under two names (the newer and the older service's, cli/cli#10768): one is
+    /// kept, the other is not read into the index, so that no line counts twice.
+    DuplicateLog {
+        /// The job.
+        job_id: u64,
+        /// The entry kept.
+        kept: String,
+        /// The entry left out.
+        dropped: String,
+    },
     /// A step file whose number the API does not list; its lines are kept.
     UnknownStep {
         /// The job.
@@ -181,6 +191,14 @@ impl fmt::Display for Warning {
         match self {
             Warning::UnmatchedFile { entry } => write!(f, "file `{entry}` matches no job"),
             Warning::UnsafeName { entry } => write!(f, "entry `{entry}` has an unsafe name"),
+            Warning::DuplicateLog {
+                job_id,
+                kept,
+                dropped,
+            } => write!(
+                f,
+                "job `{job_id}` has its log under two names: kept `{kept}`, left out `{dropped}`"
+            ),
             Warning::UnknownStep { job_id, number } => {
                 write!(f, "job `{job_id}` has a log for unknown step `{number}`")
             }

@@ -120,6 +120,11 @@ impl FileNames {
     pub(crate) fn matches(&self, file_part: &str) -> bool {
         self.0.iter().any(|form| form == file_part)
     }
+
+    /// Whether a file could name both jobs: their names collide once turned into file names.
+    pub(crate) fn collides(&self, other: &FileNames) -> bool {
+        self.0.iter().any(|form| other.matches(form))
+    }
 }
 
 #[cfg(test)]

@@ -92,13 +92,27 @@ impl Plan {
             .collect();
         job_files.sort_unstable();
         let mut file_owner: HashMap<usize, usize> = HashMap::new();
-        for &(_, _, index, name) in &job_files {
+        // A job's whole-job file under the older service's name beside the newer one's
+        // (cli/cli#10768): one log, read once, from the newer file (the older service's copy
+        // stops partway, or is only its "Prepare job" log).
+        let mut duplicates: HashMap<usize, usize> = HashMap::new();
+        for &(legacy, _, index, name) in &job_files {
             let owner = (0..jobs.len()).find(|&j| !has_job_file[j] && file_names[j].matches(name));
             if let Some(j) = owner {
                 has_job_file[j] = true;
                 file_owner.insert(index, j);
+            } else if legacy && let Some(j) = (0..jobs.len()).find(|&j| file_names[j].matches(name))
+            {
+                duplicates.insert(index, j);
             }
         }
+        let newer_file = |job: usize| {
+            file_owner
+                .iter()
+                .find(|&(_, &owner)| owner == job)
+                .map(|(&index, _)| names[index].clone())
+                .unwrap_or_default()
+        };
 
         let mut tasks = Vec::new();
         for (index, kind) in classified {
@@ -109,6 +123,17 @@ impl Plan {
                 extent: Extent::Whole,
             };
             let destination = match kind {
+                EntryKind::JobFile { .. } if duplicates.contains_key(&index) => {
+                    let job = duplicates[&index];
+                    let kept = newer_file(job);
+                    tracing::warn!(job = jobs[job].id, %kept, dropped = %entry, "a job's log under two names");
+                    warnings.push(Warning::DuplicateLog {
+                        job_id: jobs[job].id,
+                        kept,
+                        dropped: entry,
+                    });
+                    continue;
+                }
                 EntryKind::JobFile { .. } => match file_owner.get(&index) {
                     Some(&job) if has_steps[job] => {
                         tasks.push((
