@@ -90,7 +90,7 @@ pub use sync::{
     SyncOptions, SyncReporter, SyncSummary, sync,
 };
 pub use sync::{GIVE_UP_AFTER, given_up};
-pub use watch::{Cycle, WatchOptions, WatchReporter, WatchSummary, watch};
+pub use watch::{Cycle, SlidingSince, WatchOptions, WatchReporter, WatchSummary, watch};
 
 pub use logidx_extract as extract;
 pub use logidx_fetch as fetch;
@@ -102,9 +102,9 @@ pub use logidx_fetch::{
     Token, discover_token,
 };
 pub use logidx_index::{
-    AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, ErrorGroup, Filter,
-    GroupBy, GroupPlace, Hit, Index, Level, NamePattern, Order, Query, RunAttempt, SCHEMA_VERSION,
-    Selection, ShownStep, Sighting, StepMeta, TimeBoundError, WriterOptions, line_url,
-    parse_time_bound,
+    AttemptRecord, AttemptState, ContextLine, Counts, DeleteStats, Deletion, DurationError,
+    ErrorGroup, Filter, GroupBy, GroupPlace, Hit, Index, Level, NamePattern, Order, Query,
+    RunAttempt, SCHEMA_VERSION, Selection, ShownStep, Sighting, StepMeta, TimeBoundError,
+    WriterOptions, is_age, line_url, parse_duration, parse_time_bound,
 };
 pub use logidx_urls::web_base;

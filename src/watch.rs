@@ -23,6 +23,36 @@ pub struct WatchOptions {
     pub interval: Duration,
     /// The longest wait between cycles while GitHub is down (default ten minutes).
     pub max_backoff: Duration,
+    /// A `--since` written as an age (`7d`), read again at each cycle's start so that the
+    /// window slides with the watch; `None` keeps `SyncOptions::filter.since` as it is (a date
+    /// stays where it was written).
+    pub since: Option<SlidingSince>,
+}
+
+/// An age (`7d`, `12h`: [`crate::is_age`]) back from each cycle's start: a week-long watch
+/// with `--since 7d` lists the last seven days on its last day too, not two weeks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlidingSince {
+    age: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl SlidingSince {
+    /// `written` when it is an age (months counted in `tz`); `None` for a date or a
+    /// date-time, which mean the same instant at every cycle.
+    pub fn of(written: &str, tz: jiff::tz::TimeZone) -> Option<SlidingSince> {
+        crate::is_age(written).then(|| SlidingSince {
+            age: written.trim().to_owned(),
+            tz,
+        })
+    }
+
+    /// The instant the age means at `now` (floored to the hour, as a sync reads it), or
+    /// `None` when it cannot be (out of range).
+    pub fn at(&self, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        let context = logidx_index::TimeContext::new(now, self.tz.clone());
+        crate::parse_time_bound(&self.age, logidx_index::End::Start, &context).ok()
+    }
 }
 
 impl Default for WatchOptions {
@@ -30,6 +60,7 @@ impl Default for WatchOptions {
         WatchOptions {
             interval: Duration::from_secs(60),
             max_backoff: Duration::from_secs(600),
+            since: None,
         }
     }
 }
@@ -96,12 +127,14 @@ pub fn watch(
         .build()?;
     let mut total = WatchSummary::default();
     let mut failed_in_a_row = 0u32;
+    let mut options = options.clone();
     while !options.cancel.is_cancelled() {
         let cycle_start = Instant::now();
         total.cycles += 1;
-        let (summary, error) = match sync_with(index, options, &client, sync_reporter.clone()) {
+        slide(&mut options, watch, jiff::Timestamp::now());
+        let (summary, error) = match sync_with(index, &options, &client, sync_reporter.clone()) {
             Ok(summary) => {
-                let down = github_down(&summary, options);
+                let down = github_down(&summary, &options);
                 (summary, down)
             }
             Err(SyncError::Fetch(e)) if passing(&e) => {
@@ -131,6 +164,13 @@ pub fn watch(
     }
     total.seconds = started.elapsed().as_secs_f64();
     Ok(total)
+}
+
+/// Moves a sliding `--since` to what it means `now`; a fixed one stays.
+fn slide(options: &mut SyncOptions, watch: &WatchOptions, now: jiff::Timestamp) {
+    if let Some(since) = watch.since.as_ref().and_then(|s| s.at(now)) {
+        options.filter.since = Some(since);
+    }
 }
 
 /// From one cycle's start to the next: the interval, doubled for each cycle in a row that
@@ -177,14 +217,60 @@ mod tests {
         let watch = WatchOptions {
             interval: Duration::from_secs(30),
             max_backoff: Duration::from_secs(300),
+            since: None,
         };
         let waits: Vec<u64> = (0..8).map(|n| next_wait(&watch, n).as_secs()).collect();
         assert_eq!(waits, [30, 60, 120, 240, 300, 300, 300, 300]);
         // An interval longer than the backoff stays the interval.
         let slow = WatchOptions {
             interval: Duration::from_secs(900),
-            ..watch
+            ..watch.clone()
         };
         assert_eq!(next_wait(&slow, 3), Duration::from_secs(900));
+    }
+
+    #[test]
+    fn an_age_slides_with_each_cycle_and_a_date_stays() {
+        let client = logidx_fetch::Client::builder();
+        let mut options = SyncOptions::new(Vec::new(), client);
+        let fixed: jiff::Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        options.filter.since = Some(fixed);
+        let utc = jiff::tz::TimeZone::UTC;
+        let day =
+            |d: &str| -> jiff::Timestamp { format!("2026-11-{d}T09:30:00Z").parse().unwrap() };
+
+        // A date: no sliding since, the window's start stays at every cycle.
+        let dated = WatchOptions {
+            since: SlidingSince::of("2026-11-01", utc.clone()),
+            ..WatchOptions::default()
+        };
+        assert_eq!(dated.since, None);
+        for now in [day("20"), day("27")] {
+            slide(&mut options, &dated, now);
+            assert_eq!(options.filter.since, Some(fixed));
+        }
+
+        // `7d`: seven days back from each cycle's start, floored to the hour.
+        let aged = WatchOptions {
+            since: SlidingSince::of(" 7d", utc),
+            ..WatchOptions::default()
+        };
+        let mut starts = Vec::new();
+        for now in [
+            day("20"),
+            day("20") + jiff::SignedDuration::from_mins(20),
+            day("27"),
+        ] {
+            slide(&mut options, &aged, now);
+            starts.push(options.filter.since.unwrap().to_string());
+        }
+        assert_eq!(
+            starts,
+            [
+                "2026-11-13T09:00:00Z",
+                "2026-11-13T09:00:00Z",
+                "2026-11-20T09:00:00Z"
+            ]
+        );
     }
 }

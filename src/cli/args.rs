@@ -289,27 +289,20 @@ fn byte_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// A watch's interval: a whole number of `ms`, `s`, `min` or `h` (`30s`, `5min`).
+/// A watch's interval, in the one grammar of lengths of time (`logidx::parse_duration`:
+/// `30s`, `5min`, `1h`, or seconds), at least a second.
 fn interval(text: &str) -> Result<std::time::Duration, String> {
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an interval such as `30s`, `5min` or `1h`"))?;
-    let seconds = match unit.trim() {
-        "ms" => return Ok(std::time::Duration::from_millis(n.max(1))),
-        "s" | "sec" | "" => n,
-        "m" | "min" => n * 60,
-        "h" => n * 3_600,
-        other => {
-            return Err(format!(
-                "`{other}` is not a unit of an interval: use `s`, `min` or `h` (`30s`, `5min`)"
-            ));
-        }
-    };
-    Ok(std::time::Duration::from_secs(seconds.max(1)))
+    let interval = logidx::parse_duration(text).map_err(|e| {
+        let hint = e.hint().unwrap_or_default();
+        format!("{e}: {hint}")
+    })?;
+    if interval < std::time::Duration::from_secs(1) {
+        return Err(format!(
+            "`{}` is too short: a watch waits at least `1s`",
+            text.trim()
+        ));
+    }
+    Ok(interval)
 }
 
 #[derive(Debug, Args)]
@@ -707,14 +700,31 @@ mod tests {
 
     #[test]
     fn intervals_read_as_users_write_them() {
-        let secs = |text| interval(text).map(|d| d.as_millis());
-        assert_eq!(secs("30s"), Ok(30_000));
-        assert_eq!(secs("5min"), Ok(300_000));
-        assert_eq!(secs("2m"), Ok(120_000));
-        assert_eq!(secs("1h"), Ok(3_600_000));
-        assert_eq!(secs("45"), Ok(45_000));
-        assert_eq!(secs("250ms"), Ok(250));
-        assert!(interval("soon").is_err());
-        assert!(interval("5days").unwrap_err().contains("`days`"));
+        let secs = |text| interval(text).map(|d| d.as_secs());
+        for (text, want) in [
+            ("30s", 30),
+            ("5min", 300),
+            ("1h", 3_600),
+            ("45", 45),
+            ("1d", 86_400),
+        ] {
+            assert_eq!(secs(text), Ok(want), "{text}");
+        }
+        // The grammar of `--since`: a bare `m` is ambiguous there, so it is here.
+        assert_eq!(
+            interval("2m").unwrap_err(),
+            "`2m` is ambiguous: write `2min` for minutes"
+        );
+        for text in ["soon", "5days", "250ms", "1mo"] {
+            let error = interval(text).unwrap_err();
+            assert!(
+                error.starts_with(&format!("`{text}` is not a duration: use ")),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            interval("0s").unwrap_err(),
+            "`0s` is too short: a watch waits at least `1s`"
+        );
     }
 }

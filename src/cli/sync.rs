@@ -13,7 +13,8 @@ use logidx::fetch::{AppKey, GitHubApp, Installation};
 use logidx::notify::{Message, Notifier, NotifyReporter};
 use logidx::owners::{OwnerFilter, SkipReason, Target};
 use logidx::{
-    BudgetPolicy, Cancel, Client, RunFilter, SyncOptions, SyncSummary, WatchOptions, WatchSummary,
+    BudgetPolicy, Cancel, Client, RunFilter, SlidingSince, SyncOptions, SyncSummary, WatchOptions,
+    WatchSummary,
 };
 
 use super::args::SyncArgs;
@@ -113,6 +114,10 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     if let Some(interval) = args.watch {
         let watch = WatchOptions {
             interval,
+            since: SlidingSince::of(
+                args.since.as_deref().unwrap_or(super::DEFAULT_SINCE),
+                context.time.tz.clone(),
+            ),
             ..WatchOptions::default()
         };
         progress.watching();

@@ -60,6 +60,30 @@ impl Env {
         env
     }
 
+    /// Takes GitHub off the network: the hub stops, its ports closed, while `gone` runs and
+    /// `meanwhile` moves its world on; then the same world is served again on the same ports.
+    pub(crate) fn offline_while(
+        &mut self,
+        gone: impl FnOnce(),
+        meanwhile: impl FnOnce(&mut fakehub::World),
+    ) {
+        // A placeholder on other ports, so that `self.hub` stays a hub while the real one is down.
+        let placeholder = self
+            ._runtime
+            .block_on(FakeHub::start(Config {
+                runs: 1,
+                ..Config::default()
+            }))
+            .unwrap();
+        let hub = std::mem::replace(&mut self.hub, placeholder);
+        let mut stopped = self._runtime.block_on(hub.stop());
+        gone();
+        meanwhile(stopped.world_mut());
+        let back = self._runtime.block_on(stopped.serve_again()).unwrap();
+        let placeholder = std::mem::replace(&mut self.hub, back);
+        self._runtime.block_on(placeholder.shutdown());
+    }
+
     /// The default index of this environment.
     pub(crate) fn index(&self) -> PathBuf {
         self.dir.path().join("index")

@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use fakehub::{Conclusion, Status};
+use fakehub::{Conclusion, Fault, FaultKind, Status};
 
 use crate::env::{Env, text, wait_briefly};
 
@@ -121,6 +121,61 @@ fn a_watch_indexes_a_run_that_completes_while_it_runs_and_stops_cleanly_on_sigte
     let next = env.sync();
     assert_eq!(next["attempts_indexed"], 0, "{next}");
     assert_eq!(next["attempts_in_progress"], 1, "{next}");
+}
+
+#[test]
+fn a_watch_rides_out_5xx_and_network_loss_and_then_picks_up_a_run_completed_meanwhile() {
+    let mut env = Env::start(8, |_| ());
+    let running = env
+        .hub
+        .repo("acme/widgets")
+        .unwrap()
+        .runs
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(running.latest().status, Status::InProgress);
+    let mut child = watch(&env, "1s");
+    let stderr = lines_of(child.stderr.take().unwrap());
+    until_line(&stderr, |l| l.starts_with("cycle 1:"));
+
+    // A burst of 5xx on the run listing: retried within the cycle, the watch goes on.
+    env.hub
+        .inject(Fault::api("/actions/runs", FaultKind::Status(503)).times(3));
+    let served = |env: &Env| env.hub.stats().count_status("list_runs", 503);
+    while served(&env) < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the watch ended on 5xx"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after_5xx = until_line(&stderr, |l| l.starts_with("cycle "));
+    assert!(after_5xx.contains(" 0 failed;"), "{after_5xx}");
+
+    // GitHub off the network (its ports closed) while the run completes.
+    env.offline_while(
+        || {
+            let failed = until_line(&stderr, |l| l.starts_with("warning: cycle "));
+            assert!(failed.contains(" failed: "), "{failed}");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the watch ended offline"
+            );
+        },
+        |world| assert_eq!(world.tick().completed[0].run_id, running.id),
+    );
+
+    // Back on the same port: the next cycle indexes the run, and the watch keeps going.
+    let picked_up = until_line(&stderr, |l| {
+        l.starts_with("cycle ") && !l.contains(" 0 attempts indexed")
+    });
+    assert!(picked_up.contains(" 1 attempts indexed"), "{picked_up}");
+    assert!(shows(&env, running.id));
+    until_line(&stderr, |l| l.starts_with("cycle "));
+    assert!(child.try_wait().unwrap().is_none(), "the watch ended");
+    terminate(&child);
+    assert_eq!(wait_briefly(&mut child).code(), Some(0));
 }
 
 #[test]

@@ -92,6 +92,8 @@ pub use search::{
 };
 pub use signature::{is_error_line, mask, signature};
 pub use text_query::Note;
-pub use time::{End, TimeBoundError, TimeContext, parse_time_bound};
+pub use time::{
+    DurationError, End, TimeBoundError, TimeContext, is_age, parse_duration, parse_time_bound,
+};
 pub use tokenizer::{LOG_TOKENIZER, LogTokenStream, LogTokenizer, token_spans, tokenize};
 pub use writer::{AttemptWriter, DeleteStats, Deletion, READY_STEP_BYTES, Writer, WriterOptions};

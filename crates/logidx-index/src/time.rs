@@ -151,12 +151,9 @@ fn age(text: &str, context: &TimeContext) -> Option<Option<Timestamp>> {
         return None;
     }
     let amount: i64 = amount.parse().ok()?;
-    let seconds = match unit {
-        "min" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        "mo" => {
+    let seconds = match unit_seconds(unit) {
+        Some(seconds) => seconds,
+        None if unit == "mo" => {
             // Calendar months, in the zone: `1mo` on March 31st is February's last day.
             let back = Span::new().try_months(amount).ok();
             let at = back.and_then(|span| {
@@ -166,7 +163,7 @@ fn age(text: &str, context: &TimeContext) -> Option<Option<Timestamp>> {
             return Some(at.and_then(floor_to_hour));
         }
         // `m` is minutes to some and months to others.
-        _ => return Some(None),
+        None => return Some(None),
     };
     let back = amount.checked_mul(seconds)?;
     Some(
@@ -177,6 +174,81 @@ fn age(text: &str, context: &TimeContext) -> Option<Option<Timestamp>> {
             .and_then(|at| Timestamp::from_second(at).ok())
             .and_then(floor_to_hour),
     )
+}
+
+/// The fixed-length units an age and a duration share (`s`, `min`, `h`, `d`, `w`), in
+/// seconds: the one table, so that `--since 5min` and `--watch 5min` read alike.
+fn unit_seconds(unit: &str) -> Option<i64> {
+    match unit {
+        "s" => Some(1),
+        "min" => Some(60),
+        "h" => Some(3_600),
+        "d" => Some(86_400),
+        "w" => Some(7 * 86_400),
+        _ => None,
+    }
+}
+
+/// Parses a length of time as users write a period (`--watch 30s`): a whole number and a
+/// unit of an age (`30s`, `5min`, `1h`, `1d`, `2w`; not `mo`, whose length varies), or a bare
+/// number of seconds (a configuration file's `interval = 60`). `m` is refused as ambiguous,
+/// as in an age.
+///
+/// ```
+/// use logidx_index::parse_duration;
+///
+/// assert_eq!(parse_duration("5min").unwrap().as_secs(), 300);
+/// assert_eq!(parse_duration("5m").unwrap_err().to_string(), "`5m` is ambiguous");
+/// ```
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> {
+    let text = text.trim();
+    let error = |ambiguous| DurationError {
+        text: text.to_owned(),
+        ambiguous,
+    };
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (amount, unit) = text.split_at(digits);
+    let amount: u64 = amount.parse().map_err(|_| error(false))?;
+    let seconds = match unit {
+        "" => 1,
+        "m" => return Err(error(true)),
+        unit => unit_seconds(unit).ok_or_else(|| error(false))?,
+    };
+    amount
+        .checked_mul(seconds.unsigned_abs())
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| error(false))
+}
+
+/// A written length of time that is none of the accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is {}", if *.ambiguous { "ambiguous" } else { "not a duration" })]
+pub struct DurationError {
+    /// The value as written, trimmed.
+    pub text: String,
+    /// It ends in a bare `m`, minutes to some and months to others.
+    pub ambiguous: bool,
+}
+
+impl DurationError {
+    /// The forms a duration takes, or how to write minutes.
+    pub fn hint(&self) -> Option<String> {
+        Some(if self.ambiguous {
+            let amount = self.text.trim_end_matches('m');
+            format!("write `{amount}min` for minutes")
+        } else {
+            "use a whole number and a unit: `30s`, `5min`, `1h`, `1d`, `2w` (a bare number is \
+             seconds)"
+                .to_owned()
+        })
+    }
+}
+
+/// Whether a written time counts back from now (an age, `7d`), so that it means a later
+/// instant as time passes, unlike a date or a date-time: a watch slides such a `--since`
+/// with each cycle.
+pub fn is_age(text: &str) -> bool {
+    age(text.trim(), &TimeContext::default()).is_some()
 }
 
 fn floor_to_hour(at: Timestamp) -> Option<Timestamp> {
@@ -328,6 +400,52 @@ mod tests {
             err.hint().unwrap(),
             "write `3min` for minutes or `3mo` for months"
         );
+    }
+
+    #[test]
+    fn durations_take_the_units_of_an_age_and_refuse_the_rest() {
+        let secs = |text| parse_duration(text).map(|d| d.as_secs());
+        for (text, want) in [
+            ("30s", 30),
+            ("5min", 300),
+            ("1h", 3_600),
+            ("1d", 86_400),
+            ("2w", 14 * 86_400),
+            ("45", 45),
+            (" 10s ", 10),
+            ("0s", 0),
+        ] {
+            assert_eq!(secs(text), Ok(want), "{text}");
+        }
+        let ambiguous = parse_duration("2m").unwrap_err();
+        assert_eq!(ambiguous.to_string(), "`2m` is ambiguous");
+        assert_eq!(ambiguous.hint().unwrap(), "write `2min` for minutes");
+        for text in [
+            "",
+            "soon",
+            "5days",
+            "1mo",
+            "-3s",
+            "1.5h",
+            "s",
+            "99999999999999999999w",
+        ] {
+            let err = parse_duration(text).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("`{}` is not a duration", text.trim())
+            );
+            assert!(err.hint().unwrap().contains("`5min`"));
+        }
+    }
+
+    #[test]
+    fn ages_are_told_from_dates_and_take_seconds_too() {
+        assert!(is_age("7d") && is_age("30min") && is_age("1mo") && is_age("90s"));
+        assert!(!is_age("2026-11-01") && !is_age("2026-11-01T08:00:00Z") && !is_age("soon"));
+        let context = utc("2026-11-24T06:45:12Z");
+        let since = parse_time_bound("90s", End::Start, &context).unwrap();
+        assert_eq!(since.to_string(), "2026-11-24T06:00:00Z");
     }
 
     #[test]

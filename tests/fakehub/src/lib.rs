@@ -97,9 +97,30 @@ impl FakeHub {
 
     /// Starts both listeners over data generated beforehand.
     pub async fn serve(world: World) -> std::io::Result<FakeHub> {
+        let ports = (world.config().api_port, world.config().blob_port);
+        FakeHub::serve_on(world, ports).await
+    }
+
+    /// Stops both listeners, as [`FakeHub::shutdown`], and keeps the world as it is then and
+    /// the ports, for [`Stopped::serve_again`]: GitHub gone from the network for a while.
+    pub async fn stop(self) -> Stopped {
+        let world = self.with_world(World::clone);
+        let port = |url: &str| {
+            url.rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0)
+        };
+        let ports = (port(self.api_url()), port(self.blob_url()));
+        self.shutdown().await;
+        Stopped { world, ports }
+    }
+
+    /// Starts both listeners over `world` on these (API, blob) ports.
+    async fn serve_on(world: World, (api_port, blob_port): (u16, u16)) -> std::io::Result<FakeHub> {
         let config = world.config().clone();
-        let api = TcpListener::bind(SocketAddr::new(config.host, config.api_port)).await?;
-        let blob = TcpListener::bind(SocketAddr::new(config.host, config.blob_port)).await?;
+        let api = TcpListener::bind(SocketAddr::new(config.host, api_port)).await?;
+        let blob = TcpListener::bind(SocketAddr::new(config.host, blob_port)).await?;
         let api_url = format!("http://{}", api.local_addr()?);
         let blob_url = format!("http://{}", blob.local_addr()?);
         let shared = Arc::new(Shared::new(world, api_url, blob_url));
@@ -207,6 +228,24 @@ impl FakeHub {
                 abort.abort();
             }
         }
+    }
+}
+
+/// A fakehub stopped by [`FakeHub::stop`]: its world and its ports, closed.
+pub struct Stopped {
+    world: World,
+    ports: (u16, u16),
+}
+
+impl Stopped {
+    /// The world, to move on while nothing serves it (runs completing meanwhile).
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// Serves the world again on the same ports (faults, stats and App tokens start afresh).
+    pub async fn serve_again(self) -> std::io::Result<FakeHub> {
+        FakeHub::serve_on(self.world, self.ports).await
     }
 }
 
