@@ -251,6 +251,7 @@ mod tests {
             name: name.parse().unwrap(),
             archived,
             fork,
+            default_branch: None,
         };
         let filter = OwnerFilter {
             exclude: vec!["lib-*".into(), "acme/app-03".into()],
