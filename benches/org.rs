@@ -144,6 +144,15 @@ fn budget(hub: &FakeHub, index: &std::path::Path) {
         stats.counted_requests as f64 / attempts.max(1) as f64,
         stats.rate_limit_violations,
     );
+    println!(
+        "budget: not indexed by the sync: {} failed, {} not ready, {} not found, {} deferred, {} in progress; failures {}",
+        summary["attempts_failed"],
+        summary["attempts_not_ready"],
+        summary["attempts_not_found"],
+        summary["attempts_deferred"],
+        summary["attempts_in_progress"],
+        summary["failures"],
+    );
     let by_endpoint: Vec<String> = stats
         .requests
         .iter()
