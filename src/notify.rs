@@ -200,7 +200,7 @@ pub struct Notifier {
     shared: Arc<Shared>,
     sender: Option<std::thread::JoinHandle<()>>,
     /// Default branches the caller knows (from a repository listing), by lowercased name.
-    default_branches: HashMap<String, String>,
+    default_branches: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -280,14 +280,18 @@ impl Notifier {
         Ok(Notifier {
             shared,
             sender: Some(sender),
-            default_branches: HashMap::new(),
+            default_branches: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Says `branch` is `repo`'s default branch. Without it, a repository's default branch
-    /// is taken to be `main` or `master` (the index does not know it).
-    pub fn set_default_branch(&mut self, repo: &str, branch: &str) {
+    /// Says `branch` is `repo`'s default branch (a sync's
+    /// [`SyncSummary::default_branches`](crate::SyncSummary::default_branches)). Without it, a
+    /// repository's default branch is taken to be `main` or `master` (the index does not know
+    /// it).
+    pub fn set_default_branch(&self, repo: &str, branch: &str) {
         self.default_branches
+            .lock()
+            .expect("default branches lock")
             .insert(repo.to_lowercase(), branch.to_owned());
     }
 
@@ -316,11 +320,15 @@ impl Notifier {
             };
             let told =
                 |repo: &str, key: &str| told.contains(&(repo.to_lowercase(), key.to_owned()));
-            let default_branch =
-                |repo: &str, branch: &str| match self.default_branches.get(&repo.to_lowercase()) {
-                    Some(default) => default == branch,
-                    None => crate::intel::DEFAULT_BRANCHES.contains(&branch),
-                };
+            let known = self
+                .default_branches
+                .lock()
+                .expect("default branches lock")
+                .clone();
+            let default_branch = |repo: &str, branch: &str| match known.get(&repo.to_lowercase()) {
+                Some(default) => default == branch,
+                None => crate::intel::DEFAULT_BRANCHES.contains(&branch),
+            };
             messages(index, indexed, web_base, &default_branch, &told)?
         };
         let queued = messages.len();

@@ -4,7 +4,7 @@
 //! [`crate::sync`] resolves [`SyncOptions::owners`](crate::SyncOptions::owners) this way when
 //! it starts; `serve` can call [`resolve`] itself.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -133,6 +133,9 @@ pub struct Resolved {
     pub skipped: Vec<SkippedRepo>,
     /// The owners whose listing failed, with the error: the others go on.
     pub failed: Vec<(String, logidx_fetch::Error)>,
+    /// The default branch of each repository synced that GitHub named one for, by lowercased
+    /// `owner/name`: from the owners' listings, and [`default_branches`] for the others.
+    pub default_branches: BTreeMap<String, String>,
 }
 
 /// Lists each owner's repositories and narrows them by `filter`; repositories are kept as
@@ -178,6 +181,10 @@ pub async fn resolve(
                 }),
                 None => {
                     if add(&mut resolved, &repo.name) {
+                        if let Some(branch) = &repo.default_branch {
+                            let key = repo.name.to_string().to_lowercase();
+                            resolved.default_branches.insert(key, branch.clone());
+                        }
                         resolved.from_owners.insert(repo.name);
                     }
                 }
@@ -185,6 +192,31 @@ pub async fn resolve(
         }
     }
     Ok(resolved)
+}
+
+/// Adds to `known` the default branch of each of `repos` it lacks, asked of GitHub
+/// (`GET /repos/{o}/{r}`, revalidated with its `etag`: free while unchanged). A repository
+/// GitHub does not answer for is left out: its default branch is then guessed, and its runs'
+/// listing says what is wrong.
+pub async fn default_branches(
+    client: &Client,
+    repos: &[RepoName],
+    known: &mut BTreeMap<String, String>,
+) {
+    for repo in repos {
+        let key = repo.to_string().to_lowercase();
+        if known.contains_key(&key) {
+            continue;
+        }
+        // An error is the runs listing's to tell.
+        if let Ok(Repository {
+            default_branch: Some(branch),
+            ..
+        }) = client.repository(repo).await
+        {
+            known.insert(key, branch);
+        }
+    }
 }
 
 /// Whether `text` matches the glob `pattern` (`*` any run of characters, `?` one), ignoring
@@ -251,6 +283,7 @@ mod tests {
             name: name.parse().unwrap(),
             archived,
             fork,
+            default_branch: None,
         };
         let filter = OwnerFilter {
             exclude: vec!["lib-*".into(), "acme/app-03".into()],

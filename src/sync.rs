@@ -16,7 +16,7 @@
 //! work and the next one resumes without duplicates (an attempt is replaced as a whole); then
 //! it waits for the segment merges its commits started.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -315,6 +315,10 @@ pub struct SyncSummary {
     /// The attempts indexed, for what looks at them next ([`crate::notify`]).
     #[serde(skip)]
     pub indexed: Vec<IndexedAttempt>,
+    /// The default branch of each repository synced, where GitHub named it, by lowercased
+    /// `owner/name` ([`owners::Resolved::default_branches`]), for [`crate::notify`].
+    #[serde(skip)]
+    pub default_branches: BTreeMap<String, String>,
 }
 
 /// An attempt a sync indexed.
@@ -525,6 +529,12 @@ pub(crate) fn sync_with(
     let options = with_owners.as_ref().unwrap_or(options);
     let mut known = settled_attempts(index, options)?;
     known.from_owners = owned.from_owners;
+    let mut default_branches = owned.default_branches;
+    runtime.block_on(owners::default_branches(
+        client,
+        &options.repos,
+        &mut default_branches,
+    ));
     let downloads = options.downloads.max(1);
     let (fetched_tx, fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
     let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
@@ -575,6 +585,7 @@ pub(crate) fn sync_with(
     summary.repos_skipped = owned.skipped;
     summary.repos_skipped.extend(listed.repos_skipped);
     summary.cancelled = listed.cancelled;
+    summary.default_branches = default_branches;
     let budget = client.budget();
     summary.requests = budget.spent - budget_before.spent;
     summary.requests_free = budget.free - budget_before.free;
@@ -968,6 +979,7 @@ fn with_owners(
         .collect();
     let owned = Owned {
         from_owners: resolved.from_owners,
+        default_branches: resolved.default_branches,
         skipped: resolved.skipped,
         failures,
     };
@@ -982,6 +994,7 @@ fn with_owners(
 #[derive(Default)]
 struct Owned {
     from_owners: HashSet<RepoName>,
+    default_branches: BTreeMap<String, String>,
     skipped: Vec<SkippedRepo>,
     failures: Vec<SyncFailure>,
 }

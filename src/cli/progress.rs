@@ -303,7 +303,7 @@ impl WatchReporter for Progress {
                 .map(|left| format!(", {} left", HumanCount(left)))
                 .unwrap_or_default();
             self.say(&inert(&format!(
-                "cycle {}: {} runs listed, {} attempts indexed ({} lines), {} in progress, {} failed; {} API requests ({} free{left}); {next}",
+                "cycle {}: {} runs listed, {} attempts indexed ({} lines), {} in progress, {} failed; {} API requests ({} free{left}) in {:.2} s; {next}",
                 cycle.number,
                 HumanCount(s.runs),
                 HumanCount(s.attempts_indexed),
@@ -312,6 +312,7 @@ impl WatchReporter for Progress {
                 s.attempts_failed,
                 HumanCount(s.requests),
                 HumanCount(s.requests_free),
+                s.seconds,
             )));
         }
     }

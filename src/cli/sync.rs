@@ -124,8 +124,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
         if let Some(notifier) = notifier.clone() {
             let (dir, web_base) = (index.path().to_path_buf(), context.web_base());
             progress.after_each_cycle(Box::new(move |progress, cycle| {
-                let queued =
-                    queue_notifications(&dir, &notifier, &cycle.summary.indexed, &web_base);
+                let queued = queue_notifications(&dir, &notifier, &cycle.summary, &web_base);
                 if let Err(error) = queued {
                     let error = anyhow::Error::new(error);
                     progress.warn(&format!("cannot notify: {error:#}"));
@@ -155,12 +154,7 @@ pub(crate) fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<ExitCode
     progress.finish();
     let summary = result?;
     if let Some(notifier) = notifier.and_then(Arc::into_inner) {
-        let queued = queue_notifications(
-            index.path(),
-            &notifier,
-            &summary.indexed,
-            &context.web_base(),
-        );
+        let queued = queue_notifications(index.path(), &notifier, &summary, &context.web_base());
         if let Err(error) = queued {
             context.warn(&format!("cannot notify: {:#}", anyhow::Error::new(error)));
         }
@@ -217,9 +211,13 @@ const NOTIFY_FLUSH: Duration = Duration::from_secs(5);
 fn queue_notifications(
     dir: &std::path::Path,
     notifier: &Notifier,
-    indexed: &[logidx::IndexedAttempt],
+    summary: &logidx::SyncSummary,
     web_base: &str,
 ) -> Result<usize, logidx::notify::NotifyError> {
+    let indexed = &summary.indexed;
+    for (repo, branch) in &summary.default_branches {
+        notifier.set_default_branch(repo, branch);
+    }
     if indexed.is_empty() {
         return Ok(0);
     }

@@ -353,3 +353,44 @@ fn a_wrong_app_key_or_id_fails_clearly_without_printing_the_key() {
     assert_eq!(env.hub.stats().count("list_runs"), 0);
     assert_eq!(env.hub.stats().count("list_installation_repos"), 0);
 }
+
+#[test]
+fn an_idle_watch_cycle_over_an_owner_of_200_repositories_costs_no_counted_request() {
+    use crate::env::wait_briefly;
+    use crate::watch::{lines_of, terminate, until_line};
+
+    // One run per repository, still in progress: the cycles list, nothing to download.
+    let env = Env::start(1, |c| c.owners = vec![Owner::org("acme", 200)]);
+    let mut child = env
+        .logidx()
+        .args(["-v", "sync", "acme", "--since", "30d", "--watch", "1s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let first = until_line(&stderr, |l| l.starts_with("cycle 1:"));
+    assert!(first.contains(" in progress"), "{first}");
+    until_line(&stderr, |l| l.starts_with("cycle 2:"));
+    let before = env.hub.stats();
+    let idle = until_line(&stderr, |l| l.starts_with("cycle 4:"));
+    let after = env.hub.stats();
+    terminate(&child);
+    assert_eq!(wait_briefly(&mut child).code(), Some(0));
+
+    assert_eq!(
+        after.counted_requests, before.counted_requests,
+        "idle cycles spent requests: {idle}; {before:?} then {after:?}"
+    );
+    let grew = |endpoint: &str, status: u16| {
+        after.count_status(endpoint, status) - before.count_status(endpoint, status)
+    };
+    // Cycles 3 and 4 each revalidated the listing's pages (201 repositories: 3 pages) and
+    // every listed repository's runs; the 404s of those without Actions were not asked again.
+    assert_eq!(grew("list_org_repos", 304), 2 * 3);
+    assert_eq!(grew("list_org_repos", 200), 0);
+    assert!(grew("list_runs", 304) >= 2 * 100, "{after:?}");
+    assert_eq!(grew("list_runs", 404), 0);
+    assert_eq!(after.rate_limit_violations, 0);
+    assert!(idle.contains(" 0 API requests ("), "{idle}");
+}

@@ -13,7 +13,7 @@ use fakehub::{Conclusion, Fault, FaultKind, Status};
 use crate::env::{Env, text, wait_briefly};
 
 /// Lines of `stream` as they come, on a thread of their own.
-fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+pub(crate) fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
@@ -26,7 +26,7 @@ fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 }
 
 /// Waits (a minute at most) for a line `wanted` accepts, and returns it.
-fn until_line(lines: &mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
+pub(crate) fn until_line(lines: &mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -56,7 +56,7 @@ fn watch(env: &Env, interval: &str) -> Child {
         .unwrap()
 }
 
-fn terminate(child: &Child) {
+pub(crate) fn terminate(child: &Child) {
     let kill = std::process::Command::new("kill")
         .args(["-TERM".to_owned(), child.id().to_string()])
         .status()

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use logidx_urls::{ApiBase, GITHUB_API};
@@ -230,6 +230,7 @@ impl ClientBuilder {
                 budget: Budget::new(self.budget.clone()),
                 blob_streak: Mutex::new(Streak::default()),
                 etags: EtagCache::new(self.etag_dir.clone()),
+                not_found: Mutex::new(HashMap::new()),
                 auth: Auth::new(self.token.clone(), self.app.clone()),
                 builder: self,
             }),
@@ -254,6 +255,8 @@ pub(crate) struct Inner {
     /// Blob downloads that failed in a row, for [`Error::BlobOutage`].
     pub(crate) blob_streak: Mutex<Streak>,
     etags: EtagCache,
+    /// Conditional URLs answered `404`, when and with what body: see [`NOT_FOUND_KEPT`].
+    not_found: Mutex<HashMap<String, (Instant, Vec<u8>)>>,
     /// Where each request's token comes from: the builder's token, or the App's.
     auth: Auth,
     pub(crate) builder: ClientBuilder,
@@ -381,6 +384,9 @@ impl Client {
     /// `304` back into that answer. Answers that are not retried (404, 410, 302, …) are returned
     /// for the caller to read; 401 is an error at once.
     pub(crate) async fn get(&self, url: &str, conditional: bool) -> Result<Answer> {
+        if conditional && let Some(answer) = self.kept_not_found(url) {
+            return Ok(answer);
+        }
         let policy = self.retry_policy().clone();
         let mut tries = 0;
         let mut renewed = false;
@@ -498,6 +504,14 @@ impl Client {
                             TryError::of(Failure::Status(s.as_u16())),
                             backoff(&policy, tries),
                         ),
+                        StatusCode::NOT_FOUND if conditional => {
+                            self.inner
+                                .not_found
+                                .lock()
+                                .expect("not-found lock")
+                                .insert(url.to_owned(), (Instant::now(), answer.body.clone()));
+                            return Ok(answer);
+                        }
                         _ => return Ok(answer),
                     }
                 }
@@ -515,6 +529,22 @@ impl Client {
             self.reporter().on_retry(url, tries, &reason, wait);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The `404` a conditional `url` got less than [`NOT_FOUND_KEPT`] ago, as it was.
+    fn kept_not_found(&self, url: &str) -> Option<Answer> {
+        let mut kept = self.inner.not_found.lock().expect("not-found lock");
+        let (at, body) = kept.get(url)?;
+        if at.elapsed() >= NOT_FOUND_KEPT {
+            kept.remove(url);
+            return None;
+        }
+        Some(Answer {
+            url: url.to_owned(),
+            status: StatusCode::NOT_FOUND,
+            headers: HeaderMap::new(),
+            body: body.clone(),
+        })
     }
 
     async fn send(
@@ -613,6 +643,12 @@ enum Limit {
 }
 
 /// Tries at an API host that refuses connections or does not resolve: waiting won't help.
+/// How long a conditional listing's `404` (an organisation that is a user, a repository
+/// without Actions) stands for itself: GitHub sends a `404` no `etag` to revalidate, and
+/// asking again every watch cycle would spend the budget on the same answer. Within the hour,
+/// a repository whose Actions is turned on is seen.
+pub(crate) const NOT_FOUND_KEPT: Duration = Duration::from_secs(3_600);
+
 const UNREACHABLE_TRIES: u32 = 3;
 
 /// The wait after the first of those tries, and twice it after the second.

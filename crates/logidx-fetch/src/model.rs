@@ -53,9 +53,13 @@ pub struct Repository {
     pub archived: bool,
     /// A fork of another repository.
     pub fork: bool,
+    /// The branch pushes and pull requests go to (`main`, `master`, `trunk`, …); `None` when
+    /// GitHub did not say.
+    pub default_branch: Option<String>,
 }
 
-/// A listed repository as GitHub writes it: the parts [`Repository`] keeps.
+/// A repository as GitHub writes it (listed, or `GET /repos/{o}/{r}`): the parts
+/// [`Repository`] keeps.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RepositoryBody {
     pub(crate) full_name: String,
@@ -63,6 +67,8 @@ pub(crate) struct RepositoryBody {
     pub(crate) archived: bool,
     #[serde(default)]
     pub(crate) fork: bool,
+    #[serde(default)]
+    pub(crate) default_branch: Option<String>,
 }
 
 /// A page of `GET /installation/repositories`.

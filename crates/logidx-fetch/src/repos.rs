@@ -12,7 +12,9 @@ impl Client {
     /// sorted by name. With a GitHub App, the repositories of its installation that `owner`
     /// owns (`GET /installation/repositories`); else `GET /orgs/{owner}/repos?type=all`,
     /// falling back to `GET /users/{owner}/repos` when no organisation has the login. Pages
-    /// are followed by `Link`.
+    /// are followed by `Link`, each revalidated with its `etag` (a `304` is free) and the
+    /// organisation's `404` kept a while ([`Client`]'s cache of `404`s), so that listing an
+    /// unchanged owner again, as each watch cycle does, costs no counted request.
     pub async fn owner_repos(&self, owner: &str) -> Result<Vec<Repository>> {
         let not_found = || Error::OwnerNotFound {
             owner: owner.to_owned(),
@@ -44,6 +46,24 @@ impl Client {
         Ok(repos)
     }
 
+    /// One repository (`GET /repos/{o}/{r}`), for its `default_branch`; revalidated with its
+    /// `etag`, so asking again each watch cycle is free while it is unchanged.
+    pub async fn repository(&self, repo: &RepoName) -> Result<Repository> {
+        let url = self.api().repo(&repo.owner, &repo.name);
+        let answer = self.get(url.as_str(), true).await?;
+        match answer.status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => {
+                return Err(Error::RepoNotFound {
+                    repo: repo.to_string(),
+                });
+            }
+            _ => return Err(answer.into_error()),
+        }
+        let body: RepositoryBody = answer.json()?;
+        Ok(repository(repo.clone(), body))
+    }
+
     /// Every repository from `url` on, following `Link`; `None` when the first page is a 404.
     /// `installation` pages are `{total_count, repositories}`, the others bare arrays.
     async fn list_repos(
@@ -53,7 +73,7 @@ impl Client {
     ) -> Result<Option<Vec<Repository>>> {
         let mut repos = Vec::new();
         loop {
-            let answer = self.get(&url, false).await?;
+            let answer = self.get(&url, true).await?;
             match answer.status {
                 StatusCode::OK => {}
                 StatusCode::NOT_FOUND if repos.is_empty() => return Ok(None),
@@ -66,11 +86,7 @@ impl Client {
             };
             for body in page {
                 match RepoName::parse(&body.full_name) {
-                    Ok(name) => repos.push(Repository {
-                        name,
-                        archived: body.archived,
-                        fork: body.fork,
-                    }),
+                    Ok(name) => repos.push(repository(name, body)),
                     // GitHub's names always parse; a stranger one is no repository to sync.
                     Err(_) => tracing::warn!(
                         name = %body.full_name.escape_debug(),
@@ -83,6 +99,16 @@ impl Client {
                 None => return Ok(Some(repos)),
             }
         }
+    }
+}
+
+fn repository(name: RepoName, body: RepositoryBody) -> Repository {
+    Repository {
+        name,
+        archived: body.archived,
+        fork: body.fork,
+        // An empty name is no branch.
+        default_branch: body.default_branch.filter(|b| !b.is_empty()),
     }
 }
 

@@ -107,6 +107,11 @@ impl ApiBase {
         }
     }
 
+    /// `…/repos/{owner}/{name}`: a repository, with its `default_branch`.
+    pub fn repo(&self, owner: &str, name: &str) -> Url {
+        self.repo_endpoint(owner, name, &[])
+    }
+
     /// `…/repos/{owner}/{name}/actions/runs`: a repository's runs.
     pub fn runs(&self, owner: &str, name: &str) -> Url {
         self.repo_endpoint(owner, name, &["actions", "runs"])

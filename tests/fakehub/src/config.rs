@@ -157,8 +157,8 @@ impl Config {
 }
 
 /// An organisation or a user owning `repos` generated repositories, named `service-01`,
-/// `lib-02`, `app-03`, … in turn. Of each eight, in order: five as usual but the 3rd archived,
-/// the 5th a fork, the 6th with Actions disabled (its actions endpoints answer 404) and the
+/// `lib-02`, `app-03`, … in turn. Of each eight, in order: five as usual but the 2nd with its
+/// default branch `trunk` (not `main`), the 3rd archived, the 5th a fork, the 6th with Actions disabled (its actions endpoints answer 404) and the
 /// 8th with Actions unused (no workflows, no runs); [`crate::Repo`]'s fields say which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {

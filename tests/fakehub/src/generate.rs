@@ -197,6 +197,7 @@ pub(crate) fn build(config: &Config) -> Vec<Repo> {
             }
             let mut repo = build_repo(config, repos.len(), &full);
             match i % 8 {
+                1 => default_branch_is(&mut repo, "trunk"),
                 2 => repo.archived = true,
                 4 => repo.fork = true,
                 5 => repo.actions = Actions::Disabled,
@@ -212,6 +213,18 @@ pub(crate) fn build(config: &Config) -> Vec<Repo> {
         }
     }
     repos
+}
+
+/// Makes `branch` the default branch of `repo`, generated on `main`: its runs there move too.
+fn default_branch_is(repo: &mut Repo, branch: &str) {
+    for run in repo
+        .runs
+        .iter_mut()
+        .filter(|r| r.head_branch == repo.default_branch)
+    {
+        run.head_branch = branch.to_owned();
+    }
+    repo.default_branch = branch.to_owned();
 }
 
 /// The `i`th (from 0) generated repository of an owner: `owner/service-01`, `owner/lib-02`, ….

@@ -27,6 +27,7 @@ fn truth(hub: &FakeHub, owner: &str) -> Vec<Repository> {
                 name: r.full_name().parse().unwrap(),
                 archived: r.archived,
                 fork: r.fork,
+                default_branch: Some(r.default_branch.clone()),
             })
             .collect()
     });
@@ -71,6 +72,28 @@ async fn an_owner_s_repositories_are_listed_from_the_org_else_the_user_with_thei
     let stats = hub.stats();
     assert_eq!(stats.count_status("list_org_repos", 404), 1);
     assert_eq!(stats.count_status("list_user_repos", 200), 1);
+
+    // Listed again, as each watch cycle does: the pages revalidated, the organisation's 404
+    // kept, nothing counted.
+    let counted = stats.counted_requests;
+    assert_eq!(client.owner_repos("acme").await.unwrap(), acme);
+    assert_eq!(client.owner_repos("octo").await.unwrap(), octo);
+    let stats = hub.stats();
+    assert_eq!(stats.counted_requests, counted, "{stats:?}");
+    assert_eq!(stats.count_status("list_org_repos", 404), 1);
+    assert_eq!(stats.count_status("list_org_repos", 304), 1);
+    assert_eq!(stats.count_status("list_user_repos", 304), 1);
+
+    // One repository, for its default branch: `trunk` for the 2nd of each eight.
+    let lib = client
+        .repository(&"acme/lib-02".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(lib.default_branch.as_deref(), Some("trunk"));
+    assert_eq!(acme.iter().find(|r| r.name == lib.name), Some(&lib));
+    let counted = hub.stats().counted_requests;
+    client.repository(&lib.name).await.unwrap();
+    assert_eq!(hub.stats().counted_requests, counted, "asked again: a 304");
 
     match client.owner_repos("nobody").await {
         Err(e @ Error::OwnerNotFound { .. }) => {

@@ -152,6 +152,62 @@ async fn a_repository_without_actions_answers_404_and_an_unused_one_lists_no_run
     assert_eq!(body["workflow_runs"], json!([]));
 }
 
+#[tokio::test]
+async fn listings_and_repositories_answer_304_to_their_etag_and_say_their_default_branch() {
+    let hub = hub(owners_config()).await;
+    let url = |path: &str| format!("{}{path}", hub.api_url());
+    for path in [
+        "/orgs/acme/repos?type=all&per_page=7",
+        "/orgs/acme/repos?type=all&per_page=7&page=2",
+        "/users/octo/repos",
+        "/repos/acme/lib-02",
+    ] {
+        let first = client()
+            .get(url(path))
+            .bearer_auth(hub.token())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 200, "{path}");
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        let counted = hub.stats().counted_requests;
+        let again = client()
+            .get(url(path))
+            .bearer_auth(hub.token())
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+        assert_eq!(
+            hub.stats().counted_requests,
+            counted,
+            "a 304 is free: {path}"
+        );
+    }
+    // The 2nd of each eight generated repositories works on `trunk`, the others on `main`,
+    // and their runs on the default branch with them.
+    let repo: Value = get(&hub, "/repos/acme/lib-02").await.json().await.unwrap();
+    assert_eq!(repo["default_branch"], "trunk");
+    let (acme, _) = walk(&hub, "/orgs/acme/repos?per_page=100", hub.token(), None).await;
+    for item in &acme {
+        let name = item["full_name"].as_str().unwrap();
+        let trunk = ["acme/lib-02", "acme/service-10", "acme/app-18"];
+        let want = if trunk.contains(&name) {
+            "trunk"
+        } else {
+            "main"
+        };
+        assert_eq!(item["default_branch"], want, "{name}");
+        let repo = hub.repo(name).unwrap();
+        assert!(
+            want == "main" || repo.runs.iter().all(|r| r.head_branch != "main"),
+            "{name} has runs on main"
+        );
+    }
+}
+
 /// A JWT signed RS256 with `key` (PEM, PKCS#1), with these claims.
 fn jwt(key: &str, claims: &Value) -> String {
     let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
