@@ -197,26 +197,31 @@ pub async fn resolve(
 /// Adds to `known` the default branch of each of `repos` it lacks, asked of GitHub
 /// (`GET /repos/{o}/{r}`, revalidated with its `etag`: free while unchanged). A repository
 /// GitHub does not answer for is left out: its default branch is then guessed, and its runs'
-/// listing says what is wrong.
+/// listing says what is wrong. An error that stops every request (an unreachable API, a refused
+/// token) is returned at once, so a dead host is not asked once per repository.
 pub async fn default_branches(
     client: &Client,
     repos: &[RepoName],
     known: &mut BTreeMap<String, String>,
-) {
+) -> Result<(), logidx_fetch::Error> {
     for repo in repos {
         let key = repo.to_string().to_lowercase();
         if known.contains_key(&key) {
             continue;
         }
-        // An error is the runs listing's to tell.
-        if let Ok(Repository {
-            default_branch: Some(branch),
-            ..
-        }) = client.repository(repo).await
-        {
-            known.insert(key, branch);
+        match client.repository(repo).await {
+            Ok(Repository {
+                default_branch: Some(branch),
+                ..
+            }) => {
+                known.insert(key, branch);
+            }
+            Err(e) if crate::sync::stops_everything(&e) => return Err(e),
+            // Any other error is the runs listing's to tell.
+            Ok(_) | Err(_) => {}
         }
     }
+    Ok(())
 }
 
 /// Whether `text` matches the glob `pattern` (`*` any run of characters, `?` one), ignoring

@@ -534,7 +534,7 @@ pub(crate) fn sync_with(
         client,
         &options.repos,
         &mut default_branches,
-    ));
+    ))?;
     let downloads = options.downloads.max(1);
     let (fetched_tx, fetched_rx) = tokio::sync::mpsc::channel::<Item<Fetched>>(downloads);
     let (extracted_tx, extracted_rx) = mpsc::sync_channel::<Item<ToIndex>>(2);
