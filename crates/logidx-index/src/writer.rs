@@ -191,7 +191,7 @@ impl<'a> Writer<'a> {
     /// `finish`, nothing of the new one is visible, and dropping the `AttemptWriter` (an
     /// error on the way) leaves the attempt with nothing indexed. Memory: the open step's
     /// lines encoded as they come (a few bytes each, about 3 for a CI log; see
-    /// [`Encoder`]), copied into its document when it ends, and at most [`READY_STEP_BYTES`] of
+    /// `sequence::Encoder`), copied into its document when it ends, and at most [`READY_STEP_BYTES`] of
     /// finished steps.
     pub fn begin_attempt(&mut self, attempt: &RunAttempt) -> AttemptWriter<'_, 'a> {
         let key = attempt_key(&attempt.repo, attempt.run_id, attempt.run_attempt);
