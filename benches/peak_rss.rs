@@ -7,12 +7,14 @@
 //! `cargo bench --bench peak_rss` (`LOGIDX_BENCH_HUGE_MIB=256` for a quicker run).
 
 use std::io::{BufRead, BufReader, Cursor};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fakehub::{BulkKind, Config, FakeHub, Layout, Status, World};
 use logidx::{GroupBy, Index, Query};
 
+#[path = "support/logidx.rs"]
+#[allow(dead_code)] // The watch helpers are org.rs's.
+mod logidx_bin;
 #[path = "support/process.rs"]
 mod process;
 
@@ -55,20 +57,8 @@ fn main() {
     let hub = runtime.block_on(FakeHub::serve(world)).unwrap();
     let work = tempfile::tempdir().unwrap();
     let index_dir = work.path().join("index");
-    let mut sync = Command::new(env!("CARGO_BIN_EXE_logidx"));
-    // fakehub's token only: a real one from the environment must never reach it.
-    for name in [
-        "GITHUB_TOKEN",
-        "GH_ENTERPRISE_TOKEN",
-        "GITHUB_ENTERPRISE_TOKEN",
-        "GH_HOST",
-    ] {
-        sync.env_remove(name);
-    }
-    sync.args(["sync", REPO, "--since", "2026-10-01", "--json"])
-        .env("LOGIDX_INDEX", &index_dir)
-        .env("LOGIDX_API_URL", hub.api_url())
-        .env("GH_TOKEN", hub.token());
+    let mut sync = logidx_bin::logidx(&hub, &index_dir);
+    sync.args(["sync", REPO, "--since", "2026-10-01", "--json"]);
     let run = process::run_timed(sync);
     let summary: serde_json::Value =
         serde_json::from_slice(&run.output.stdout).unwrap_or(serde_json::Value::Null);

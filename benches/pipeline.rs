@@ -16,6 +16,9 @@ use logidx::extract::{ArchiveId, Extractor, JobInfo, StepInfo};
 use logidx::{Index, Query};
 use logidx_test_support::PerLine;
 
+#[path = "support/logidx.rs"]
+#[allow(dead_code)] // The watch helpers are org.rs's.
+mod logidx_bin;
 #[path = "support/process.rs"]
 mod process;
 use process::timed;
@@ -129,21 +132,8 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let index_dir = work.path().join("index");
     let logidx = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_logidx"));
-        // fakehub's token only: a real one from the environment must never reach it.
-        for name in [
-            "GITHUB_TOKEN",
-            "GH_ENTERPRISE_TOKEN",
-            "GITHUB_ENTERPRISE_TOKEN",
-            "GH_HOST",
-        ] {
-            command.env_remove(name);
-        }
-        command
-            .args(args)
-            .env("LOGIDX_INDEX", &index_dir)
-            .env("LOGIDX_API_URL", hub.api_url())
-            .env("GH_TOKEN", hub.token());
+        let mut command = logidx_bin::logidx(&hub, &index_dir);
+        command.args(args);
         command
     };
     let sync_args = ["sync", REPO, "--since", "2026-01-01", "--json"];

@@ -69,10 +69,10 @@ fn shows(env: &Env, run_id: u64) -> bool {
     env.run(&["show", &run_id.to_string()]).status.code() == Some(0)
 }
 
-#[test]
-fn a_watch_indexes_a_run_that_completes_while_it_runs_and_stops_cleanly_on_sigterm() {
-    let env = Env::start(8, |_| ());
-    let running = env
+/// The run of acme/widgets that fakehub leaves in progress (the newest), for a watch to see
+/// complete.
+fn run_in_progress(env: &Env) -> fakehub::Run {
+    let run = env
         .hub
         .repo("acme/widgets")
         .unwrap()
@@ -80,7 +80,14 @@ fn a_watch_indexes_a_run_that_completes_while_it_runs_and_stops_cleanly_on_sigte
         .last()
         .unwrap()
         .clone();
-    assert_eq!(running.latest().status, Status::InProgress);
+    assert_eq!(run.latest().status, Status::InProgress);
+    run
+}
+
+#[test]
+fn a_watch_indexes_a_run_that_completes_while_it_runs_and_stops_cleanly_on_sigterm() {
+    let env = Env::start(8, |_| ());
+    let running = run_in_progress(&env);
     let mut child = watch(&env, "1s");
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());
@@ -126,15 +133,7 @@ fn a_watch_indexes_a_run_that_completes_while_it_runs_and_stops_cleanly_on_sigte
 #[test]
 fn a_watch_rides_out_5xx_and_network_loss_and_then_picks_up_a_run_completed_meanwhile() {
     let mut env = Env::start(8, |_| ());
-    let running = env
-        .hub
-        .repo("acme/widgets")
-        .unwrap()
-        .runs
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(running.latest().status, Status::InProgress);
+    let running = run_in_progress(&env);
     let mut child = watch(&env, "1s");
     let stderr = lines_of(child.stderr.take().unwrap());
     until_line(&stderr, |l| l.starts_with("cycle 1:"));

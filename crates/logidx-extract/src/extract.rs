@@ -181,13 +181,7 @@ impl Extractor {
                 present[job] = true;
             }
             lines += batch.lines.len() as u64;
-            match sink(batch) {
-                ControlFlow::Continue(()) => Ok(()),
-                ControlFlow::Break(()) => Err(Error::Stopped {
-                    run_id: id.run_id,
-                    attempt: id.attempt,
-                }),
-            }
+            pass_on(&mut sink, batch, id)
         };
         for task in &plan.tasks {
             let input = Input {
@@ -625,5 +619,21 @@ fn read_preamble(file: impl Read, buffer: &mut Vec<u8>) -> std::io::Result<()> {
             buffer.truncate(start);
             return Ok(());
         }
+    }
+}
+
+/// Hands `batch` to `sink`; a sink that breaks stops the attempt's extraction
+/// ([`Error::Stopped`]).
+pub(crate) fn pass_on(
+    sink: &mut impl FnMut(Batch) -> ControlFlow<()>,
+    batch: Batch,
+    id: ArchiveId,
+) -> Result<()> {
+    match sink(batch) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(Error::Stopped {
+            run_id: id.run_id,
+            attempt: id.attempt,
+        }),
     }
 }

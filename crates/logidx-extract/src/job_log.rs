@@ -52,13 +52,7 @@ impl Extractor {
         let mut lines = 0u64;
         let mut emit = |batch: Batch| {
             lines += batch.lines.len() as u64;
-            match sink(batch) {
-                ControlFlow::Continue(()) => Ok(()),
-                ControlFlow::Break(()) => Err(Error::Stopped {
-                    run_id: id.run_id,
-                    attempt: id.attempt,
-                }),
-            }
+            crate::extract::pass_on(&mut sink, batch, id)
         };
         let mut parser = LineParser::default();
         let mut chunk = vec![0; CHUNK_BYTES];
